@@ -1,0 +1,5 @@
+import type { Command } from 'commander';
+import { registerBench } from './bench.ts';
+
+/** Every subcommand registers itself here; the CLI entry point stays ignorant of their options. */
+export const commandModules: Array<(program: Command) => void> = [registerBench];
