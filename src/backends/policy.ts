@@ -46,10 +46,20 @@ export interface TokenScores {
   entropies: number[][] | null;
 }
 
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
 export interface Policy {
   /** Human-readable identity, used in caches and reports (e.g. "embedded:/path/to/model"). */
   readonly id: string;
   generate(prompts: string[], params: SamplingParams): Promise<Completion[]>;
+  /**
+   * Optional: completions for conversations, rendered by the policy's own chat template (e.g. a
+   * server's /v1/chat/completions). `promptIndex` indexes `conversations`.
+   */
+  generateChat?(conversations: ChatMessage[][], params: SamplingParams): Promise<Completion[]>;
   score(batch: ScoreRequest): Promise<TokenScores>;
 }
 
