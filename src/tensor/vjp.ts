@@ -1,0 +1,175 @@
+/**
+ * Vector-Jacobian products: for each op, the gradients of its inputs given the gradients of its
+ * outputs, emitted as more traced ops. Rules may return gradients in the output's (broadcast)
+ * shape: `grad` reduces them to each input's shape centrally.
+ */
+import type { Node, Tensor } from './graph.ts';
+import * as op from './ops.ts';
+
+/** `needs[i]` says whether input i wants a gradient (so rules skip work nobody reads). */
+export type VjpRule = (node: Node, gOut: Tensor[], needs: boolean[]) => Array<Tensor | null>;
+
+const x0 = (n: Node): Tensor => n.inputs[0] as Tensor;
+const x1 = (n: Node): Tensor => n.inputs[1] as Tensor;
+const y0 = (n: Node): Tensor => n.outputs[0];
+const when = (need: boolean, f: () => Tensor): Tensor | null => (need ? f() : null);
+
+function swapLast(t: Tensor): Tensor {
+  const perm = t.shape.map((_, i) => i);
+  [perm[t.rank - 2], perm[t.rank - 1]] = [perm[t.rank - 1], perm[t.rank - 2]];
+  return op.transpose(t, perm);
+}
+
+/** Reshapes a kept-dims-less reduction gradient back to the reduced axes, then broadcasts it to `shape`. */
+function expandReduced(g: Tensor, node: Node, shape: readonly number[]): Tensor {
+  const { axes, keepdims } = node.meta as { axes: number[]; keepdims: boolean };
+  const kept = keepdims ? g : op.reshape(g, shape.map((d, i) => (axes.includes(i) ? 1 : d)));
+  return op.expand(kept, shape);
+}
+
+function matmulGrads(n: Node, g: Tensor, needs: boolean[]): Array<Tensor | null> {
+  const a = x0(n);
+  const b = x1(n);
+  const da = when(needs[0], () => op.matmul(g, swapLast(b)));
+  const db = when(needs[1], () => {
+    if (b.rank === 2 && a.rank > 2) {
+      const k = a.shape[a.rank - 1];
+      const nOut = g.shape[g.rank - 1];
+      return op.matmul(op.transpose(op.reshape(a, [-1, k]), [1, 0]), op.reshape(g, [-1, nOut]));
+    }
+    return op.matmul(swapLast(a), g);
+  });
+  return [da, db];
+}
+
+export const vjpRules: Record<string, VjpRule> = {
+  Identity: (_n, [g]) => [g],
+  Add: (_n, [g], needs) => [when(needs[0], () => g), when(needs[1], () => g)],
+  Sub: (_n, [g], needs) => [when(needs[0], () => g), when(needs[1], () => op.neg(g))],
+  Mul: (n, [g], needs) => [when(needs[0], () => op.mul(g, x1(n))), when(needs[1], () => op.mul(g, x0(n)))],
+  Div: (n, [g], needs) => [
+    when(needs[0], () => op.div(g, x1(n))),
+    when(needs[1], () => op.neg(op.div(op.mul(g, y0(n)), x1(n)))),
+  ],
+  Pow: (n, [g], needs) => [
+    when(needs[0], () => op.mul(op.mul(g, x1(n)), op.pow(x0(n), op.sub(x1(n), 1)))),
+    when(needs[1], () => op.mul(op.mul(g, y0(n)), op.log(x0(n)))),
+  ],
+  Max: (n, [g], needs) => {
+    const takeA = op.greaterOrEqual(x0(n), x1(n));
+    return [when(needs[0], () => op.where(takeA, g, 0)), when(needs[1], () => op.where(takeA, 0, g))];
+  },
+  Min: (n, [g], needs) => {
+    const takeA = op.lessOrEqual(x0(n), x1(n));
+    return [when(needs[0], () => op.where(takeA, g, 0)), when(needs[1], () => op.where(takeA, 0, g))];
+  },
+  Where: (n, [g], needs) => {
+    const c = n.inputs[0] as Tensor;
+    return [null, when(needs[1], () => op.where(c, g, 0)), when(needs[2], () => op.where(c, 0, g))];
+  },
+  Neg: (_n, [g]) => [op.neg(g)],
+  Abs: (n, [g]) => [op.where(op.greaterOrEqual(x0(n), 0), g, op.neg(g))],
+  Sqrt: (n, [g]) => [op.div(op.mul(g, 0.5), y0(n))],
+  Reciprocal: (n, [g]) => [op.neg(op.mul(g, op.mul(y0(n), y0(n))))],
+  Exp: (n, [g]) => [op.mul(g, y0(n))],
+  Log: (n, [g]) => [op.div(g, x0(n))],
+  Sigmoid: (n, [g]) => [op.mul(g, op.mul(y0(n), op.sub(1, y0(n))))],
+  Tanh: (n, [g]) => [op.mul(g, op.sub(1, op.mul(y0(n), y0(n))))],
+  Relu: (n, [g]) => [op.where(op.greater(x0(n), 0), g, 0)],
+  Softplus: (n, [g]) => [op.mul(g, op.sigmoid(x0(n)))],
+  Sin: (n, [g]) => [op.mul(g, op.cos(x0(n)))],
+  Cos: (n, [g]) => [op.neg(op.mul(g, op.sin(x0(n))))],
+  Clip: (n, [g]) => {
+    const { min, max } = n.meta as { min: number; max: number };
+    const inside = op.logicalAnd(op.greaterOrEqual(x0(n), min), op.lessOrEqual(x0(n), max));
+    return [op.where(inside, g, 0), null, null];
+  },
+  MatMul: (n, [g], needs) => matmulGrads(n, g, needs),
+  ReduceSum: (n, [g]) => [expandReduced(g, n, x0(n).shape), null],
+  ReduceMean: (n, [g]) => {
+    const x = x0(n);
+    const count = x.size / Math.max(1, y0(n).size);
+    return [op.div(expandReduced(g, n, x.shape), count), null];
+  },
+  ReduceMax: (n, [g]) => {
+    const x = x0(n);
+    const { axes } = n.meta as { axes: number[] };
+    const keptShape = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+    const isMax = op.cast(op.equal(x, op.reshape(y0(n), keptShape)), x.dtype);
+    const ties = op.reduceSum(isMax, axes, true);
+    return [op.mul(expandReduced(g, n, x.shape), op.div(isMax, ties)), null];
+  },
+  Softmax: (n, [g]) => {
+    const y = y0(n);
+    const { axis } = n.meta as { axis: number };
+    return [op.mul(y, op.sub(g, op.reduceSum(op.mul(g, y), [axis], true)))];
+  },
+  LogSoftmax: (n, [g]) => {
+    const { axis } = n.meta as { axis: number };
+    return [op.sub(g, op.mul(op.exp(y0(n)), op.reduceSum(g, [axis], true)))];
+  },
+  Reshape: (n, [g]) => [op.reshape(g, x0(n).shape), null],
+  Transpose: (n, [g]) => {
+    const { perm } = n.meta as { perm: number[] };
+    const inverse = perm.map((_, i) => perm.indexOf(i));
+    return [op.transpose(g, inverse)];
+  },
+  Concat: (n, [g], needs) => {
+    const { axis, sizes } = n.meta as { axis: number; sizes: number[] };
+    let start = 0;
+    return sizes.map((s, i) => {
+      const piece = when(needs[i], () => op.slice(g, [start], [start + s], [axis]));
+      start += s;
+      return piece;
+    });
+  },
+  Split: (n, gs) => {
+    const { axis } = n.meta as { axis: number };
+    return [op.concat(gs, axis), null];
+  },
+  Slice: (n, [g]) => {
+    const x = x0(n);
+    const { axes, starts, ends } = n.meta as { axes: number[]; starts: number[]; ends: number[] };
+    const before = x.shape.map(() => 0);
+    const after = x.shape.map(() => 0);
+    axes.forEach((a, i) => {
+      before[a] = starts[i];
+      after[a] = x.shape[a] - ends[i];
+    });
+    return [op.pad(g, before, after), null, null, null];
+  },
+  Pad: (n, [g]) => {
+    const { before } = n.meta as { before: number[] };
+    const x = x0(n);
+    return [op.slice(g, before, before.map((b, i) => b + x.shape[i])), null];
+  },
+  Gather: (n, [g]) => {
+    const data = x0(n);
+    const indices = op.cast(x1(n), 'int64');
+    const { axis } = n.meta as { axis: number };
+    if (axis !== 0) return [null, null];
+    const zeros = op.fill(data.graph, data.shape, 0, data.dtype);
+    return [op.scatterNDAdd(zeros, op.unsqueeze(indices, -1), g), null];
+  },
+  GatherElements: (n, [g]) => {
+    const data = x0(n);
+    const { axis } = n.meta as { axis: number };
+    const zeros = op.fill(data.graph, data.shape, 0, data.dtype);
+    return [op.scatterElementsAdd(zeros, x1(n), g, axis), null];
+  },
+  Expand: (_n, [g]) => [g, null],
+  Cast: (n, [g]) => {
+    const { from } = n.meta as { from: string };
+    return [from.startsWith('float') ? op.cast(g, from as 'float32') : null];
+  },
+  CumSum: (n, [g]) => {
+    const { axis, reverse, exclusive } = n.meta as { axis: number; reverse: number; exclusive: number };
+    return [op.cumsum(g, axis, { reverse: !reverse, exclusive: exclusive === 1 }), null];
+  },
+};
+
+/** Ops whose rule above does not cover every attribute value (checked before the rule runs). */
+export function unsupportedReason(node: Node): string | null {
+  if (node.opType === 'Gather' && (node.meta as { axis: number }).axis !== 0) return 'Gather gradient supports axis 0 only';
+  return null;
+}
