@@ -39,7 +39,7 @@ export function registerData(program: Command): void {
         bar.tick();
       }
       bar.stop();
-      writeFileAtomic(out, lines);
+      writeFileAtomic(out, lines.join(''));
       process.stderr.write(`wrote ${lines.length} items to ${out}\n`);
     });
 }
