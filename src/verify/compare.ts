@@ -1,0 +1,287 @@
+import { evalExact, evalFloat, type Complex } from './evaluate.ts';
+import { hasDecimal, parseExpression, ParseError, variables, type Node } from './parse.ts';
+import * as Q from './rational.ts';
+import { parseAnswer, type Answer } from './structure.ts';
+import { casEvaluate, casParse, casProvesEqual, type CasExpr } from './symbolic.ts';
+
+export interface CompareOptions {
+  /** Relative tolerance applied when an approximate (decimal) number is involved. */
+  relTol: number;
+  /** Random points for numeric identity checks of expressions with variables. */
+  points: number;
+  /** Use the CAS (compute-engine) for symbolic proofs and for LaTeX the fast parser rejects. */
+  cas: boolean;
+}
+
+export const DEFAULT_COMPARE: CompareOptions = { relTol: 1e-4, points: 6, cas: true };
+
+export interface Verdict {
+  equal: boolean;
+  reason: string;
+}
+
+const yes = (reason: string): Verdict => ({ equal: true, reason });
+const no = (reason: string): Verdict => ({ equal: false, reason });
+
+/** Tolerance for two evaluations of exact forms that should agree up to float rounding. */
+const TIGHT_TOL = 1e-9;
+
+function close(a: Complex, b: Complex, tol: number): boolean {
+  const scale = Math.max(Math.hypot(a.re, a.im), Math.hypot(b.re, b.im));
+  const diff = Math.hypot(a.re - b.re, a.im - b.im);
+  return diff <= tol * scale;
+}
+
+const finite = (c: Complex) => Number.isFinite(c.re) && Number.isFinite(c.im);
+
+/** Deterministic points so that a verdict never changes between runs. */
+function samplePoints(vars: string[], count: number): Array<Map<string, number>> {
+  let state = 0x9e3779b9;
+  const next = () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  // Half the points negative so that |x| vs x or sqrt(x^2) vs x are told apart.
+  return Array.from({ length: count }, (_, i) => new Map(vars.map((v) => [v, (i % 2 ? -1 : 1) * (0.2 + 2.8 * next())])));
+}
+
+function tryParse(text: string): Node | null {
+  try {
+    return parseExpression(text);
+  } catch (err) {
+    if (err instanceof ParseError || err instanceof RangeError) return null;
+    throw err;
+  }
+}
+
+function sameVars(a: Set<string>, b: Set<string>): boolean {
+  return a.size === b.size && [...a].every((v) => b.has(v));
+}
+
+/** Compares values at sample points; both undefined at a point skips it. */
+function numericIdentity(
+  f: (env: Map<string, number>) => Complex,
+  g: (env: Map<string, number>) => Complex,
+  vars: string[],
+  count: number,
+  tol: number,
+): Verdict {
+  let checked = 0;
+  for (const env of samplePoints(vars, count)) {
+    const a = f(env);
+    const b = g(env);
+    const fa = finite(a);
+    const fb = finite(b);
+    if (!fa && !fb) continue;
+    if (fa !== fb || !close(a, b, tol)) return no(`values differ at ${[...env].map(([k, v]) => `${k}=${v.toFixed(3)}`).join(', ')}`);
+    checked++;
+  }
+  return checked >= Math.min(3, count) ? yes(`numerically identical at ${checked} random points`) : no('could not evaluate at enough points');
+}
+
+function compareConstants(ga: Node, pa: Node, opts: CompareOptions): Verdict {
+  const ge = evalExact(ga);
+  const pe = evalExact(pa);
+  const approx = hasDecimal(ga) || hasDecimal(pa);
+  if (ge && pe) {
+    if (Q.eq(ge.re, pe.re) && Q.eq(ge.im, pe.im)) return yes('exactly equal');
+    if (!approx) return no(`exact values differ: ${Q.ratToString(ge.re)} vs ${Q.ratToString(pe.re)}`);
+    // An exact integer reference stays exact: 27 is not 27.001.
+    if (!hasDecimal(ga) && Q.isZero(ge.im) && Q.isInteger(ge.re)) return no('integer reference, approximate prediction differs');
+  }
+  const gv = evalFloat(ga, new Map());
+  const pv = evalFloat(pa, new Map());
+  if (!finite(gv) || !finite(pv)) {
+    const bothInf = ga.t === pa.t && isInfinity(ga) && isInfinity(pa);
+    return bothInf ? yes('same infinity') : no('value overflows or is undefined');
+  }
+  const tol = approx ? opts.relTol : TIGHT_TOL;
+  if (gv.re === 0 && gv.im === 0 && (pv.re !== 0 || pv.im !== 0)) return no('reference is zero, prediction is not');
+  return close(gv, pv, tol)
+    ? yes(approx ? `equal within relative tolerance ${opts.relTol}` : 'numerically equal closed forms')
+    : no(`values differ: ${fmt(gv)} vs ${fmt(pv)}`);
+}
+
+const isInfinity = (n: Node): boolean => (n.t === 'const' && n.name === 'inf') || (n.t === 'neg' && isInfinity(n.a));
+const fmt = (c: Complex) => (c.im === 0 ? `${c.re}` : `${c.re}+${c.im}i`);
+
+function casCompare(gold: string, pred: string, opts: CompareOptions): Verdict {
+  if (!opts.cas) return no('not parseable by the fast parser (CAS disabled)');
+  const a = casParse(gold);
+  const b = casParse(pred);
+  if (!a || !b) return no(`unparseable ${a ? 'prediction' : 'reference'}`);
+  return casCross(a, b, opts, 'CAS');
+}
+
+function casCross(a: CasExpr, b: CasExpr, opts: CompareOptions, label: string): Verdict {
+  const vars = new Set([...a.unknowns]);
+  if (!sameVars(vars, new Set(b.unknowns))) return no(`different variables: {${a.unknowns}} vs {${b.unknowns}}`);
+  const proved = casProvesEqual(a, b);
+  const numeric = numericIdentity(
+    (env) => casEvaluate(a, env),
+    (env) => casEvaluate(b, env),
+    [...vars],
+    proved ? opts.points : 2 * opts.points,
+    TIGHT_TOL,
+  );
+  if (!numeric.equal) return no(`${label}: ${proved ? 'symbolic proof contradicted numerically, ' : ''}${numeric.reason}`);
+  return yes(proved ? `${label}: symbolically equal, ${numeric.reason}` : `${label}: ${numeric.reason} (no symbolic proof)`);
+}
+
+/** Equality of two scalar expressions given as normalized strings. */
+export function compareScalars(gold: string, pred: string, opts: CompareOptions): Verdict {
+  if (gold.replace(/\s+/g, '') === pred.replace(/\s+/g, '')) return yes('identical');
+  const ga = tryParse(gold);
+  const pa = tryParse(pred);
+  if (!ga || !pa) return casCompare(gold, pred, opts);
+  const gvars = variables(ga);
+  const pvars = variables(pa);
+  if (!sameVars(gvars, pvars)) return no(`different variables: {${[...gvars]}} vs {${[...pvars]}}`);
+  if (gvars.size === 0) return compareConstants(ga, pa, opts);
+  const tol = hasDecimal(ga) || hasDecimal(pa) ? opts.relTol : TIGHT_TOL;
+  const vars = [...gvars];
+  if (opts.cas) {
+    const a = casParse(gold);
+    const b = casParse(pred);
+    if (a && b && casProvesEqual(a, b)) {
+      const cross = numericIdentity((e) => evalFloat(ga, e), (e) => evalFloat(pa, e), vars, opts.points, tol);
+      return cross.equal ? yes(`symbolically equal (CAS), ${cross.reason}`) : no(`CAS says equal but ${cross.reason}`);
+    }
+  }
+  const numeric = numericIdentity((e) => evalFloat(ga, e), (e) => evalFloat(pa, e), vars, 2 * opts.points, tol);
+  return numeric.equal ? yes(`${numeric.reason} (no symbolic proof)`) : numeric;
+}
+
+const ASSIGNED = /^(?:[A-Za-z]|\\[A-Za-z]+)(?:_\{?\w+\}?)?$/;
+
+/** Equations are equal when one is a nonzero constant multiple of the other (same solution set). */
+function compareEquations(g: { lhs: string; rhs: string }, p: { lhs: string; rhs: string }, opts: CompareOptions): Verdict {
+  const gAssign = ASSIGNED.test(g.lhs);
+  if (gAssign && ASSIGNED.test(p.lhs) && g.lhs === p.lhs) return compareAnswerTexts(g.rhs, p.rhs, opts);
+  const gf = tryParse(`(${g.lhs})-(${g.rhs})`);
+  const pf = tryParse(`(${p.lhs})-(${p.rhs})`);
+  if (!gf || !pf) return no('equation not parseable');
+  const vars = variables(gf);
+  if (!sameVars(vars, variables(pf)) || vars.size === 0) return no('equations in different variables');
+  let ratio: Complex | null = null;
+  let checked = 0;
+  for (const env of samplePoints([...vars], 2 * opts.points)) {
+    const a = evalFloat(gf, env);
+    const b = evalFloat(pf, env);
+    if (!finite(a) || !finite(b)) continue;
+    if (Math.hypot(b.re, b.im) === 0) {
+      if (Math.hypot(a.re, a.im) === 0) continue;
+      return no('equations differ');
+    }
+    const r = { re: a.re / b.re, im: 0 };
+    if (a.im !== 0 || b.im !== 0 || r.re === 0) return no('equations differ');
+    if (ratio && !close(ratio, r, 1e-7)) return no('equations are not multiples of each other');
+    ratio = r;
+    checked++;
+  }
+  return checked >= 3 ? yes(`equations are scalar multiples (factor ${ratio!.re.toPrecision(6)})`) : no('could not evaluate equations');
+}
+
+/** Matches every gold item to a distinct equal pred item (order ignored). */
+function unordered(gold: Answer[], pred: Answer[], opts: CompareOptions, what: string): Verdict {
+  if (gold.length !== pred.length) return no(`${what}: ${pred.length} items, expected ${gold.length}`);
+  const used = new Array<boolean>(pred.length).fill(false);
+  for (const g of gold) {
+    const j = pred.findIndex((p, k) => !used[k] && compareAnswers(g, p, opts).equal);
+    if (j < 0) return no(`${what}: no match for an expected item`);
+    used[j] = true;
+  }
+  return yes(`${what}: all ${gold.length} items match`);
+}
+
+function ordered(gold: string[], pred: string[], opts: CompareOptions, what: string): Verdict {
+  if (gold.length !== pred.length) return no(`${what}: ${pred.length} entries, expected ${gold.length}`);
+  for (let i = 0; i < gold.length; i++) {
+    const v = compareAnswerTexts(gold[i], pred[i], opts);
+    if (!v.equal) return no(`${what}: entry ${i + 1} differs (${v.reason})`);
+  }
+  return yes(`${what}: all ${gold.length} entries match`);
+}
+
+function vectorOf(a: Answer): string[] | null {
+  if (a.kind === 'seq' && a.open === '(' && a.close === ')') return a.items;
+  if (a.kind === 'matrix' && (a.rows.length === 1 || a.rows.every((r) => r.length === 1))) return a.rows.flat();
+  return null;
+}
+
+function compareAnswerTexts(gold: string, pred: string, opts: CompareOptions): Verdict {
+  return compareAnswers(parseAnswer(gold), parseAnswer(pred), opts);
+}
+
+function baseValue(digits: string, base: number): bigint | null {
+  let v = 0n;
+  for (const ch of digits.toLowerCase()) {
+    const d = parseInt(ch, 36);
+    if (!(d < base)) return null;
+    v = v * BigInt(base) + BigInt(d);
+  }
+  return v;
+}
+
+/** Structural comparison; kinds that cannot describe the same answer are not equal. */
+export function compareAnswers(g: Answer, p: Answer, opts: CompareOptions): Verdict {
+  if (g.kind === 'equation' && p.kind === 'equation') return compareEquations(g, p, opts);
+  if (g.kind === 'equation' && ASSIGNED.test(g.lhs)) return compareAnswers(parseAnswer(g.rhs), p, opts);
+  if (p.kind === 'equation' && ASSIGNED.test(p.lhs)) return compareAnswers(g, parseAnswer(p.rhs), opts);
+  const collection = (a: Answer) => a.kind === 'set' || a.kind === 'list' || a.kind === 'plusminus';
+  if (collection(g) && collection(p)) {
+    return unordered((g as { items: Answer[] }).items, (p as { items: Answer[] }).items, opts, 'unordered');
+  }
+  if (collection(p) && !collection(g)) return no(`prediction has ${(p as { items: Answer[] }).items.length} answers, expected one`);
+  if (collection(g)) return no(`expected ${(g as { items: Answer[] }).items.length} answers, prediction has one`);
+  switch (g.kind) {
+    case 'expr':
+      if (p.kind === 'expr') return compareScalars(g.text, p.text, opts);
+      break;
+    case 'text':
+      if (p.kind === 'text' || p.kind === 'expr') {
+        const norm = (s: string) => s.toLowerCase().replace(/[\s.]+/g, ' ').trim();
+        return norm(g.text) === norm(p.text) ? yes('same text') : no('different text');
+      }
+      break;
+    case 'choice':
+      if (p.kind === 'choice') return g.letter === p.letter ? yes('same choice') : no(`choice ${p.letter}, expected ${g.letter}`);
+      break;
+    case 'based':
+      if (p.kind === 'based') {
+        const gv = baseValue(g.digits, g.base);
+        const pv = baseValue(p.digits, p.base);
+        if (gv === null || pv === null) return no('invalid digit for the base');
+        return g.base === p.base && gv === pv ? yes(`same base-${g.base} number`) : no('different base-n number');
+      }
+      // The question asks for base b; bare digits are accepted, the decimal value is not.
+      if (p.kind === 'expr' && /^[0-9A-Za-z]+$/.test(p.text)) {
+        return p.text.replace(/^0+(?=.)/, '').toLowerCase() === g.digits.replace(/^0+(?=.)/, '').toLowerCase()
+          ? yes(`same digits (base ${g.base} implied)`)
+          : no('different digits');
+      }
+      break;
+    case 'seq':
+      if (p.kind === 'seq') {
+        if (g.open !== p.open || g.close !== p.close) return no(`brackets ${p.open}${p.close} differ from ${g.open}${g.close}`);
+        return ordered(g.items, p.items, opts, g.open === '(' && g.close === ')' ? 'tuple' : 'interval');
+      }
+      break;
+    case 'union':
+      if (p.kind === 'union') return unordered(g.parts, p.parts, opts, 'union');
+      break;
+    case 'matrix':
+      if (p.kind === 'matrix') {
+        if (g.rows.length !== p.rows.length || g.rows.some((r, i) => r.length !== p.rows[i].length)) return no('matrix shapes differ');
+        return ordered(g.rows.flat(), p.rows.flat(), opts, 'matrix');
+      }
+      break;
+  }
+  const gv = vectorOf(g);
+  const pv = vectorOf(p);
+  if (gv && pv) return ordered(gv, pv, opts, 'vector');
+  return no(`answer kinds differ: ${g.kind} vs ${p.kind}`);
+}

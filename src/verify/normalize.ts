@@ -1,0 +1,84 @@
+import { matchClose } from './latex.ts';
+
+const UNICODE: Array<[RegExp, string]> = [
+  [/[−–—]/g, '-'],
+  [/×/g, '\\times '],
+  [/·/g, '\\cdot '],
+  [/÷/g, '\\div '],
+  [/π/g, '\\pi '],
+  [/∞/g, '\\infty '],
+  [/±/g, '\\pm '],
+  [/∪/g, '\\cup '],
+  [/√/g, '\\sqrt'],
+  [/°/g, '^\\circ'],
+  [/\u00a0/g, ' '],
+];
+
+/** Words accepted as units after a quantity; removed so that "15 cm^2" compares as 15. */
+const UNIT_WORDS = [
+  'cm', 'mm', 'km', 'm', 'meters?', 'metres?', 'centimeters?', 'kilometers?', 'inch(?:es)?', 'in', 'feet', 'foot', 'ft',
+  'yards?', 'miles?', 'mph', 'units?', 'square', 'sq', 'cubic', 'degrees?', 'cents?', 'dollars?', 'seconds?', 'sec', 's',
+  'minutes?', 'min', 'hours?', 'hrs?', 'days?', 'weeks?', 'months?', 'years?', 'grams?', 'g', 'kg', 'pounds?', 'lbs?',
+  'ounces?', 'oz', 'liters?', 'litres?', 'l', 'ml', 'gallons?', 'people', 'students?', 'points?', 'ways?', 'percent',
+];
+const UNIT_RE = new RegExp(`^(?:(?:${UNIT_WORDS.join('|')})\\b\\.?\\s*)+$`, 'i');
+/** Bare words after a number: single letters (m, s, g, l) and "in" are too ambiguous with algebra. */
+const BARE_UNITS = UNIT_WORDS.filter((w) => w.length > 1 && w !== 'in');
+const TRAILING_UNIT_RE = new RegExp(`(?<=[\\d}])\\s*(?:(?:${BARE_UNITS.join('|')})(?:\\^\\{?\\d\\}?)?\\s*)+$`, 'i');
+
+const TEXT_MACROS = /\\(?:text|textbf|textit|textrm|mbox|mathrm|mathbf|mathit|mathsf|operatorname|textnormal)\s*\{/g;
+
+/**
+ * Removes \text{...}-like groups that only hold units or commentary when other content remains,
+ * keeping "and"/"or" as list separators; unwraps the rest.
+ */
+function handleTextGroups(s: string): string {
+  let out = '';
+  let i = 0;
+  for (let m = TEXT_MACROS.exec(s); m; m = TEXT_MACROS.exec(s)) {
+    const open = m.index + m[0].length - 1;
+    const close = matchClose(s, open);
+    if (close < 0) break;
+    const inner = s.slice(open + 1, close);
+    let end = close + 1;
+    const power = /^\s*\^\s*(?:\{\s*\d\s*\}|\d)/.exec(s.slice(end));
+    const word = inner.trim();
+    out += s.slice(i, m.index);
+    const rest = s.slice(0, m.index) + s.slice(end);
+    if (/^(?:and|or)$/i.test(word)) out += ` ${word.toLowerCase()} `;
+    else if (UNIT_RE.test(word) && /[\d}]/.test(rest)) {
+      if (power) end += power[0].length;
+    } else out += inner;
+    i = end;
+    TEXT_MACROS.lastIndex = end;
+  }
+  return out + s.slice(i);
+}
+
+/**
+ * Canonical surface form of an answer string: no math delimiters, sizing or spacing macros,
+ * units, degrees, percent or currency; \dfrac/\tfrac become \frac; explicit thousands
+ * separators become plain commas (resolved by the structure parser). Never throws.
+ */
+export function normalizeAnswer(raw: string): string {
+  let s = raw;
+  for (const [re, rep] of UNICODE) s = s.replace(re, rep);
+  s = s.replace(/\\\[|\\\]|\\\(|\\\)/g, ' ');
+  s = s.replace(/(?<!\\)\$/g, ' ');
+  s = s.replace(/\\(?:displaystyle|textstyle|scriptstyle|limits)\b/g, '');
+  s = s.replace(/\\(?:left|right)\s*\.?/g, '');
+  s = s.replace(/\\(?:big|Big|bigg|Bigg)[lrm]?\b/g, '');
+  // Thousands separators written as {,} or ,\! (possibly followed by a space) before 3 digits.
+  s = s.replace(/(\d)\s*(?:\{,\}|,\\!|,\\,)\s*(?=\d{3})/g, '$1,');
+  s = s.replace(/\\[!,;:> ]|\\q?quad\b|~/g, (m) => (m === '\\!' || m === '\\,' ? '' : ' '));
+  s = s.replace(/\\[dt]frac\b/g, '\\frac').replace(/\\[dt]binom\b/g, '\\binom');
+  s = s.replace(/\^\s*\{?\s*\\circ\s*\}?|\\circ|\\degree\b/g, '');
+  s = s.replace(/\\?%/g, '');
+  s = s.replace(/\\\$/g, '');
+  s = handleTextGroups(s);
+  s = s.replace(/\s+/g, ' ').trim();
+  s = s.replace(TRAILING_UNIT_RE, '');
+  s = s.replace(/^[a-zA-Z]\s*\\in\s+/, '');
+  s = s.replace(/[\s.,;:]+$/, '');
+  return s.trim();
+}

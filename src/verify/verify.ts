@@ -1,0 +1,56 @@
+import { compareAnswers, DEFAULT_COMPARE, type CompareOptions } from './compare.ts';
+import { DEFAULT_EXTRACTORS, extractAnswer, goldAnswer, type Extractor } from './extract.ts';
+import { maxDepth } from './latex.ts';
+import { normalizeAnswer } from './normalize.ts';
+import { parseAnswer } from './structure.ts';
+
+export interface VerifyOptions extends CompareOptions {
+  extractors: readonly Extractor[];
+}
+
+export const DEFAULT_VERIFY: VerifyOptions = { ...DEFAULT_COMPARE, extractors: DEFAULT_EXTRACTORS };
+
+export interface VerifyResult {
+  correct: boolean;
+  /** The answer found in the prediction (before normalization), null when none was found. */
+  extracted: string | null;
+  reason: string;
+}
+
+/** Cheap limits that keep pathological answers away from the parser and the CAS. */
+export const MAX_ANSWER_CHARS = 1000;
+export const MAX_ANSWER_DEPTH = 32;
+
+function checkAnswer(s: string, who: string): string | null {
+  if (s.length > MAX_ANSWER_CHARS) return `${who} answer longer than ${MAX_ANSWER_CHARS} characters`;
+  if (maxDepth(s) > MAX_ANSWER_DEPTH) return `${who} answer nested deeper than ${MAX_ANSWER_DEPTH} levels`;
+  if (/[\u0000-\u0008\u000e-\u001f\ufffd]/.test(s)) return `${who} answer contains control or invalid characters`;
+  return null;
+}
+
+/**
+ * Is the prediction's answer equal to the reference? In-process and unbounded in time: use
+ * VerifierPool for anything that may be adversarial. Never throws on bad input.
+ */
+export function verifyPair(gold: string, pred: string, options: Partial<VerifyOptions> = {}): VerifyResult {
+  const opts = { ...DEFAULT_VERIFY, ...options };
+  const extraction = extractAnswer(pred, opts.extractors);
+  const extracted = extraction?.answer ?? null;
+  try {
+    const goldRaw = goldAnswer(gold);
+    const goldProblem = checkAnswer(goldRaw, 'reference');
+    if (goldProblem) return { correct: false, extracted, reason: goldProblem };
+    const g = normalizeAnswer(goldRaw);
+    if (g === '') return { correct: false, extracted, reason: 'empty reference answer' };
+    if (extracted === null) return { correct: false, extracted, reason: `no answer found (tried ${opts.extractors.join(', ')})` };
+    const predProblem = checkAnswer(extracted, 'predicted');
+    if (predProblem) return { correct: false, extracted, reason: predProblem };
+    const p = normalizeAnswer(extracted);
+    if (p === '') return { correct: false, extracted, reason: 'empty predicted answer' };
+    const verdict = compareAnswers(parseAnswer(g), parseAnswer(p), opts);
+    return { correct: verdict.equal, extracted, reason: verdict.reason };
+  } catch (err) {
+    // A verifier bug must cost one pair, not the batch; the reason keeps it visible.
+    return { correct: false, extracted, reason: `verifier error: ${(err as Error).message ?? String(err)}` };
+  }
+}
