@@ -1,0 +1,156 @@
+/**
+ * The decoder-only transformer of Hugging Face's Qwen2ForCausalLM / LlamaForCausalLM, traced on the
+ * engine. Parameter names and layouts are those of `transformers` (Linear weights [out, in]).
+ */
+import { type ParamSpec, type Tensor } from '../tensor/index.ts';
+import * as op from '../tensor/ops.ts';
+
+export interface TransformerConfig {
+  vocabSize: number;
+  hiddenSize: number;
+  intermediateSize: number;
+  numLayers: number;
+  numHeads: number;
+  numKvHeads: number;
+  headDim: number;
+  ropeTheta: number;
+  rmsNormEps: number;
+  tieWordEmbeddings: boolean;
+  /** q/k/v projections carry a bias (Qwen2: always; Llama: `attention_bias`). */
+  qkvBias: boolean;
+}
+
+export function transformerParamSpecs(c: TransformerConfig): ParamSpec[] {
+  const d = c.hiddenSize;
+  const q = c.numHeads * c.headDim;
+  const kv = c.numKvHeads * c.headDim;
+  const specs: ParamSpec[] = [{ name: 'model.embed_tokens.weight', shape: [c.vocabSize, d] }];
+  for (let i = 0; i < c.numLayers; i++) {
+    const p = `model.layers.${i}`;
+    specs.push({ name: `${p}.input_layernorm.weight`, shape: [d] });
+    specs.push({ name: `${p}.self_attn.q_proj.weight`, shape: [q, d] });
+    if (c.qkvBias) specs.push({ name: `${p}.self_attn.q_proj.bias`, shape: [q] });
+    specs.push({ name: `${p}.self_attn.k_proj.weight`, shape: [kv, d] });
+    if (c.qkvBias) specs.push({ name: `${p}.self_attn.k_proj.bias`, shape: [kv] });
+    specs.push({ name: `${p}.self_attn.v_proj.weight`, shape: [kv, d] });
+    if (c.qkvBias) specs.push({ name: `${p}.self_attn.v_proj.bias`, shape: [kv] });
+    specs.push({ name: `${p}.self_attn.o_proj.weight`, shape: [d, q] });
+    specs.push({ name: `${p}.post_attention_layernorm.weight`, shape: [d] });
+    specs.push({ name: `${p}.mlp.gate_proj.weight`, shape: [c.intermediateSize, d] });
+    specs.push({ name: `${p}.mlp.up_proj.weight`, shape: [c.intermediateSize, d] });
+    specs.push({ name: `${p}.mlp.down_proj.weight`, shape: [d, c.intermediateSize] });
+  }
+  specs.push({ name: 'model.norm.weight', shape: [d] });
+  if (!c.tieWordEmbeddings) specs.push({ name: 'lm_head.weight', shape: [c.vocabSize, d] });
+  return specs;
+}
+
+/** Called at every TransformerLens-named hook point; returns the tensor that flows on (identity by default). */
+export type HookFn = (name: string, value: Tensor) => Tensor;
+
+export interface ForwardInputs {
+  /** [B, T] int64 token ids. */
+  inputIds: Tensor;
+  /** [B, T] int64 rotary positions (for left padding: cumsum(mask) − 1). */
+  positions: Tensor;
+  /** [B, 1, 1, T, P+T] float additive attention bias: 0 where attending is allowed, a large negative value elsewhere. */
+  attnBias: Tensor;
+  /** Per layer cached keys/values [B, KVH, P, headDim] from earlier positions (KV-cache decoding). */
+  past?: Array<{ k: Tensor; v: Tensor }>;
+}
+
+export interface ForwardOutputs {
+  logits: Tensor;
+  /** Per layer keys/values [B, KVH, P+T, headDim] including this call's positions. */
+  present: Array<{ k: Tensor; v: Tensor }>;
+}
+
+export function rmsNorm(x: Tensor, weight: Tensor, eps: number): Tensor {
+  const variance = op.reduceMean(op.mul(x, x), [-1], true);
+  return op.mul(op.mul(x, op.reciprocal(op.sqrt(op.add(variance, eps)))), weight);
+}
+
+/** cos and sin of the rotary angles, [B, 1, 1, T, headDim] (the two halves repeat, as in rotate-half RoPE). */
+function rotaryTables(c: TransformerConfig, positions: Tensor): { cos: Tensor; sin: Tensor } {
+  const half = c.headDim / 2;
+  const invFreq = new Float32Array(half);
+  for (let i = 0; i < half; i++) invFreq[i] = 1 / c.ropeTheta ** ((2 * i) / c.headDim);
+  const g = positions.graph;
+  const [b, t] = positions.shape;
+  const angles = op.mul(op.unsqueeze(op.cast(positions, 'float32'), -1), g.constant(invFreq, 'float32', [half]));
+  const full = op.reshape(op.concat([angles, angles], -1), [b, 1, 1, t, c.headDim]);
+  return { cos: op.cos(full), sin: op.sin(full) };
+}
+
+function applyRotary(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
+  const half = x.shape[x.rank - 1] / 2;
+  const [x1, x2] = op.split(x, [half, half], -1);
+  const rotated = op.concat([op.neg(x2), x1], -1);
+  return op.add(op.mul(x, cos), op.mul(rotated, sin));
+}
+
+/**
+ * Traces one forward pass. `param(name)` supplies each weight as a graph input; `hook` sees (and
+ * may replace) the activations at TransformerLens hook points.
+ */
+export function traceTransformer(
+  c: TransformerConfig,
+  param: (name: string) => Tensor,
+  inp: ForwardInputs,
+  hook: HookFn = (_name, v) => v,
+): ForwardOutputs {
+  const [b, t] = inp.inputIds.shape;
+  const kvh = c.numKvHeads;
+  const rep = c.numHeads / kvh;
+  const dh = c.headDim;
+  const { cos, sin } = rotaryTables(c, inp.positions);
+  const scale = 1 / Math.sqrt(dh);
+  const maybeBias = (name: string) => (c.qkvBias ? param(name) : undefined);
+
+  let resid = hook('hook_embed', op.gather(param('model.embed_tokens.weight'), inp.inputIds, 0));
+  const present: ForwardOutputs['present'] = [];
+  for (let i = 0; i < c.numLayers; i++) {
+    const p = `model.layers.${i}`;
+    resid = hook(`blocks.${i}.hook_resid_pre`, resid);
+    const x = rmsNorm(resid, param(`${p}.input_layernorm.weight`), c.rmsNormEps);
+    // q as [B, KVH, rep, T, dh] so grouped heads share k/v by broadcasting instead of copying them
+    const q = op.transpose(
+      op.reshape(op.linear(x, param(`${p}.self_attn.q_proj.weight`), maybeBias(`${p}.self_attn.q_proj.bias`)), [b, t, kvh, rep, dh]),
+      [0, 2, 3, 1, 4],
+    );
+    const kNew = op.transpose(
+      op.reshape(op.linear(x, param(`${p}.self_attn.k_proj.weight`), maybeBias(`${p}.self_attn.k_proj.bias`)), [b, t, kvh, dh]),
+      [0, 2, 1, 3],
+    );
+    const vNew = op.transpose(
+      op.reshape(op.linear(x, param(`${p}.self_attn.v_proj.weight`), maybeBias(`${p}.self_attn.v_proj.bias`)), [b, t, kvh, dh]),
+      [0, 2, 1, 3],
+    );
+    const kRot = op.reshape(applyRotary(op.unsqueeze(kNew, 2), cos, sin), [b, kvh, t, dh]);
+    const past = inp.past?.[i];
+    const k = past ? op.concat([past.k, kRot], 2) : kRot;
+    const v = past ? op.concat([past.v, vNew], 2) : vNew;
+    present.push({ k, v });
+    const qRot = op.mul(applyRotary(q, cos, sin), scale);
+    const scores = op.add(op.matmul(qRot, op.transpose(op.unsqueeze(k, 2), [0, 1, 2, 4, 3])), inp.attnBias);
+    const attn = op.matmul(op.softmax(scores, -1), op.unsqueeze(v, 2));
+    const merged = op.reshape(op.transpose(attn, [0, 3, 1, 2, 4]), [b, t, c.numHeads * dh]);
+    const attnOut = hook(`blocks.${i}.hook_attn_out`, op.linear(merged, param(`${p}.self_attn.o_proj.weight`)));
+    resid = hook(`blocks.${i}.hook_resid_mid`, op.add(resid, attnOut));
+    const h = rmsNorm(resid, param(`${p}.post_attention_layernorm.weight`), c.rmsNormEps);
+    const gate = hook(`blocks.${i}.mlp.hook_pre`, op.linear(h, param(`${p}.mlp.gate_proj.weight`)));
+    const keys = hook(`blocks.${i}.mlp.hook_post`, op.mul(op.silu(gate), op.linear(h, param(`${p}.mlp.up_proj.weight`))));
+    const mlpOut = hook(`blocks.${i}.hook_mlp_out`, op.linear(keys, param(`${p}.mlp.down_proj.weight`)));
+    resid = hook(`blocks.${i}.hook_resid_post`, op.add(resid, mlpOut));
+  }
+  const normed = hook('ln_final.hook_normalized', rmsNorm(resid, param('model.norm.weight'), c.rmsNormEps));
+  const head = c.tieWordEmbeddings ? param('model.embed_tokens.weight') : param('lm_head.weight');
+  return { logits: op.linear(normed, head), present };
+}
+
+/** Log-probability of each target token: [B, T, V] logits, [B, T] int64 targets → [B, T]. */
+export function targetLogprobs(logits: Tensor, targets: Tensor): Tensor {
+  const [b, t] = targets.shape;
+  const picked = op.gatherElements(op.logSoftmax(logits, -1), op.reshape(targets, [b, t, 1]), 2);
+  return op.reshape(picked, [b, t]);
+}

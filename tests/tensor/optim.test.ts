@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { AdamW, GradAccumulator, learningRate, ParamStore } from '../../src/tensor/index.ts';
+import { assertClose } from '../helpers/compare.ts';
+
+interface Fixture {
+  init: { w: number[]; b: number[] };
+  config: { beta1: number; beta2: number; eps: number; weightDecay: number; maxGradNorm: number };
+  steps: Array<{ gw: number[]; gb: number[]; lr: number; grad_norm: number; w: number[]; b: number[] }>;
+}
+
+test('AdamW with clipping and no decay on biases follows torch.optim.AdamW step by step', () => {
+  const fx = JSON.parse(readFileSync(new URL('../fixtures/engine/adamw.json', import.meta.url), 'utf8')) as Fixture;
+  const store = ParamStore.from(
+    new Map([
+      ['layer.weight', { shape: [3, 4], data: Float32Array.from(fx.init.w) }],
+      ['layer.bias', { shape: [4], data: Float32Array.from(fx.init.b) }],
+    ]),
+  );
+  const opt = new AdamW(store, fx.config);
+  for (const [i, s] of fx.steps.entries()) {
+    const grad = store.like();
+    grad.set(s.gw, store.offset('layer.weight'));
+    grad.set(s.gb, store.offset('layer.bias'));
+    const { gradNorm } = opt.step(grad, s.lr);
+    assert.ok(Math.abs(gradNorm - s.grad_norm) < 1e-5 * s.grad_norm, `step ${i} grad norm ${gradNorm} vs ${s.grad_norm}`);
+    assertClose(store.view('layer.weight'), s.w, 1e-5, `step ${i} weight`);
+    assertClose(store.view('layer.bias'), s.b, 1e-5, `step ${i} bias`);
+  }
+});
+
+test('frozen parameters do not move; a non-finite gradient skips the update', () => {
+  const store = new ParamStore([
+    { name: 'a.weight', shape: [2] },
+    { name: 'b.weight', shape: [2] },
+  ]);
+  store.data.set([1, 2, 3, 4]);
+  const opt = new AdamW(store, { weightDecay: 0.5 }, { frozen: (n) => n.startsWith('a.') });
+  opt.step(Float32Array.of(1, 1, 1, 1), 0.1);
+  assert.deepEqual([...store.view('a.weight')], [1, 2]);
+  assert.notDeepEqual([...store.view('b.weight')], [3, 4]);
+  const snapshot = store.data.slice();
+  const { gradNorm } = opt.step(Float32Array.of(0, 0, NaN, 1), 0.1);
+  assert.ok(Number.isNaN(gradNorm));
+  assert.deepEqual([...store.data], [...snapshot]);
+  assert.equal(opt.stepCount, 1);
+});
+
+test('gradient accumulation averages micro-batches', () => {
+  const store = new ParamStore([{ name: 'w', shape: [3] }]);
+  const acc = new GradAccumulator(store);
+  acc.add({ w: Float32Array.of(1, 2, 3) });
+  acc.add({ w: Float32Array.of(3, 2, 1) });
+  assert.deepEqual([...acc.mean()], [2, 2, 2]);
+  assert.deepEqual([...acc.grad], [0, 0, 0]);
+});
+
+test('learning-rate schedules: warmup, cosine to a floor, linear decay', () => {
+  const cos = { kind: 'cosine', lr: 1, warmupSteps: 4, totalSteps: 14, minLrRatio: 0.1 } as const;
+  assert.deepEqual([0, 1, 2, 3].map((s) => learningRate(cos, s)), [0.25, 0.5, 0.75, 1]);
+  assert.equal(learningRate(cos, 4), 1);
+  assert.ok(Math.abs(learningRate(cos, 9) - (0.1 + 0.9 * 0.5)) < 1e-12); // halfway: cos(π/2) = 0
+  assert.ok(Math.abs(learningRate(cos, 14) - 0.1) < 1e-12);
+  assert.ok(Math.abs(learningRate(cos, 100) - 0.1) < 1e-12);
+  const lin = { kind: 'linear', lr: 2, warmupSteps: 0, totalSteps: 10 } as const;
+  assert.equal(learningRate(lin, 5), 1);
+  assert.equal(learningRate({ kind: 'constant', lr: 3 }, 50), 3);
+});
