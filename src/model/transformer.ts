@@ -2,48 +2,9 @@
  * The decoder-only transformer of Hugging Face's Qwen2ForCausalLM / LlamaForCausalLM, traced on the
  * engine. Parameter names and layouts are those of `transformers` (Linear weights [out, in]).
  */
-import { type ParamSpec, type Tensor } from '../tensor/index.ts';
+import type { Tensor } from '../tensor/index.ts';
 import * as op from '../tensor/ops.ts';
-
-export interface TransformerConfig {
-  vocabSize: number;
-  hiddenSize: number;
-  intermediateSize: number;
-  numLayers: number;
-  numHeads: number;
-  numKvHeads: number;
-  headDim: number;
-  ropeTheta: number;
-  rmsNormEps: number;
-  tieWordEmbeddings: boolean;
-  /** q/k/v projections carry a bias (Qwen2: always; Llama: `attention_bias`). */
-  qkvBias: boolean;
-}
-
-export function transformerParamSpecs(c: TransformerConfig): ParamSpec[] {
-  const d = c.hiddenSize;
-  const q = c.numHeads * c.headDim;
-  const kv = c.numKvHeads * c.headDim;
-  const specs: ParamSpec[] = [{ name: 'model.embed_tokens.weight', shape: [c.vocabSize, d] }];
-  for (let i = 0; i < c.numLayers; i++) {
-    const p = `model.layers.${i}`;
-    specs.push({ name: `${p}.input_layernorm.weight`, shape: [d] });
-    specs.push({ name: `${p}.self_attn.q_proj.weight`, shape: [q, d] });
-    if (c.qkvBias) specs.push({ name: `${p}.self_attn.q_proj.bias`, shape: [q] });
-    specs.push({ name: `${p}.self_attn.k_proj.weight`, shape: [kv, d] });
-    if (c.qkvBias) specs.push({ name: `${p}.self_attn.k_proj.bias`, shape: [kv] });
-    specs.push({ name: `${p}.self_attn.v_proj.weight`, shape: [kv, d] });
-    if (c.qkvBias) specs.push({ name: `${p}.self_attn.v_proj.bias`, shape: [kv] });
-    specs.push({ name: `${p}.self_attn.o_proj.weight`, shape: [d, q] });
-    specs.push({ name: `${p}.post_attention_layernorm.weight`, shape: [d] });
-    specs.push({ name: `${p}.mlp.gate_proj.weight`, shape: [c.intermediateSize, d] });
-    specs.push({ name: `${p}.mlp.up_proj.weight`, shape: [c.intermediateSize, d] });
-    specs.push({ name: `${p}.mlp.down_proj.weight`, shape: [d, c.intermediateSize] });
-  }
-  specs.push({ name: 'model.norm.weight', shape: [d] });
-  if (!c.tieWordEmbeddings) specs.push({ name: 'lm_head.weight', shape: [c.vocabSize, d] });
-  return specs;
-}
+import type { ModelConfig } from './config.ts';
 
 /** Called at every TransformerLens-named hook point; returns the tensor that flows on (identity by default). */
 export type HookFn = (name: string, value: Tensor) => Tensor;
@@ -53,7 +14,7 @@ export interface ForwardInputs {
   inputIds: Tensor;
   /** [B, T] int64 rotary positions (for left padding: cumsum(mask) − 1). */
   positions: Tensor;
-  /** [B, 1, 1, T, P+T] float additive attention bias: 0 where attending is allowed, a large negative value elsewhere. */
+  /** [B, 1, 1, T, P+T] float additive attention bias (see `attentionBias`). */
   attnBias: Tensor;
   /** Per layer cached keys/values [B, KVH, P, headDim] from earlier positions (KV-cache decoding). */
   past?: Array<{ k: Tensor; v: Tensor }>;
@@ -71,13 +32,13 @@ export function rmsNorm(x: Tensor, weight: Tensor, eps: number): Tensor {
 }
 
 /** cos and sin of the rotary angles, [B, 1, 1, T, headDim] (the two halves repeat, as in rotate-half RoPE). */
-function rotaryTables(c: TransformerConfig, positions: Tensor): { cos: Tensor; sin: Tensor } {
+function rotaryTables(c: ModelConfig, positions: Tensor, dtype: 'float32' | 'float64'): { cos: Tensor; sin: Tensor } {
   const half = c.headDim / 2;
-  const invFreq = new Float32Array(half);
+  const invFreq = dtype === 'float64' ? new Float64Array(half) : new Float32Array(half);
   for (let i = 0; i < half; i++) invFreq[i] = 1 / c.ropeTheta ** ((2 * i) / c.headDim);
   const g = positions.graph;
   const [b, t] = positions.shape;
-  const angles = op.mul(op.unsqueeze(op.cast(positions, 'float32'), -1), g.constant(invFreq, 'float32', [half]));
+  const angles = op.mul(op.unsqueeze(op.cast(positions, dtype), -1), g.constant(invFreq, dtype, [half]));
   const full = op.reshape(op.concat([angles, angles], -1), [b, 1, 1, t, c.headDim]);
   return { cos: op.cos(full), sin: op.sin(full) };
 }
@@ -94,7 +55,7 @@ function applyRotary(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
  * may replace) the activations at TransformerLens hook points.
  */
 export function traceTransformer(
-  c: TransformerConfig,
+  c: ModelConfig,
   param: (name: string) => Tensor,
   inp: ForwardInputs,
   hook: HookFn = (_name, v) => v,
@@ -103,11 +64,13 @@ export function traceTransformer(
   const kvh = c.numKvHeads;
   const rep = c.numHeads / kvh;
   const dh = c.headDim;
-  const { cos, sin } = rotaryTables(c, inp.positions);
+  const embed = param('model.embed_tokens.weight');
+  const dtype = embed.dtype === 'float64' ? 'float64' : 'float32';
+  const { cos, sin } = rotaryTables(c, inp.positions, dtype);
   const scale = 1 / Math.sqrt(dh);
   const maybeBias = (name: string) => (c.qkvBias ? param(name) : undefined);
 
-  let resid = hook('hook_embed', op.gather(param('model.embed_tokens.weight'), inp.inputIds, 0));
+  let resid = hook('hook_embed', op.gather(embed, inp.inputIds, 0));
   const present: ForwardOutputs['present'] = [];
   for (let i = 0; i < c.numLayers; i++) {
     const p = `model.layers.${i}`;
@@ -135,7 +98,8 @@ export function traceTransformer(
     const scores = op.add(op.matmul(qRot, op.transpose(op.unsqueeze(k, 2), [0, 1, 2, 4, 3])), inp.attnBias);
     const attn = op.matmul(op.softmax(scores, -1), op.unsqueeze(v, 2));
     const merged = op.reshape(op.transpose(attn, [0, 3, 1, 2, 4]), [b, t, c.numHeads * dh]);
-    const attnOut = hook(`blocks.${i}.hook_attn_out`, op.linear(merged, param(`${p}.self_attn.o_proj.weight`)));
+    const oBias = c.oBias ? param(`${p}.self_attn.o_proj.bias`) : undefined;
+    const attnOut = hook(`blocks.${i}.hook_attn_out`, op.linear(merged, param(`${p}.self_attn.o_proj.weight`), oBias));
     resid = hook(`blocks.${i}.hook_resid_mid`, op.add(resid, attnOut));
     const h = rmsNorm(resid, param(`${p}.post_attention_layernorm.weight`), c.rmsNormEps);
     const gate = hook(`blocks.${i}.mlp.hook_pre`, op.linear(h, param(`${p}.mlp.gate_proj.weight`)));
@@ -153,4 +117,26 @@ export function targetLogprobs(logits: Tensor, targets: Tensor): Tensor {
   const [b, t] = targets.shape;
   const picked = op.gatherElements(op.logSoftmax(logits, -1), op.reshape(targets, [b, t, 1]), 2);
   return op.reshape(picked, [b, t]);
+}
+
+/** float32 lowest, as transformers fills masked scores: a fully masked row stays finite (uniform), never NaN. */
+const MASKED = -3.4028234663852886e38;
+
+/**
+ * Additive attention bias [B, 1, 1, T, P+T] for T new query positions after P cached ones: query t
+ * (key position P+t) may attend key j when j ≤ P+t and keyMask[b][j] is 1 (0 marks padding).
+ */
+export function attentionBias(keyMask: ReadonlyArray<ArrayLike<number>>, queryLen: number): Float32Array {
+  const b = keyMask.length;
+  const k = keyMask[0]?.length ?? 0;
+  const past = k - queryLen;
+  const bias = new Float32Array(b * queryLen * k);
+  for (let i = 0; i < b; i++) {
+    const mask = keyMask[i];
+    for (let t = 0; t < queryLen; t++) {
+      const row = (i * queryLen + t) * k;
+      for (let j = 0; j < k; j++) if (j > past + t || mask[j] === 0) bias[row + j] = MASKED;
+    }
+  }
+  return bias;
 }
