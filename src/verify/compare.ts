@@ -98,11 +98,20 @@ function compareConstants(ga: Node, pa: Node, opts: CompareOptions): Verdict {
     const bothInf = ga.t === pa.t && isInfinity(ga) && isInfinity(pa);
     return bothInf ? yes('same infinity') : no('value overflows or is undefined');
   }
-  const tol = approx ? opts.relTol : TIGHT_TOL;
   if (gv.re === 0 && gv.im === 0 && (pv.re !== 0 || pv.im !== 0)) return no('reference is zero, prediction is not');
-  return close(gv, pv, tol)
-    ? yes(approx ? `equal within relative tolerance ${opts.relTol}` : 'numerically equal closed forms')
-    : no(`values differ: ${fmt(gv)} vs ${fmt(pv)}`);
+  if (!close(gv, pv, approx ? opts.relTol : TIGHT_TOL)) return no(`values differ: ${fmt(gv)} vs ${fmt(pv)}`);
+  if (!approx) return yes('numerically equal closed forms');
+  // A bare decimal must also be the other value correctly rounded to the digits it shows.
+  const places = [literalPlaces(ga), literalPlaces(pa)].filter((p): p is number => p !== null);
+  const halfUlp = places.length > 0 ? 0.5 * 10 ** -Math.min(...places) : Infinity;
+  return Math.hypot(gv.re - pv.re, gv.im - pv.im) <= halfUlp * (1 + 1e-9)
+    ? yes(`equal within relative tolerance ${opts.relTol}`)
+    : no(`decimal is not the value rounded to its ${Math.min(...places)} places`);
+}
+
+function literalPlaces(n: Node): number | null {
+  if (n.t === 'neg') return literalPlaces(n.a);
+  return n.t === 'num' && n.decimal ? n.places : null;
 }
 
 const isInfinity = (n: Node): boolean => (n.t === 'const' && n.name === 'inf') || (n.t === 'neg' && isInfinity(n.a));
@@ -133,7 +142,7 @@ function casCross(a: CasExpr, b: CasExpr, opts: CompareOptions, label: string): 
 
 /** Equality of two scalar expressions given as normalized strings. */
 export function compareScalars(gold: string, pred: string, opts: CompareOptions): Verdict {
-  if (gold.replace(/\s+/g, '') === pred.replace(/\s+/g, '')) return yes('identical');
+  if (squash(gold) === squash(pred)) return yes('identical');
   const ga = tryParse(gold);
   const pa = tryParse(pred);
   if (!ga || !pa) return casCompare(gold, pred, opts);
@@ -212,17 +221,17 @@ function vectorOf(a: Answer): string[] | null {
   return null;
 }
 
-function compareAnswerTexts(gold: string, pred: string, opts: CompareOptions): Verdict {
+const squash = (s: string) => s.replace(/\s+/g, '');
+
+/** Equality of two normalized answer strings; identical text is equal whatever it means. */
+export function compareAnswerTexts(gold: string, pred: string, opts: CompareOptions): Verdict {
+  if (squash(gold) === squash(pred)) return yes('identical');
   return compareAnswers(parseAnswer(gold), parseAnswer(pred), opts);
 }
 
-function baseValue(digits: string, base: number): bigint | null {
+function baseValue(digits: string, base: number): bigint {
   let v = 0n;
-  for (const ch of digits.toLowerCase()) {
-    const d = parseInt(ch, 36);
-    if (!(d < base)) return null;
-    v = v * BigInt(base) + BigInt(d);
-  }
+  for (const ch of digits.toLowerCase()) v = v * BigInt(base) + BigInt(parseInt(ch, 36));
   return v;
 }
 
@@ -252,10 +261,8 @@ export function compareAnswers(g: Answer, p: Answer, opts: CompareOptions): Verd
       break;
     case 'based':
       if (p.kind === 'based') {
-        const gv = baseValue(g.digits, g.base);
-        const pv = baseValue(p.digits, p.base);
-        if (gv === null || pv === null) return no('invalid digit for the base');
-        return g.base === p.base && gv === pv ? yes(`same base-${g.base} number`) : no('different base-n number');
+        const same = g.base === p.base && baseValue(g.digits, g.base) === baseValue(p.digits, p.base);
+        return same ? yes(`same base-${g.base} number`) : no('different base-n number');
       }
       // The question asks for base b; bare digits are accepted, the decimal value is not.
       if (p.kind === 'expr' && /^[0-9A-Za-z]+$/.test(p.text)) {

@@ -164,7 +164,7 @@ function csqrt(a: Complex): Complex {
   return cpow(a, C(0.5));
 }
 
-const REAL_FUNCTIONS: Record<string, (x: number) => number> = {
+const REAL_FUNCTIONS: Partial<Record<string, (x: number) => number>> = {
   sin: Math.sin,
   cos: Math.cos,
   tan: Math.tan,

@@ -70,7 +70,7 @@ export function normalizeAnswer(raw: string): string {
   s = s.replace(/\\(?:big|Big|bigg|Bigg)[lrm]?\b/g, '');
   // Thousands separators written as {,} or ,\! (possibly followed by a space) before 3 digits.
   s = s.replace(/(\d)\s*(?:\{,\}|,\\!|,\\,)\s*(?=\d{3})/g, '$1,');
-  s = s.replace(/\\[!,;:> ]|\\q?quad\b|~/g, (m) => (m === '\\!' || m === '\\,' ? '' : ' '));
+  s = s.replace(/(?<!\\)\\[!,;:> ]|\\q?quad\b|~/g, (m) => (m === '\\!' || m === '\\,' ? '' : ' '));
   s = s.replace(/\\[dt]frac\b/g, '\\frac').replace(/\\[dt]binom\b/g, '\\binom');
   s = s.replace(/\^\s*\{?\s*\\circ\s*\}?|\\circ|\\degree\b/g, '');
   s = s.replace(/\\?%/g, '');

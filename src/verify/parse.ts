@@ -2,7 +2,7 @@ import { parseDecimal, type Rational } from './rational.ts';
 
 /** Expression tree for the LaTeX / plain-text math subset the fast path understands. */
 export type Node =
-  | { t: 'num'; v: Rational; decimal: boolean }
+  | { t: 'num'; v: Rational; decimal: boolean; places: number }
   | { t: 'var'; name: string }
   | { t: 'const'; name: 'pi' | 'e' | 'i' | 'inf' }
   | { t: 'add' | 'sub' | 'mul' | 'div' | 'pow'; a: Node; b: Node }
@@ -107,6 +107,10 @@ export function parseExpression(src: string): Node {
       } else if ((tok.k === 'op' && tok.s === '/') || (tok.k === 'cmd' && tok.s === 'div')) {
         pos++;
         left = { t: 'div', a: left, b: signedPower() };
+      } else if (tok.k === 'cmd' && tok.s === 'frac' && isInteger(left)) {
+        // 137\frac{1}{2} is a mixed number when both parts are integer literals.
+        const next = power();
+        left = next.t === 'div' && isInteger(next.a) && isInteger(next.b) ? { t: 'add', a: left, b: next } : { t: 'mul', a: left, b: next };
       } else if (startsOperand(tok)) left = { t: 'mul', a: left, b: power() };
       else break;
     }
@@ -186,7 +190,9 @@ export function parseExpression(src: string): Node {
   function num(s: string): Node {
     const v = parseDecimal(s);
     if (!v) throw new ParseError(`number out of range: ${s.slice(0, 20)}`);
-    return { t: 'num', v, decimal: /[.eE]/.test(s) };
+    const m = /(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(s);
+    const places = (m?.[1]?.length ?? 0) - Number(m?.[2] ?? 0);
+    return { t: 'num', v, decimal: /[.eE]/.test(s), places };
   }
 
   function subscriptName(base: string): string {
@@ -313,6 +319,8 @@ function resolveConstants(n: Node): Node {
       return { ...n, a: resolveConstants(n.a), b: resolveConstants(n.b) };
   }
 }
+
+const isInteger = (n: Node) => n.t === 'num' && !n.decimal && n.v.d === 1n;
 
 /** Free variable names of a tree. */
 export function variables(n: Node, out: Set<string> = new Set()): Set<string> {

@@ -64,7 +64,7 @@ export function parseAnswer(s: string): Answer {
   if (choice) return { kind: 'choice', letter: choice[1] };
   if (THOUSANDS.test(s)) return { kind: 'expr', text: s.replace(/,/g, '') };
   const based = BASED.exec(s);
-  if (based && Number(based[2]) >= 2 && Number(based[2]) <= 36) return { kind: 'based', digits: based[1], base: Number(based[2]) };
+  if (based && validDigits(based[1], Number(based[2]))) return { kind: 'based', digits: based[1], base: Number(based[2]) };
 
   const unions = splitTopLevel(s, '\\cup');
   if (unions.length > 1) return { kind: 'union', parts: unions.map((p) => parseAnswer(p)) };
@@ -93,6 +93,11 @@ export function parseAnswer(s: string): Answer {
   if (pm) return { kind: 'plusminus', items: pm.map((p) => parseAnswer(p)) };
   if (isText(s)) return { kind: 'text', text: s.replace(KNOWN_WORDS, (w) => w.slice(1)) };
   return { kind: 'expr', text: s };
+}
+
+/** x_2 is a variable, 101_2 a binary number: every digit must exist in the base. */
+function validDigits(digits: string, base: number): boolean {
+  return base >= 2 && base <= 36 && [...digits.toLowerCase()].every((c) => parseInt(c, 36) < base);
 }
 
 /** Closing index for the bracket at 0, counting ( and [ alike (so "[1, 5)" is one group). */

@@ -1,4 +1,6 @@
-import { ComputeEngine, type BoxedExpression } from '@cortex-js/compute-engine';
+import { ComputeEngine } from '@cortex-js/compute-engine';
+
+type BoxedExpression = ReturnType<ComputeEngine['parse']>;
 
 /**
  * The maintained CAS (@cortex-js/compute-engine 0.27) for what the fast path cannot settle:

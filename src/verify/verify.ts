@@ -1,8 +1,7 @@
-import { compareAnswers, DEFAULT_COMPARE, type CompareOptions } from './compare.ts';
+import { compareAnswerTexts, DEFAULT_COMPARE, type CompareOptions } from './compare.ts';
 import { DEFAULT_EXTRACTORS, extractAnswer, goldAnswer, type Extractor } from './extract.ts';
 import { maxDepth } from './latex.ts';
 import { normalizeAnswer } from './normalize.ts';
-import { parseAnswer } from './structure.ts';
 
 export interface VerifyOptions extends CompareOptions {
   extractors: readonly Extractor[];
@@ -47,7 +46,7 @@ export function verifyPair(gold: string, pred: string, options: Partial<VerifyOp
     if (predProblem) return { correct: false, extracted, reason: predProblem };
     const p = normalizeAnswer(extracted);
     if (p === '') return { correct: false, extracted, reason: 'empty predicted answer' };
-    const verdict = compareAnswers(parseAnswer(g), parseAnswer(p), opts);
+    const verdict = compareAnswerTexts(g, p, opts);
     return { correct: verdict.equal, extracted, reason: verdict.reason };
   } catch (err) {
     // A verifier bug must cost one pair, not the batch; the reason keeps it visible.
