@@ -1,20 +1,24 @@
 import { matchClose } from './latex.ts';
 
 /** Where an answer can be found in a response; tried in the configured order, first hit wins. */
-export type Extractor = 'boxed' | 'answer_tag' | 'final_answer' | 'gsm8k' | 'last_number' | 'whole';
+export type Extractor = 'boxed' | 'answer_tag' | 'final_answer' | 'gsm8k' | 'last_number' | 'whole' | 'verbatim';
 
-export const EXTRACTORS: readonly Extractor[] = ['boxed', 'answer_tag', 'final_answer', 'gsm8k', 'last_number', 'whole'];
+export const EXTRACTORS: readonly Extractor[] = ['boxed', 'answer_tag', 'final_answer', 'gsm8k', 'last_number', 'whole', 'verbatim'];
 
 /** Default for rewards: an answer must be explicitly marked; unformatted text earns nothing. */
 export const DEFAULT_EXTRACTORS: readonly Extractor[] = ['boxed', 'answer_tag', 'final_answer', 'gsm8k'];
 
-/** Per-dataset strategies. `whole` treats a short single-line response as a bare answer. */
+/**
+ * Per-dataset strategies. `whole` treats a short single-line response as a bare answer;
+ * `verbatim` takes any text as the answer (for comparing answers already extracted).
+ */
 export const EXTRACTION_PRESETS: Record<string, readonly Extractor[]> = {
   math: DEFAULT_EXTRACTORS,
   gsm8k: ['gsm8k', 'boxed', 'answer_tag', 'final_answer'],
   r1: ['answer_tag', 'boxed', 'final_answer'],
   lenient: [...DEFAULT_EXTRACTORS, 'last_number'],
   cli: [...DEFAULT_EXTRACTORS, 'whole'],
+  answer: ['verbatim'],
 };
 
 export interface Extraction {
@@ -98,6 +102,7 @@ const IMPLEMENTATIONS: Record<Extractor, (text: string) => string | null> = {
   gsm8k,
   last_number: lastNumber,
   whole,
+  verbatim: (text) => text,
 };
 
 export function extractAnswer(text: string, extractors: readonly Extractor[] = DEFAULT_EXTRACTORS): Extraction | null {

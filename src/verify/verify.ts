@@ -43,7 +43,7 @@ export function verifyPair(gold: string, pred: string, options: Partial<VerifyOp
     if (g === '') return { correct: false, extracted, reason: 'empty reference answer' };
     if (extracted === null) return { correct: false, extracted, reason: `no answer found (tried ${opts.extractors.join(', ')})` };
     const predProblem = checkAnswer(extracted, 'predicted');
-    if (predProblem) return { correct: false, extracted, reason: predProblem };
+    if (predProblem) return { correct: false, extracted: `${extracted.slice(0, MAX_ANSWER_CHARS)}…`, reason: predProblem };
     const p = normalizeAnswer(extracted);
     if (p === '') return { correct: false, extracted, reason: 'empty predicted answer' };
     const verdict = compareAnswerTexts(g, p, opts);
