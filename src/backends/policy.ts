@@ -30,6 +30,8 @@ export interface Completion {
   /** Log-probability of each generated token under the unmodified model distribution (before temperature/top-p), or null when the backend cannot report it. */
   logprobs: number[] | null;
   finishReason: 'stop' | 'length';
+  /** Number of generated tokens, for backends that report a count but not the ids (HTTP servers; then `tokenIds` is empty). */
+  tokenCount?: number;
 }
 
 export interface ScoreRequest {
