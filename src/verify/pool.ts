@@ -25,7 +25,8 @@ export class VerifierPool {
   private readonly pool: Piscina<VerifyTask | null, VerifyResult | null>;
   private readonly timeoutMs: number;
   readonly threads: number;
-  private readonly ready: Promise<void>;
+  /** Resolves once every worker has loaded its modules. */
+  readonly ready: Promise<void>;
   private inFlight = 0;
   private readonly waiting: Array<() => void> = [];
 

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { registerBench } from './bench.ts';
+import { registerVerify } from './verify.ts';
 import { registerData } from './data.ts';
 
 /** Every subcommand registers itself here; the CLI entry point stays ignorant of their options. */
-export const commandModules: Array<(program: Command) => void> = [registerBench, registerData];
+export const commandModules: Array<(program: Command) => void> = [registerBench, registerData, registerVerify];
