@@ -129,3 +129,10 @@ test('named benchmarks honour a data directory override', async () => {
   assert.equal(items.length, 1);
   assert.equal(items[0].id, 'math500/0');
 });
+
+test('the \\boxed{} reader recovers every MATH-500 reference answer from its solution', async () => {
+  const { lastBoxedContent } = await import('../../src/data/boxed.ts');
+  const items = await loadDataset('math500');
+  const mismatches = items.filter((i) => lastBoxedContent(i.meta.solution as string) !== i.answer).map((i) => i.id);
+  assert.deepEqual(mismatches, []);
+});
