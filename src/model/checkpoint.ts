@@ -9,10 +9,11 @@ import { basename, join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { UserError } from '../util/errors.ts';
 import {
+  type Dtype,
   type FloatWriteDtype,
   type LoadedTensor,
+  type SafetensorsHeader,
   type Tensor,
-  readSafetensors,
   readSafetensorsHeader,
   readTensors,
   storedBytes,
@@ -27,35 +28,63 @@ export interface ShardIndex {
   weight_map: Record<string, string>;
 }
 
-/** Loads every tensor of the checkpoint in `dir`. Each tensor records the file it came from. */
-export function loadCheckpoint(dir: string): Map<string, LoadedTensor> {
-  const single = join(dir, SINGLE_FILE);
-  if (existsSync(single)) return readSafetensors(single).tensors;
-  const indexPath = join(dir, INDEX_FILE);
-  if (!existsSync(indexPath)) throw new UserError(`no ${SINGLE_FILE} or ${INDEX_FILE} in ${dir}`);
-  const weightMap = readIndex(indexPath);
-  const namesByShard = new Map<string, string[]>();
-  for (const [name, shard] of Object.entries(weightMap)) {
-    const names = namesByShard.get(shard) ?? [];
-    names.push(name);
-    namesByShard.set(shard, names);
-  }
+/** A tensor as described by a file header: enough to validate a checkpoint before reading any data. */
+export interface TensorInfo {
+  dtype: Dtype;
+  shape: number[];
+  file: string;
+}
+
+/** The headers of the checkpoint in `dir`: which tensors it has, where, with which dtype and shape. */
+export function readCheckpointInfo(dir: string): Map<string, TensorInfo> {
+  const infos = new Map<string, TensorInfo>();
+  for (const { header, names } of planCheckpoint(dir))
+    for (const name of names) {
+      const { dtype, shape } = header.entries.get(name)!;
+      infos.set(name, { dtype, shape, file: header.file });
+    }
+  return infos;
+}
+
+/** Loads the tensors of the checkpoint in `dir` (all, or those in `only`). Each records the file it came from. */
+export function loadCheckpoint(dir: string, only?: ReadonlySet<string>): Map<string, LoadedTensor> {
   const tensors = new Map<string, LoadedTensor>();
-  for (const [shard, names] of namesByShard) {
-    const file = join(dir, shard);
-    if (!existsSync(file)) throw new UserError(`${indexPath} lists shard ${shard} (for '${names[0]}'), but ${file} does not exist`);
-    const header = readSafetensorsHeader(file);
-    for (const name of names)
-      if (!header.entries.has(name))
-        throw new UserError(`tensor '${name}' is missing from ${file} (listed there by ${indexPath})`);
-    const fd = openSync(file, 'r');
+  for (const { header, names } of planCheckpoint(dir)) {
+    const wanted = only ? names.filter((name) => only.has(name)) : names;
+    if (wanted.length === 0) continue;
+    const fd = openSync(header.file, 'r');
     try {
-      for (const [name, tensor] of readTensors(fd, header, names)) tensors.set(name, tensor);
+      for (const [name, tensor] of readTensors(fd, header, wanted)) tensors.set(name, tensor);
     } finally {
       closeSync(fd);
     }
   }
   return tensors;
+}
+
+/** Each file of the checkpoint with its validated header and the tensor names to take from it. */
+function planCheckpoint(dir: string): Array<{ header: SafetensorsHeader; names: string[] }> {
+  const single = join(dir, SINGLE_FILE);
+  if (existsSync(single)) {
+    const header = readSafetensorsHeader(single);
+    return [{ header, names: [...header.entries.keys()] }];
+  }
+  const indexPath = join(dir, INDEX_FILE);
+  if (!existsSync(indexPath)) throw new UserError(`no ${SINGLE_FILE} or ${INDEX_FILE} in ${dir}`);
+  const namesByShard = new Map<string, string[]>();
+  for (const [name, shard] of Object.entries(readIndex(indexPath))) {
+    const names = namesByShard.get(shard) ?? [];
+    names.push(name);
+    namesByShard.set(shard, names);
+  }
+  return [...namesByShard].map(([shard, names]) => {
+    const file = join(dir, shard);
+    if (!existsSync(file)) throw new UserError(`${indexPath} lists shard ${shard} (for '${names[0]}'), but ${file} does not exist`);
+    const header = readSafetensorsHeader(file);
+    for (const name of names)
+      if (!header.entries.has(name)) throw new UserError(`tensor '${name}' is missing from ${file} (listed there by ${indexPath})`);
+    return { header, names };
+  });
 }
 
 function readIndex(indexPath: string): Record<string, string> {

@@ -5,7 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { UserError } from '../util/errors.ts';
-import { type LoadedTensor, isFloatDtype } from './safetensors.ts';
+import type { TensorInfo } from './checkpoint.ts';
+import { isFloatDtype } from './safetensors.ts';
 
 export const SUPPORTED_MODEL_TYPES = ['qwen2', 'llama'] as const;
 export type ModelType = (typeof SUPPORTED_MODEL_TYPES)[number];
@@ -165,7 +166,7 @@ function isIgnorable(name: string, config: ModelConfig): boolean {
  * Checks every tensor's name, dtype and shape against the config and throws one UserError listing
  * every problem (each naming the file and tensor). Returns the names of tensors to ignore.
  */
-export function validateCheckpoint(config: ModelConfig, tensors: Map<string, LoadedTensor>, source: string): string[] {
+export function validateCheckpoint(config: ModelConfig, tensors: ReadonlyMap<string, TensorInfo>, source: string): string[] {
   const expected = parameterShapes(config);
   const problems: string[] = [];
   const ignored: string[] = [];

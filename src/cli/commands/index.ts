@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { registerBench } from './bench.ts';
+import { registerModel } from './model.ts';
 import { registerVerify } from './verify.ts';
 import { registerData } from './data.ts';
 
 /** Every subcommand registers itself here; the CLI entry point stays ignorant of their options. */
-export const commandModules: Array<(program: Command) => void> = [registerBench, registerData, registerVerify];
+export const commandModules: Array<(program: Command) => void> = [registerBench, registerModel, registerData, registerVerify];
