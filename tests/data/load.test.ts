@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { lastBoxedContent } from '../../src/data/boxed.ts';
 import { loadDataset, resolveDataset } from '../../src/data/load.ts';
 import { UserError } from '../../src/util/errors.ts';
 
@@ -131,7 +132,6 @@ test('named benchmarks honour a data directory override', async () => {
 });
 
 test('the \\boxed{} reader recovers every MATH-500 reference answer from its solution', async () => {
-  const { lastBoxedContent } = await import('../../src/data/boxed.ts');
   const items = await loadDataset('math500');
   const mismatches = items.filter((i) => lastBoxedContent(i.meta.solution as string) !== i.answer).map((i) => i.id);
   assert.deepEqual(mismatches, []);
