@@ -3,7 +3,8 @@ import { UserError } from '../../util/errors.ts';
 
 /** Benchmark suites by name; each prints one JSON object on stdout. Loaded lazily. */
 const suites: Record<string, () => Promise<{ runBench(args: string[]): Promise<unknown> }>> = {
-  engine: () => import('../../tensor/bench.ts'),
+  engine: () => import('../../bench/engine.ts'),
+  verify: () => import('../../verify/bench.ts'),
 };
 
 export function registerBench(program: Command): void {

@@ -1,0 +1,29 @@
+import { UserError } from '../util/errors.ts';
+
+/** Median wall time in ms of `fn` over `runs` runs after `warmup` unmeasured ones. */
+export async function medianMs(fn: () => Promise<unknown> | unknown, runs: number, warmup: number): Promise<number> {
+  for (let i = 0; i < warmup; i++) await fn();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const start = process.hrtime.bigint();
+    await fn();
+    times.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  times.sort((a, b) => a - b);
+  const mid = times.length >> 1;
+  return times.length % 2 ? times[mid] : (times[mid - 1] + times[mid]) / 2;
+}
+
+/** Parses `--name value` pairs of a bench suite's arguments (numbers only), with defaults. */
+export function numericArgs<T extends Record<string, number>>(args: string[], defaults: T): T {
+  const out: Record<string, number> = { ...defaults };
+  for (let i = 0; i < args.length; i += 2) {
+    const key = args[i].replace(/^--/, '').replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+    const value = Number(args[i + 1]);
+    if (!(key in defaults) || !Number.isFinite(value)) {
+      throw new UserError(`bench: unknown or bad argument ${args[i]} ${args[i + 1] ?? ''} (takes ${Object.keys(defaults).join(', ')})`);
+    }
+    out[key] = value;
+  }
+  return out as T;
+}
