@@ -1,4 +1,4 @@
-import { Prng } from '../data/prng.ts';
+import { Prng } from '../data/index.ts';
 
 export interface BootstrapOptions {
   /** Number of resamples; default 1000. */
