@@ -1,29 +1,39 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import type { VerifyOptions, VerifyResult } from './verify.ts';
-import type { VerifyTask } from './worker.ts';
+import type { TimedResult, VerifyTask } from './worker.ts';
 
 export interface PoolOptions {
   /** Worker threads; default: every core. */
   threads?: number;
-  /** Wall-clock budget per pair, measured from dispatch to a free worker. */
+  /** Wall-clock budget per pair. */
   timeoutMs?: number;
   /** V8 old-generation limit per worker; a worker over it dies and its pair fails with "memory". */
   maxMemoryMb?: number;
+  /** Pairs sent to a worker in one message by verifyMany (amortizes the thread round trip). */
+  chunkSize?: number;
 }
 
 export const DEFAULT_TIMEOUT_MS = 1000;
 const DEFAULT_MEMORY_MB = 256;
+const DEFAULT_CHUNK = 16;
+
+type Pair = { gold: string; pred: string };
 
 /**
- * Time- and memory-bounded verification on worker threads. Piscina terminates the worker that
- * runs an aborted task and starts a replacement, which is what a per-pair timeout needs. Its
- * abort clock starts at submission, so at most one task per thread is in flight: a task never
- * waits in Piscina's queue while its time runs.
+ * Time- and memory-bounded verification on worker threads, built on Piscina: aborting a running
+ * task terminates its worker and Piscina starts a replacement, which is what a hard timeout
+ * needs. Piscina's abort clock starts at submission, so at most one task per thread is in
+ * flight and no task waits in its queue while its time runs.
+ *
+ * Pairs travel in chunks of `chunkSize` with a budget of chunkSize × timeoutMs; inside the
+ * worker each pair is timed and one over timeoutMs is reported as a timeout. A chunk that is
+ * killed (budget or memory) is re-run one pair per task, so only the offending pair fails.
  */
 export class VerifierPool {
-  private readonly pool: Piscina<VerifyTask | null, VerifyResult | null>;
+  private readonly pool: Piscina<VerifyTask | null, TimedResult[]>;
   private readonly timeoutMs: number;
+  private readonly chunkSize: number;
   readonly threads: number;
   /** Resolves once every worker has loaded its modules. */
   readonly ready: Promise<void>;
@@ -33,6 +43,7 @@ export class VerifierPool {
   constructor(opts: PoolOptions = {}) {
     this.threads = Math.max(1, opts.threads ?? availableParallelism());
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.chunkSize = Math.max(1, opts.chunkSize ?? DEFAULT_CHUNK);
     this.pool = new Piscina({
       filename: new URL('./worker.ts', import.meta.url).href,
       minThreads: this.threads,
@@ -59,36 +70,56 @@ export class VerifierPool {
     else this.inFlight--;
   }
 
-  /** Verifies one pair; never rejects: timeouts and worker deaths come back as correct: false. */
-  async verify(gold: string, pred: string, options?: Partial<VerifyOptions>): Promise<VerifyResult> {
+  /** Runs one chunk; a killed worker or failed task yields the failure's reason. */
+  private async runChunk(pairs: Pair[], options?: Partial<VerifyOptions>): Promise<TimedResult[] | { failed: string }> {
     await this.ready;
     await this.slot();
     try {
-      const result = await this.pool.run({ gold, pred, options }, { signal: AbortSignal.timeout(this.timeoutMs) });
-      return result ?? { correct: false, extracted: null, reason: 'worker returned nothing' };
+      const task: VerifyTask = { pairs, options, timeoutMs: this.timeoutMs };
+      return await this.pool.run(task, { signal: AbortSignal.timeout(this.timeoutMs * pairs.length) });
     } catch (err) {
       const e = err as { name?: string; code?: string; message?: string };
-      if (e.name === 'AbortError') return { correct: false, extracted: null, reason: 'timeout' };
-      if (e.code === 'ERR_WORKER_OUT_OF_MEMORY') return { correct: false, extracted: null, reason: 'memory' };
-      return { correct: false, extracted: null, reason: `worker error: ${e.message ?? String(err)}` };
+      if (e.name === 'AbortError') return { failed: 'timeout' };
+      if (e.code === 'ERR_WORKER_OUT_OF_MEMORY') return { failed: 'memory' };
+      return { failed: `worker error: ${e.message ?? String(err)}` };
     } finally {
       this.release();
     }
   }
 
-  /** Verifies many pairs on all threads, in input order; `onResult` sees each as it completes. */
-  verifyMany(
-    pairs: ReadonlyArray<{ gold: string; pred: string }>,
+  /** One pair with its time from dispatch to verdict; never rejects. */
+  async verifyTimed(gold: string, pred: string, options?: Partial<VerifyOptions>): Promise<TimedResult> {
+    const r = await this.runChunk([{ gold, pred }], options);
+    return 'failed' in r ? { correct: false, extracted: null, reason: r.failed, ms: NaN } : r[0];
+  }
+
+  /** Verifies one pair; timeouts and worker deaths come back as correct: false with the reason. */
+  async verify(gold: string, pred: string, options?: Partial<VerifyOptions>): Promise<VerifyResult> {
+    const { correct, extracted, reason } = await this.verifyTimed(gold, pred, options);
+    return { correct, extracted, reason };
+  }
+
+  /** Verifies many pairs on all threads, in input order; `onResult` sees each chunk's pairs as they complete. */
+  async verifyMany(
+    pairs: readonly Pair[],
     options?: Partial<VerifyOptions>,
-    onResult?: (index: number, result: VerifyResult) => void,
-  ): Promise<VerifyResult[]> {
-    return Promise.all(
-      pairs.map(async (p, i) => {
-        const r = await this.verify(p.gold, p.pred, options);
-        onResult?.(i, r);
-        return r;
+    onResult?: (index: number, result: TimedResult) => void,
+  ): Promise<TimedResult[]> {
+    const out = new Array<TimedResult>(pairs.length);
+    const chunks: number[] = [];
+    for (let i = 0; i < pairs.length; i += this.chunkSize) chunks.push(i);
+    await Promise.all(
+      chunks.map(async (start) => {
+        const slice = pairs.slice(start, start + this.chunkSize);
+        const r = await this.runChunk(slice, options);
+        const results = 'failed' in r ? await Promise.all(slice.map((p) => this.verifyTimed(p.gold, p.pred, options))) : r;
+        results.forEach((res, k) => {
+          out[start + k] = res;
+          onResult?.(start + k, res);
+        });
       }),
     );
+    return out;
   }
 
   async close(): Promise<void> {

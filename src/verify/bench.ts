@@ -1,0 +1,94 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { UserError } from '../util/errors.ts';
+import { EXTRACTION_PRESETS } from './extract.ts';
+import { VerifierPool } from './pool.ts';
+import { verifyPair, type VerifyResult } from './verify.ts';
+
+type Pair = { gold: string; pred: string };
+
+const MATH500 = fileURLToPath(new URL('../../../shared/data/benchmarks/math500.jsonl', import.meta.url));
+const LABELED = fileURLToPath(new URL('../../tests/fixtures/verify/pairs.jsonl', import.meta.url));
+
+function readJsonl(path: string): Array<Record<string, unknown>> {
+  try {
+    return readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  } catch (err) {
+    throw new UserError(`cannot read ${path}: ${(err as Error).message}`);
+  }
+}
+
+function percentile(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+function summarize(latencies: number[], seconds: number, results: VerifyResult[]) {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const reasons: Record<string, number> = {};
+  for (const r of results) {
+    const key = r.reason.split(/[:(]/)[0].trim();
+    reasons[key] = (reasons[key] ?? 0) + 1;
+  }
+  return {
+    pairs: results.length,
+    correct: results.filter((r) => r.correct).length,
+    pairsPerSec: Math.round(results.length / seconds),
+    p50Ms: +percentile(sorted, 0.5).toFixed(3),
+    p99Ms: +percentile(sorted, 0.99).toFixed(3),
+    maxMs: +sorted[sorted.length - 1].toFixed(3),
+    reasons,
+  };
+}
+
+function inProcess(pairs: Pair[], extractors = EXTRACTION_PRESETS.math) {
+  const latencies: number[] = [];
+  const results: VerifyResult[] = [];
+  const t0 = performance.now();
+  for (const p of pairs) {
+    const t = performance.now();
+    results.push(verifyPair(p.gold, p.pred, { extractors }));
+    latencies.push(performance.now() - t);
+  }
+  return summarize(latencies, (performance.now() - t0) / 1000, results);
+}
+
+async function onPool(pairs: Pair[], threads: number, extractors = EXTRACTION_PRESETS.math) {
+  const pool = new VerifierPool({ threads });
+  try {
+    await pool.ready;
+    const t0 = performance.now();
+    const results = await pool.verifyMany(pairs, { extractors });
+    const seconds = (performance.now() - t0) / 1000;
+    return { threads, ...summarize(results.map((r) => r.ms), seconds, results) };
+  } finally {
+    await pool.close();
+  }
+}
+
+/**
+ * `bench verify [--passes N]`: pairs/s and latency on the 500 MATH-500 (solution, answer)
+ * pairs, in-process on one core and on the worker pool with one and with all threads; plus the
+ * same on the hand-labeled pairs, whose answers are rarely identical strings. Pool latency is
+ * the time each pair took inside its worker.
+ */
+export async function runBench(args: string[]): Promise<object> {
+  const at = args.indexOf('--passes');
+  const passes = at >= 0 ? Number(args[at + 1]) : 4;
+  if (!Number.isInteger(passes) || passes <= 0) throw new UserError(`--passes must be a positive integer, got '${args[at + 1]}'`);
+  const math = readJsonl(MATH500).map((r) => ({ gold: String(r.answer), pred: String(r.solution) }));
+  const labeled = readJsonl(LABELED).map((r) => ({ gold: String(r.gold), pred: String(r.pred) }));
+  const repeat = (ps: Pair[]) => Array.from({ length: passes }, () => ps).flat();
+  inProcess(math); // warm-up: JIT and the CAS's lazy tables
+  return {
+    passes,
+    math500: {
+      singleProcess: inProcess(repeat(math)),
+      pool1: await onPool(repeat(math), 1),
+      poolAll: await onPool(repeat(math), 2),
+    },
+    labeledPairs: {
+      singleProcess: inProcess(repeat(labeled), EXTRACTION_PRESETS.cli),
+      poolAll: await onPool(repeat(labeled), 2, EXTRACTION_PRESETS.cli),
+    },
+  };
+}
