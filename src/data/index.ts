@@ -6,4 +6,3 @@ export { getTemplate, templateNames, QWEN_BOXED_INSTRUCTION, R1_ZERO_TEMPLATE } 
 export type { PromptTemplate, RenderChat } from './templates.ts';
 export { generateRandomCalc, defaultRandomCalcOptions, RANDOMCALC_VERSION, ROUNDING_RULE } from './randomcalc.ts';
 export type { RandomCalcItem, RandomCalcOptions } from './randomcalc.ts';
-export { Prng } from './prng.ts';

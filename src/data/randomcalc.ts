@@ -1,5 +1,5 @@
 import { UserError } from '../util/errors.ts';
-import { Prng } from './prng.ts';
+import { Rng } from '../util/rng.ts';
 import { Rational } from './rational.ts';
 
 /**
@@ -84,9 +84,9 @@ interface Operand {
 export function* generateRandomCalc(options: RandomCalcOptions): Generator<RandomCalcItem> {
   validateRandomCalcOptions(options);
   const createdAt = new Date(options.createdAt ?? Date.now()).toISOString();
-  const rng = new Prng(options.seed);
+  const rng = new Rng(options.seed);
   for (let i = 0; i < options.n; i++) {
-    const steps = rng.int(options.minSteps, options.maxSteps);
+    const steps = between(rng, options.minSteps, options.maxSteps);
     const first = drawOperand(rng, options);
     let value = first.value;
     let expression = first.expressionText;
@@ -118,10 +118,10 @@ export function* generateRandomCalc(options: RandomCalcOptions): Generator<Rando
 }
 
 /** Draws operator, side and operand; a step that would divide by zero is drawn again. */
-function drawStep(rng: Prng, o: RandomCalcOptions, result: Rational): { op: Operator; operand: Operand; resultFirst: boolean } {
+function drawStep(rng: Rng, o: RandomCalcOptions, result: Rational): { op: Operator; operand: Operand; resultFirst: boolean } {
   for (let attempt = 0; attempt < 10_000; attempt++) {
-    const op = rng.pick(operators);
-    const resultFirst = rng.int(0, 1) === 0;
+    const op = operators[rng.int(operators.length)];
+    const resultFirst = rng.int(2) === 0;
     const operand = drawOperand(rng, o);
     const divisor = resultFirst ? operand.value : result;
     if (op !== '/' || !divisor.isZero()) return { op, operand, resultFirst };
@@ -129,21 +129,26 @@ function drawStep(rng: Prng, o: RandomCalcOptions, result: Rational): { op: Oper
   throw new Error('could not draw a step without division by zero in 10000 attempts');
 }
 
-function drawOperand(rng: Prng, o: RandomCalcOptions): Operand {
+function drawOperand(rng: Rng, o: RandomCalcOptions): Operand {
   const lo = Math.round(o.minOperand * 100);
   const hi = Math.round(o.maxOperand * 100);
   for (;;) {
-    const places = rng.int(0, o.maxDecimals);
+    const places = between(rng, 0, o.maxDecimals);
     const unit = 10 ** (2 - places);
     const kLo = Math.ceil(lo / unit);
     const kHi = Math.floor(hi / unit);
     // A range narrower than one unit has no value with this few decimals; 2 decimals always fit.
     if (kLo > kHi) continue;
-    const hundredths = rng.int(kLo, kHi) * unit;
+    const hundredths = between(rng, kLo, kHi) * unit;
     const value = new Rational(BigInt(hundredths), 100n);
     const text = value.toFixedHalfAwayFromZero(2).replace(/\.?0+$/, '');
     return { value, text, expressionText: hundredths < 0 ? `(${text})` : text };
   }
+}
+
+/** Uniform integer in [lo, hi], both included. */
+function between(rng: Rng, lo: number, hi: number): number {
+  return lo + rng.int(hi - lo + 1);
 }
 
 function apply(op: Operator, a: Rational, b: Rational): Rational {

@@ -1,4 +1,4 @@
-import { Prng } from '../data/index.ts';
+import { Rng } from '../util/rng.ts';
 
 export interface BootstrapOptions {
   /** Number of resamples; default 1000. */
@@ -21,11 +21,11 @@ export function bootstrapMeanCI(values: readonly number[], opts: BootstrapOption
   if (!(level > 0 && level < 1)) throw new RangeError(`level must be in (0, 1), got ${level}`);
   const n = values.length;
   if (n === 0) return [NaN, NaN];
-  const rng = new Prng(opts.seed ?? 0);
+  const rng = new Rng(opts.seed ?? 0);
   const means = new Float64Array(resamples);
   for (let b = 0; b < resamples; b++) {
     let sum = 0;
-    for (let i = 0; i < n; i++) sum += values[rng.int(0, n - 1)];
+    for (let i = 0; i < n; i++) sum += values[rng.int(n)];
     means[b] = sum / n;
   }
   means.sort();

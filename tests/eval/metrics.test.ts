@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Prng } from '../../src/data/prng.ts';
+import { Rng } from '../../src/util/rng.ts';
 import { bootstrapMeanCI } from '../../src/eval/bootstrap.ts';
 import { computeBreakdowns, computeMetrics, defaultConsKs, type ScoredItem, type ScoredSample } from '../../src/eval/metrics.ts';
 import { hasFencedCodeBlock, mentionsPython } from '../../src/eval/textstats.ts';
@@ -58,8 +58,8 @@ test('defaultConsKs and code-reasoning detectors', () => {
 });
 
 test('bootstrap CI: deterministic for a seed, about ±1.96 standard errors wide, brackets the sample mean', () => {
-  const rng = new Prng(5);
-  const values = Array.from({ length: 200 }, () => rng.float());
+  const rng = new Rng(5);
+  const values = Array.from({ length: 200 }, () => rng.uniform());
   const ci = bootstrapMeanCI(values, { seed: 3 });
   assert.deepEqual(ci, bootstrapMeanCI(values, { seed: 3 }));
   const m = values.reduce((a, b) => a + b, 0) / values.length;
@@ -76,11 +76,11 @@ test('bootstrap 95% CI covers the true mean at about the stated rate (seeded sim
   // outcome is fixed; the band allows ±3.5 binomial standard deviations (0.011) and the percentile
   // bootstrap's known slight undercoverage at 100 items.
   const truth = 1 / 3;
-  const rng = new Prng(2024);
+  const rng = new Rng(2024);
   const coverage = (replicates: number, level: number): number => {
     let covered = 0;
     for (let r = 0; r < replicates; r++) {
-      const values = Array.from({ length: 100 }, () => rng.float() ** 2);
+      const values = Array.from({ length: 100 }, () => rng.uniform() ** 2);
       const [lo, hi] = bootstrapMeanCI(values, { resamples: 400, seed: r, level });
       if (lo <= truth && truth <= hi) covered++;
     }
