@@ -4,9 +4,10 @@
  * the engine's own 1024³ matmul rate as the machine ceiling, and PyTorch's numbers for the same
  * model and step in the same run.
  */
-import { parseModelConfig, type ModelConfig, parameterShapes } from '../model/config.ts';
+import { type ModelConfig, parseModelConfig } from '../model/config.ts';
+import { initParameters } from '../model/init.ts';
 import { attentionBias, targetLogprobs, traceTransformer } from '../model/transformer.ts';
-import { Prng } from '../data/prng.ts';
+import { Rng } from '../util/rng.ts';
 import * as T from '../tensor/index.ts';
 import { defaultThreads } from '../tensor/index.ts';
 import { medianMs, numericArgs } from './timing.ts';
@@ -25,18 +26,6 @@ export const STANDARD_TINY = {
   tie_word_embeddings: false,
   hidden_act: 'silu',
 };
-
-function randomParams(config: ModelConfig, seed: number): T.ParamStore {
-  const shapes = parameterShapes(config);
-  const store = new T.ParamStore([...shapes].map(([name, shape]) => ({ name, shape })));
-  const rng = new Prng(seed);
-  for (const { name } of store.specs) {
-    const view = store.view(name);
-    if (name.endsWith('norm.weight')) view.fill(1);
-    else if (!name.endsWith('.bias')) for (let i = 0; i < view.length; i++) view[i] = 0.02 * Math.sqrt(-2 * Math.log(1 - rng.float())) * Math.cos(2 * Math.PI * rng.float());
-  }
-  return store;
-}
 
 /** Multiply-adds ×2 of one forward pass over b×t tokens (projections, attention scores and mixing, LM head). */
 export function forwardFlops(c: ModelConfig, b: number, t: number): number {
@@ -62,9 +51,11 @@ export async function runBench(args: string[]): Promise<object> {
   const opt = numericArgs(args, { batch: 16, seq: 128, runs: 10, warmup: 3, seed: 0 });
   const { batch: b, seq: t } = opt;
   const config = parseModelConfig(STANDARD_TINY, 'standard tiny config');
-  const params = randomParams(config, opt.seed);
-  const rng = new Prng(opt.seed + 1);
-  const ids = BigInt64Array.from({ length: b * t }, () => BigInt(rng.int(0, config.vocabSize - 1)));
+  const params = T.ParamStore.from(
+    new Map([...initParameters(config, opt.seed)].map(([name, t]) => [name, { shape: t.shape, data: t.data as Float32Array }])),
+  );
+  const rng = new Rng(opt.seed + 1);
+  const ids = BigInt64Array.from({ length: b * t }, () => BigInt(rng.int(config.vocabSize)));
   const positions = BigInt64Array.from({ length: b * t }, (_, i) => BigInt(i % t));
   const bias = attentionBias(Array.from({ length: b }, () => new Array(t).fill(1)), t);
   const targets = new BigInt64Array(b * t);

@@ -18,12 +18,14 @@ export interface ForwardInputs {
   attnBias: Tensor;
   /** Per layer cached keys/values [B, KVH, P, headDim] from earlier positions (KV-cache decoding). */
   past?: Array<{ k: Tensor; v: Tensor }>;
+  /** Compute logits for the last position only ([B, 1, V]): all that sampling the next token needs. */
+  lastOnly?: boolean;
 }
 
 export interface ForwardOutputs {
   logits: Tensor;
-  /** Per layer keys/values [B, KVH, P+T, headDim] including this call's positions. */
-  present: Array<{ k: Tensor; v: Tensor }>;
+  /** Per layer keys (rotated) and values [B, KVH, T, headDim] of this call's positions, for the caller's KV cache. */
+  newKv: Array<{ k: Tensor; v: Tensor }>;
 }
 
 export function rmsNorm(x: Tensor, weight: Tensor, eps: number): Tensor {
@@ -71,7 +73,7 @@ export function traceTransformer(
   const maybeBias = (name: string) => (c.qkvBias ? param(name) : undefined);
 
   let resid = hook('hook_embed', op.gather(embed, inp.inputIds, 0));
-  const present: ForwardOutputs['present'] = [];
+  const newKv: ForwardOutputs['newKv'] = [];
   for (let i = 0; i < c.numLayers; i++) {
     const p = `model.layers.${i}`;
     resid = hook(`blocks.${i}.hook_resid_pre`, resid);
@@ -93,7 +95,7 @@ export function traceTransformer(
     const past = inp.past?.[i];
     const k = past ? op.concat([past.k, kRot], 2) : kRot;
     const v = past ? op.concat([past.v, vNew], 2) : vNew;
-    present.push({ k, v });
+    newKv.push({ k: kRot, v: vNew });
     const qRot = op.mul(applyRotary(q, cos, sin), scale);
     const scores = op.add(op.matmul(qRot, op.transpose(op.unsqueeze(k, 2), [0, 1, 2, 4, 3])), inp.attnBias);
     const attn = op.matmul(op.softmax(scores, -1), op.unsqueeze(v, 2));
@@ -107,9 +109,10 @@ export function traceTransformer(
     const mlpOut = hook(`blocks.${i}.hook_mlp_out`, op.linear(keys, param(`${p}.mlp.down_proj.weight`)));
     resid = hook(`blocks.${i}.hook_resid_post`, op.add(resid, mlpOut));
   }
-  const normed = hook('ln_final.hook_normalized', rmsNorm(resid, param('model.norm.weight'), c.rmsNormEps));
-  const head = c.tieWordEmbeddings ? param('model.embed_tokens.weight') : param('lm_head.weight');
-  return { logits: op.linear(normed, head), present };
+  const last = inp.lastOnly ? op.slice(resid, [t - 1], [t], [1]) : resid;
+  const normed = hook('ln_final.hook_normalized', rmsNorm(last, param('model.norm.weight'), c.rmsNormEps));
+  const head = c.tieWordEmbeddings ? embed : param('lm_head.weight');
+  return { logits: op.linear(normed, head), newKv };
 }
 
 /** Log-probability of each target token: [B, T, V] logits, [B, T] int64 targets → [B, T]. */

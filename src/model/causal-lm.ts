@@ -1,0 +1,153 @@
+/**
+ * A loaded causal language model on the engine: its config, its parameters in one flat store, its
+ * tokenizer, and the compiled graphs it runs (cached by purpose and shape, so weights can change
+ * between calls without recompiling).
+ */
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as T from '../tensor/index.ts';
+import { writeFileAtomic } from '../util/atomic.ts';
+import { UserError } from '../util/errors.ts';
+import { saveCheckpoint } from './checkpoint.ts';
+import type { ModelConfig } from './config.ts';
+import { compileHooks, type HookPlan, hookPlanKey } from './hooks.ts';
+import { loadModelDir } from './modelDir.ts';
+import type { FloatWriteDtype, Tensor as StoredTensor } from './safetensors.ts';
+import { Tokenizer } from './tokenizer.ts';
+import { attentionBias, type ForwardInputs, type ForwardOutputs, traceTransformer } from './transformer.ts';
+
+const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'generation_config.json', 'special_tokens_map.json'];
+
+/** Token ids laid out for one forward pass: [B, T] ids and rotary positions, [B, 1, 1, T, T] attention bias. */
+export interface TokenBatch {
+  b: number;
+  t: number;
+  ids: BigInt64Array;
+  positions: BigInt64Array;
+  bias: Float32Array;
+}
+
+/** Rows padded on the right to length `t` (≥ the longest row), positions 0.. per row, causal + padding mask. */
+export function rightPadded(rows: ReadonlyArray<readonly number[]>, t: number, padId: number): TokenBatch & { mask: Uint8Array } {
+  const b = rows.length;
+  const ids = new BigInt64Array(b * t).fill(BigInt(padId));
+  const positions = new BigInt64Array(b * t);
+  const mask = new Uint8Array(b * t);
+  rows.forEach((row, i) => {
+    if (row.length > t) throw new UserError(`sequence of ${row.length} tokens does not fit the batch length ${t}`);
+    row.forEach((id, j) => {
+      ids[i * t + j] = BigInt(id);
+      mask[i * t + j] = 1;
+    });
+    for (let j = 0; j < t; j++) positions[i * t + j] = BigInt(Math.min(j, Math.max(0, row.length - 1)));
+  });
+  const masks = Array.from({ length: b }, (_, i) => mask.subarray(i * t, (i + 1) * t));
+  return { b, t, ids, positions, bias: attentionBias(masks, t), mask };
+}
+
+export interface GraphIO {
+  g: T.Graph;
+  /** The weight input of a parameter. */
+  param(name: string): T.Tensor;
+  /** Declares (once) and returns a non-parameter graph input. */
+  input(name: string, dtype: T.DType, shape: readonly number[]): T.Tensor;
+  /** The transformer forward on this graph, with the hook plan applied. */
+  forward(inp: Omit<ForwardInputs, 'hookPlan'>): ForwardOutputs & { hooked: Record<string, T.Tensor> };
+}
+
+export class CausalLM {
+  private readonly graphs = new Map<string, Promise<T.CompiledGraph>>();
+
+  constructor(
+    readonly config: ModelConfig,
+    /** config.json as read, written back unchanged on save. */
+    readonly rawConfig: Record<string, unknown>,
+    readonly params: T.ParamStore,
+    readonly tokenizer: Tokenizer,
+    readonly source: string,
+  ) {
+    if (tokenizer.vocabSize > config.vocabSize) {
+      throw new UserError(`${source}: the tokenizer has ${tokenizer.vocabSize} token ids but vocab_size is ${config.vocabSize}`);
+    }
+  }
+
+  static load(dir: string): CausalLM {
+    const { config, tensors } = loadModelDir(dir);
+    const params = T.ParamStore.from(
+      new Map([...tensors].map(([name, t]) => [name, { shape: t.shape, data: t.data as Float32Array }])),
+    );
+    const rawConfig = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
+    return new CausalLM(config, rawConfig, params, Tokenizer.fromDir(dir), dir);
+  }
+
+  /** Writes a Hugging Face model directory (config, weights, tokenizer files), each file atomically. */
+  save(dir: string, opts: { dtype?: FloatWriteDtype } = {}): void {
+    const tensors = new Map<string, StoredTensor>(
+      this.params.specs.map((s) => [s.name, { dtype: 'F32', shape: [...s.shape], data: this.params.view(s.name) }]),
+    );
+    saveCheckpoint(dir, tensors, { dtype: opts.dtype });
+    for (const file of TOKENIZER_FILES) {
+      const from = join(this.source, file);
+      if (existsSync(from) && from !== join(dir, file)) {
+        const tmp = join(dir, `${file}.${process.pid}.tmp`);
+        copyFileSync(from, tmp);
+        writeFileAtomic(join(dir, file), readFileSync(tmp));
+      }
+    }
+    const torchDtype = { F32: 'float32', BF16: 'bfloat16', F16: 'float16' }[opts.dtype ?? 'F32'];
+    writeFileAtomic(join(dir, 'config.json'), JSON.stringify({ ...this.rawConfig, torch_dtype: torchDtype }, null, 2) + '\n');
+  }
+
+  get padId(): number {
+    return this.tokenizer.padTokenId ?? this.tokenizer.eosTokenIds[0] ?? 0;
+  }
+
+  /** Every parameter as a feed (views into the store: no copies). */
+  paramFeeds(): Record<string, Float32Array> {
+    return Object.fromEntries(this.params.specs.map((s) => [s.name, this.params.view(s.name)]));
+  }
+
+  /**
+   * The compiled graph for `key` (which must determine the graph's structure: purpose, shapes, hook
+   * plan), traced by `build` on first use. Every parameter is an input of every graph.
+   */
+  compiled(key: string, hooks: HookPlan | undefined, build: (io: GraphIO) => Record<string, T.Tensor>): Promise<T.CompiledGraph> {
+    const fullKey = `${key}|${hookPlanKey(hooks)}`;
+    let pending = this.graphs.get(fullKey);
+    if (!pending) {
+      pending = this.trace(hooks, build);
+      this.graphs.set(fullKey, pending);
+      pending.catch(() => this.graphs.delete(fullKey));
+    }
+    return pending;
+  }
+
+  private async trace(hooks: HookPlan | undefined, build: (io: GraphIO) => Record<string, T.Tensor>): Promise<T.CompiledGraph> {
+    const g = new T.Graph();
+    const weights = new Map(this.params.specs.map((s) => [s.name, g.input(s.name, 'float32', s.shape)]));
+    const extra = new Map<string, T.Tensor>();
+    const io: GraphIO = {
+      g,
+      param: (name) => {
+        const t = weights.get(name);
+        if (!t) throw new UserError(`${this.source}: no parameter '${name}'`);
+        return t;
+      },
+      input: (name, dtype, shape) => {
+        let t = extra.get(name);
+        if (!t) {
+          t = g.input(name, dtype, shape);
+          extra.set(name, t);
+        }
+        return t;
+      },
+      forward: (inp) => {
+        const hooked: Record<string, T.Tensor> = {};
+        const hook = compileHooks(hooks, io, hooked);
+        return { ...traceTransformer(this.config, io.param, inp, hook), hooked };
+      },
+    };
+    const outputs = build(io);
+    return T.compile(g, outputs);
+  }
+}
