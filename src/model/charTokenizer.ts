@@ -16,7 +16,8 @@ export const CHAR_IM_END = '<|im_end|>';
 export const CHAR_SPECIAL_TOKENS = [CHAR_PAD, CHAR_UNK, CHAR_EOS, CHAR_IM_START, CHAR_IM_END];
 
 /** Printable ASCII (space through '~': digits, letters, operators, punctuation) and newline. */
-export const DEFAULT_CHARSET = '\n' + Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i)).join('');
+export const DEFAULT_CHARSET =
+  '\n' + Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i)).join('');
 
 /** ChatML, as Qwen uses, so chat-formatted synthetic prompts look like the real thing. */
 const CHAT_TEMPLATE =
@@ -34,7 +35,8 @@ export interface CharTokenizerFiles {
 export function charTokenizerFiles(charset: string = DEFAULT_CHARSET): CharTokenizerFiles {
   const chars = [...new Set(Array.from(charset))];
   const clash = chars.find((c) => CHAR_SPECIAL_TOKENS.includes(c));
-  if (clash !== undefined) throw new Error(`charset character ${JSON.stringify(clash)} collides with a special token`);
+  if (clash !== undefined)
+    throw new Error(`charset character ${JSON.stringify(clash)} collides with a special token`);
   const vocab: Record<string, number> = {};
   [...CHAR_SPECIAL_TOKENS, ...chars].forEach((token, id) => (vocab[token] = id));
   const addedTokens = CHAR_SPECIAL_TOKENS.map((content, id) => ({
@@ -85,7 +87,12 @@ export function charTokenizerFiles(charset: string = DEFAULT_CHARSET): CharToken
     eos_token_id: [vocab[CHAR_EOS], vocab[CHAR_IM_END]],
     pad_token_id: vocab[CHAR_PAD],
   };
-  return { tokenizer, tokenizerConfig, generationConfig, vocabSize: CHAR_SPECIAL_TOKENS.length + chars.length };
+  return {
+    tokenizer,
+    tokenizerConfig,
+    generationConfig,
+    vocabSize: CHAR_SPECIAL_TOKENS.length + chars.length,
+  };
 }
 
 /** Writes tokenizer.json, tokenizer_config.json and generation_config.json of a character tokenizer into `dir`. */
@@ -93,6 +100,9 @@ export function writeCharTokenizer(dir: string, charset?: string): CharTokenizer
   const files = charTokenizerFiles(charset);
   writeFileAtomic(join(dir, 'tokenizer.json'), JSON.stringify(files.tokenizer, null, 2) + '\n');
   writeFileAtomic(join(dir, 'tokenizer_config.json'), JSON.stringify(files.tokenizerConfig, null, 2) + '\n');
-  writeFileAtomic(join(dir, 'generation_config.json'), JSON.stringify(files.generationConfig, null, 2) + '\n');
+  writeFileAtomic(
+    join(dir, 'generation_config.json'),
+    JSON.stringify(files.generationConfig, null, 2) + '\n',
+  );
   return files;
 }

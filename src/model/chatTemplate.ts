@@ -15,7 +15,11 @@ const parsed = new Map<string, Template>();
  * (`add_generation_prompt`, `bos_token`, `eos_token`, ..., plus template-specific ones such as
  * `enable_thinking` or `tools`).
  */
-export function renderChatTemplate(template: string, messages: ChatMessage[], variables: Record<string, unknown>): string {
+export function renderChatTemplate(
+  template: string,
+  messages: ChatMessage[],
+  variables: Record<string, unknown>,
+): string {
   let compiled = parsed.get(template);
   try {
     if (!compiled) {

@@ -79,10 +79,14 @@ function planCheckpoint(dir: string): Array<{ header: SafetensorsHeader; names: 
   }
   return [...namesByShard].map(([shard, names]) => {
     const file = join(dir, shard);
-    if (!existsSync(file)) throw new UserError(`${indexPath} lists shard ${shard} (for '${names[0]}'), but ${file} does not exist`);
+    if (!existsSync(file))
+      throw new UserError(
+        `${indexPath} lists shard ${shard} (for '${names[0]}'), but ${file} does not exist`,
+      );
     const header = readSafetensorsHeader(file);
     for (const name of names)
-      if (!header.entries.has(name)) throw new UserError(`tensor '${name}' is missing from ${file} (listed there by ${indexPath})`);
+      if (!header.entries.has(name))
+        throw new UserError(`tensor '${name}' is missing from ${file} (listed there by ${indexPath})`);
     return { header, names };
   });
 }
@@ -99,7 +103,9 @@ function readIndex(indexPath: string): Record<string, string> {
     throw new UserError(`${indexPath} has no "weight_map" object`);
   for (const [name, shard] of Object.entries(weightMap)) {
     if (typeof shard !== 'string' || shard !== basename(shard) || !shard.endsWith('.safetensors'))
-      throw new UserError(`${indexPath}: weight_map['${name}'] = ${JSON.stringify(shard)} is not a .safetensors file name in the same directory`);
+      throw new UserError(
+        `${indexPath}: weight_map['${name}'] = ${JSON.stringify(shard)} is not a .safetensors file name in the same directory`,
+      );
   }
   return weightMap as Record<string, string>;
 }

@@ -48,7 +48,8 @@ export function readModelConfig(path: string): ModelConfig {
 
 /** Validates a parsed `config.json`; `source` names it in errors. */
 export function parseModelConfig(json: unknown, source: string): ModelConfig {
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new UserError(`${source}: not a JSON object`);
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw new UserError(`${source}: not a JSON object`);
   const raw = json as Record<string, unknown>;
   const fail = (field: string, problem: string) => new UserError(`${source}: ${field} ${problem}`);
   const supported = `supported: model_type ${SUPPORTED_MODEL_TYPES.join(' or ')} (Qwen2ForCausalLM, LlamaForCausalLM) with hidden_act silu, no rope_scaling, no sliding window, no mlp_bias, no quantization`;
@@ -60,13 +61,15 @@ export function parseModelConfig(json: unknown, source: string): ModelConfig {
   const positiveInt = (field: string, fallback?: number): number => {
     const v = raw[field] ?? fallback;
     if (v === undefined) throw fail(field, 'is missing');
-    if (!Number.isSafeInteger(v) || (v as number) <= 0) throw fail(field, `must be a positive integer, got ${JSON.stringify(v)}`);
+    if (!Number.isSafeInteger(v) || (v as number) <= 0)
+      throw fail(field, `must be a positive integer, got ${JSON.stringify(v)}`);
     return v as number;
   };
   const positiveNumber = (field: string, fallback?: number): number => {
     const v = raw[field] ?? fallback;
     if (v === undefined) throw fail(field, 'is missing');
-    if (typeof v !== 'number' || !(v > 0)) throw fail(field, `must be a positive number, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !(v > 0))
+      throw fail(field, `must be a positive number, got ${JSON.stringify(v)}`);
     return v;
   };
   const bool = (field: string, fallback: boolean): boolean => {
@@ -75,17 +78,24 @@ export function parseModelConfig(json: unknown, source: string): ModelConfig {
     return v;
   };
   const tokenId = (v: unknown, field: string): number => {
-    if (!Number.isSafeInteger(v) || (v as number) < 0) throw fail(field, `must be a token id, got ${JSON.stringify(v)}`);
+    if (!Number.isSafeInteger(v) || (v as number) < 0)
+      throw fail(field, `must be a token id, got ${JSON.stringify(v)}`);
     return v as number;
   };
 
   const hiddenAct = raw.hidden_act ?? 'silu';
-  if (hiddenAct !== 'silu') throw fail('hidden_act', `${JSON.stringify(hiddenAct)} is not supported (${supported})`);
+  if (hiddenAct !== 'silu')
+    throw fail('hidden_act', `${JSON.stringify(hiddenAct)} is not supported (${supported})`);
   if (raw.rope_scaling !== undefined && raw.rope_scaling !== null)
-    throw fail('rope_scaling', `${JSON.stringify(raw.rope_scaling)} is not supported; only null (plain RoPE) is`);
-  if (raw.use_sliding_window === true) throw fail('use_sliding_window', 'true is not supported (full attention only)');
+    throw fail(
+      'rope_scaling',
+      `${JSON.stringify(raw.rope_scaling)} is not supported; only null (plain RoPE) is`,
+    );
+  if (raw.use_sliding_window === true)
+    throw fail('use_sliding_window', 'true is not supported (full attention only)');
   if (raw.mlp_bias === true) throw fail('mlp_bias', 'true is not supported');
-  if (raw.quantization_config !== undefined) throw fail('quantization_config', 'is present; quantized checkpoints are not supported');
+  if (raw.quantization_config !== undefined)
+    throw fail('quantization_config', 'is present; quantized checkpoints are not supported');
 
   const hiddenSize = positiveInt('hidden_size');
   const numHeads = positiveInt('num_attention_heads');
@@ -93,17 +103,25 @@ export function parseModelConfig(json: unknown, source: string): ModelConfig {
   if (numHeads % numKvHeads !== 0)
     throw fail('num_key_value_heads', `${numKvHeads} must divide num_attention_heads ${numHeads}`);
   if (raw.head_dim === undefined && hiddenSize % numHeads !== 0)
-    throw fail('hidden_size', `${hiddenSize} is not divisible by num_attention_heads ${numHeads} (and head_dim is not given)`);
+    throw fail(
+      'hidden_size',
+      `${hiddenSize} is not divisible by num_attention_heads ${numHeads} (and head_dim is not given)`,
+    );
   const headDim = positiveInt('head_dim', hiddenSize / numHeads);
   if (headDim % 2 !== 0) throw fail('head_dim', `${headDim} must be even for rotary embeddings`);
 
   const attentionBias = modelType === 'llama' ? bool('attention_bias', false) : false;
   const eos = raw.eos_token_id;
   const eosTokenIds =
-    eos === undefined || eos === null ? [] : Array.isArray(eos) ? eos.map((v) => tokenId(v, 'eos_token_id')) : [tokenId(eos, 'eos_token_id')];
+    eos === undefined || eos === null
+      ? []
+      : Array.isArray(eos)
+        ? eos.map((v) => tokenId(v, 'eos_token_id'))
+        : [tokenId(eos, 'eos_token_id')];
   const bos = raw.bos_token_id;
   const dtype = raw.torch_dtype ?? raw.dtype ?? null;
-  if (dtype !== null && typeof dtype !== 'string') throw fail('torch_dtype', `must be a string, got ${JSON.stringify(dtype)}`);
+  if (dtype !== null && typeof dtype !== 'string')
+    throw fail('torch_dtype', `must be a string, got ${JSON.stringify(dtype)}`);
 
   return {
     modelType: modelType as ModelType,
@@ -166,7 +184,11 @@ function isIgnorable(name: string, config: ModelConfig): boolean {
  * Checks every tensor's name, dtype and shape against the config and throws one UserError listing
  * every problem (each naming the file and tensor). Returns the names of tensors to ignore.
  */
-export function validateCheckpoint(config: ModelConfig, tensors: ReadonlyMap<string, TensorInfo>, source: string): string[] {
+export function validateCheckpoint(
+  config: ModelConfig,
+  tensors: ReadonlyMap<string, TensorInfo>,
+  source: string,
+): string[] {
   const expected = parameterShapes(config);
   const problems: string[] = [];
   const ignored: string[] = [];
@@ -177,14 +199,21 @@ export function validateCheckpoint(config: ModelConfig, tensors: ReadonlyMap<str
       continue;
     }
     if (!isFloatDtype(tensor.dtype))
-      problems.push(`${tensor.file}: tensor '${name}' has dtype ${tensor.dtype}; parameters must be F32, F16, BF16 or F64`);
+      problems.push(
+        `${tensor.file}: tensor '${name}' has dtype ${tensor.dtype}; parameters must be F32, F16, BF16 or F64`,
+      );
     if (tensor.shape.length !== shape.length || tensor.shape.some((d, k) => d !== shape[k]))
-      problems.push(`${tensor.file}: tensor '${name}' has shape ${JSON.stringify(tensor.shape)}, expected ${JSON.stringify(shape)}`);
+      problems.push(
+        `${tensor.file}: tensor '${name}' has shape ${JSON.stringify(tensor.shape)}, expected ${JSON.stringify(shape)}`,
+      );
   }
   for (const [name, tensor] of tensors) {
     if (expected.has(name)) continue;
     if (isIgnorable(name, config)) ignored.push(name);
-    else problems.push(`${tensor.file}: unexpected tensor '${name}' (not a parameter of this ${config.modelType} config)`);
+    else
+      problems.push(
+        `${tensor.file}: unexpected tensor '${name}' (not a parameter of this ${config.modelType} config)`,
+      );
   }
   if (problems.length > 0) {
     const shown = problems.slice(0, 20);

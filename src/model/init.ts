@@ -27,8 +27,15 @@ export function initParameters(config: ModelConfig, seed: number): Map<string, T
   return tensors;
 }
 
-const TORCH_DTYPE_NAMES: Record<FloatWriteDtype, string> = { F32: 'float32', BF16: 'bfloat16', F16: 'float16' };
-const ARCHITECTURES: Record<ModelConfig['modelType'], string> = { qwen2: 'Qwen2ForCausalLM', llama: 'LlamaForCausalLM' };
+const TORCH_DTYPE_NAMES: Record<FloatWriteDtype, string> = {
+  F32: 'float32',
+  BF16: 'bfloat16',
+  F16: 'float16',
+};
+const ARCHITECTURES: Record<ModelConfig['modelType'], string> = {
+  qwen2: 'Qwen2ForCausalLM',
+  llama: 'LlamaForCausalLM',
+};
 
 export interface InitModelOptions {
   /** The HF config.json contents; written back with `torch_dtype` (and `architectures` if missing) filled in. */
@@ -47,15 +54,23 @@ export interface InitModelOptions {
 export function initModelDir(options: InitModelOptions): ModelConfig {
   const config = parseModelConfig(options.rawConfig, options.configSource);
   const dtype = options.dtype ?? 'F32';
-  const tokenizerVocab = options.tokenizer === 'char' ? charTokenizerFiles().vocabSize : checkTokenizerFile(options.tokenizer);
+  const tokenizerVocab =
+    options.tokenizer === 'char' ? charTokenizerFiles().vocabSize : checkTokenizerFile(options.tokenizer);
   if (tokenizerVocab > config.vocabSize)
     throw new UserError(
       `${options.configSource}: vocab_size ${config.vocabSize} is smaller than the tokenizer's ${tokenizerVocab} token ids (${options.tokenizer})`,
     );
-  saveCheckpoint(options.out, initParameters(config, options.seed), { dtype, maxShardBytes: options.maxShardBytes });
+  saveCheckpoint(options.out, initParameters(config, options.seed), {
+    dtype,
+    maxShardBytes: options.maxShardBytes,
+  });
   if (options.tokenizer === 'char') writeCharTokenizer(options.out);
   else copyTokenizerFiles(options.tokenizer, options.out, config);
-  const written = { architectures: [ARCHITECTURES[config.modelType]], ...options.rawConfig, torch_dtype: TORCH_DTYPE_NAMES[dtype] };
+  const written = {
+    architectures: [ARCHITECTURES[config.modelType]],
+    ...options.rawConfig,
+    torch_dtype: TORCH_DTYPE_NAMES[dtype],
+  };
   writeFileAtomic(join(options.out, 'config.json'), JSON.stringify(written, null, 2) + '\n');
   return config;
 }
@@ -74,7 +89,8 @@ function copyTokenizerFiles(tokenizerPath: string, out: string, config: ModelCon
   if (!existsSync(join(source, 'generation_config.json'))) {
     const generated: Record<string, unknown> = {};
     if (config.bosTokenId !== null) generated.bos_token_id = config.bosTokenId;
-    if (config.eosTokenIds.length > 0) generated.eos_token_id = config.eosTokenIds.length === 1 ? config.eosTokenIds[0] : config.eosTokenIds;
+    if (config.eosTokenIds.length > 0)
+      generated.eos_token_id = config.eosTokenIds.length === 1 ? config.eosTokenIds[0] : config.eosTokenIds;
     writeFileAtomic(join(out, 'generation_config.json'), JSON.stringify(generated, null, 2) + '\n');
   }
 }
@@ -101,7 +117,10 @@ export const CHAR_MODEL_DEFAULTS: Record<string, unknown> = {
  * A complete randomly initialized model directory with the character tokenizer (for tests and
  * synthetic tasks). `config` overrides CHAR_MODEL_DEFAULTS; vocab_size defaults to the tokenizer's.
  */
-export function writeCharModelDir(out: string, options: { seed: number; config?: Record<string, unknown>; dtype?: FloatWriteDtype }): ModelConfig {
+export function writeCharModelDir(
+  out: string,
+  options: { seed: number; config?: Record<string, unknown>; dtype?: FloatWriteDtype },
+): ModelConfig {
   const files = charTokenizerFiles();
   const ids = files.generationConfig as { eos_token_id: number[]; pad_token_id: number };
   const rawConfig = {
@@ -112,5 +131,12 @@ export function writeCharModelDir(out: string, options: { seed: number; config?:
     pad_token_id: ids.pad_token_id,
     ...options.config,
   };
-  return initModelDir({ rawConfig, configSource: 'character model config', tokenizer: 'char', seed: options.seed, out, dtype: options.dtype });
+  return initModelDir({
+    rawConfig,
+    configSource: 'character model config',
+    tokenizer: 'char',
+    seed: options.seed,
+    out,
+    dtype: options.dtype,
+  });
 }

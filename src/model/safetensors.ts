@@ -7,7 +7,17 @@
  * each tensor straight into its final array: F32 data needs no copy at all, F16/BF16 pass through
  * one scratch buffer the size of the largest such tensor. Integer tensors keep their width.
  */
-import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { endianness } from 'node:os';
 import { dirname } from 'node:path';
 import { UserError } from '../util/errors.ts';
@@ -77,7 +87,10 @@ export function readSafetensorsHeader(file: string): SafetensorsHeader {
 }
 
 /** Reads every tensor of one safetensors file. */
-export function readSafetensors(file: string): { tensors: Map<string, LoadedTensor>; metadata: Record<string, string> } {
+export function readSafetensors(file: string): {
+  tensors: Map<string, LoadedTensor>;
+  metadata: Record<string, string>;
+} {
   const fd = openForReading(file);
   try {
     const header = readHeader(fd, file);
@@ -104,7 +117,8 @@ function readHeader(fd: number, file: string): SafetensorsHeader {
   const headerLength = lengthBytes.readBigUInt64LE(0);
   if (headerLength > BigInt(fileSize - 8))
     throw fail(`header length ${headerLength} runs past the end of the file (${fileSize} bytes; truncated?)`);
-  if (headerLength > BigInt(MAX_HEADER_BYTES)) throw fail(`header length ${headerLength} exceeds ${MAX_HEADER_BYTES} bytes`);
+  if (headerLength > BigInt(MAX_HEADER_BYTES))
+    throw fail(`header length ${headerLength} exceeds ${MAX_HEADER_BYTES} bytes`);
   const headerBytes = Buffer.alloc(Number(headerLength));
   readFully(fd, headerBytes, 8);
   let json: unknown;
@@ -113,7 +127,8 @@ function readHeader(fd: number, file: string): SafetensorsHeader {
   } catch (err) {
     throw fail(`header is not valid JSON (${(err as Error).message})`);
   }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw fail('header is not a JSON object');
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw fail('header is not a JSON object');
   const dataStart = 8 + Number(headerLength);
   const dataLength = fileSize - dataStart;
   const entries = new Map<string, HeaderEntry>();
@@ -130,26 +145,41 @@ function readHeader(fd: number, file: string): SafetensorsHeader {
     const [prevName, prev] = sorted[i - 1];
     const [name, entry] = sorted[i];
     if (entry.begin < prev.end)
-      throw fail(`tensor '${name}' bytes [${entry.begin}, ${entry.end}) overlap tensor '${prevName}' [${prev.begin}, ${prev.end})`);
+      throw fail(
+        `tensor '${name}' bytes [${entry.begin}, ${entry.end}) overlap tensor '${prevName}' [${prev.begin}, ${prev.end})`,
+      );
   }
   return { file, dataStart, entries, metadata };
 }
 
 function parseMetadata(value: unknown, fail: (what: string) => UserError): Record<string, string> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw fail('__metadata__ is not an object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw fail('__metadata__ is not an object');
   for (const [key, v] of Object.entries(value))
     if (typeof v !== 'string') throw fail(`__metadata__.${key} is not a string`);
   return value as Record<string, string>;
 }
 
-function parseEntry(name: string, value: unknown, dataLength: number, fail: (what: string) => UserError): HeaderEntry {
-  if (typeof value !== 'object' || value === null) throw fail(`tensor '${name}' header entry is not an object`);
+function parseEntry(
+  name: string,
+  value: unknown,
+  dataLength: number,
+  fail: (what: string) => UserError,
+): HeaderEntry {
+  if (typeof value !== 'object' || value === null)
+    throw fail(`tensor '${name}' header entry is not an object`);
   const { dtype, shape, data_offsets: offsets } = value as Record<string, unknown>;
   if (typeof dtype !== 'string' || !(dtype in BYTES_PER_ELEMENT))
-    throw fail(`tensor '${name}' has unsupported dtype ${JSON.stringify(dtype)} (supported: ${Object.keys(BYTES_PER_ELEMENT).join(', ')})`);
+    throw fail(
+      `tensor '${name}' has unsupported dtype ${JSON.stringify(dtype)} (supported: ${Object.keys(BYTES_PER_ELEMENT).join(', ')})`,
+    );
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0))
     throw fail(`tensor '${name}' has invalid shape ${JSON.stringify(shape)}`);
-  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0))
+  if (
+    !Array.isArray(offsets) ||
+    offsets.length !== 2 ||
+    !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)
+  )
     throw fail(`tensor '${name}' has invalid data_offsets ${JSON.stringify(offsets)}`);
   const [begin, end] = offsets as number[];
   if (begin > end || end > dataLength)
@@ -158,12 +188,18 @@ function parseEntry(name: string, value: unknown, dataLength: number, fail: (wha
     );
   const expected = elementCount(shape) * BYTES_PER_ELEMENT[dtype as Dtype];
   if (end - begin !== expected)
-    throw fail(`tensor '${name}' is ${dtype} ${JSON.stringify(shape)} = ${expected} bytes, but its data_offsets span ${end - begin} bytes`);
+    throw fail(
+      `tensor '${name}' is ${dtype} ${JSON.stringify(shape)} = ${expected} bytes, but its data_offsets span ${end - begin} bytes`,
+    );
   return { dtype: dtype as Dtype, shape: shape as number[], begin, end };
 }
 
 /** Reads the named tensors (which must be in the header) in file order. */
-export function readTensors(fd: number, header: SafetensorsHeader, names: string[]): Map<string, LoadedTensor> {
+export function readTensors(
+  fd: number,
+  header: SafetensorsHeader,
+  names: string[],
+): Map<string, LoadedTensor> {
   const wanted = names.map((name) => {
     const entry = header.entries.get(name);
     if (!entry) throw new UserError(`safetensors file ${header.file} has no tensor '${name}'`);
@@ -172,7 +208,9 @@ export function readTensors(fd: number, header: SafetensorsHeader, names: string
   wanted.sort((a, b) => a[1].begin - b[1].begin);
   const scratchBytes = Math.max(
     0,
-    ...wanted.filter(([, e]) => e.dtype === 'F16' || e.dtype === 'BF16' || e.dtype === 'F64').map(([, e]) => e.end - e.begin),
+    ...wanted
+      .filter(([, e]) => e.dtype === 'F16' || e.dtype === 'BF16' || e.dtype === 'F64')
+      .map(([, e]) => e.end - e.begin),
   );
   const scratch = new Uint8Array(scratchBytes);
   const result = new Map<string, LoadedTensor>();
@@ -182,7 +220,12 @@ export function readTensors(fd: number, header: SafetensorsHeader, names: string
     const n = elementCount(entry.shape);
     let data: TensorData;
     if (entry.dtype === 'F32' || entry.dtype === 'I32' || entry.dtype === 'I64') {
-      data = entry.dtype === 'F32' ? new Float32Array(n) : entry.dtype === 'I32' ? new Int32Array(n) : new BigInt64Array(n);
+      data =
+        entry.dtype === 'F32'
+          ? new Float32Array(n)
+          : entry.dtype === 'I32'
+            ? new Int32Array(n)
+            : new BigInt64Array(n);
       readFully(fd, new Uint8Array(data.buffer, 0, bytes), position);
     } else {
       const raw = scratch.subarray(0, bytes);
@@ -230,13 +273,21 @@ function storedDtype(tensor: Tensor, floatDtype: FloatWriteDtype): Dtype {
  * out by decreasing element size, then name, as the reference implementation does, so every tensor
  * starts aligned to its element size.
  */
-export function writeSafetensors(file: string, tensors: Map<string, Tensor>, options: WriteOptions = {}): void {
+export function writeSafetensors(
+  file: string,
+  tensors: Map<string, Tensor>,
+  options: WriteOptions = {},
+): void {
   const floatDtype = options.dtype ?? 'F32';
   const order = [...tensors].map(([name, tensor]) => {
     checkTensor(file, name, tensor);
     return { name, tensor, dtype: storedDtype(tensor, floatDtype) };
   });
-  order.sort((a, b) => BYTES_PER_ELEMENT[b.dtype] - BYTES_PER_ELEMENT[a.dtype] || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  order.sort(
+    (a, b) =>
+      BYTES_PER_ELEMENT[b.dtype] - BYTES_PER_ELEMENT[a.dtype] ||
+      (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+  );
   const header: Record<string, unknown> = { __metadata__: { format: 'pt', ...options.metadata } };
   let offset = 0;
   for (const { name, tensor, dtype } of order) {
@@ -270,10 +321,18 @@ export function writeSafetensors(file: string, tensors: Map<string, Tensor>, opt
 function checkTensor(file: string, name: string, tensor: Tensor): void {
   const n = elementCount(tensor.shape);
   if (tensor.data.length !== n)
-    throw new Error(`writing ${file}: tensor '${name}' has shape ${JSON.stringify(tensor.shape)} (${n} elements) but ${tensor.data.length} values`);
-  const expected = isFloatDtype(tensor.dtype) ? Float32Array : tensor.dtype === 'I32' ? Int32Array : BigInt64Array;
+    throw new Error(
+      `writing ${file}: tensor '${name}' has shape ${JSON.stringify(tensor.shape)} (${n} elements) but ${tensor.data.length} values`,
+    );
+  const expected = isFloatDtype(tensor.dtype)
+    ? Float32Array
+    : tensor.dtype === 'I32'
+      ? Int32Array
+      : BigInt64Array;
   if (!(tensor.data instanceof expected))
-    throw new Error(`writing ${file}: tensor '${name}' is ${tensor.dtype} but its data is a ${tensor.data.constructor.name}`);
+    throw new Error(
+      `writing ${file}: tensor '${name}' is ${tensor.dtype} but its data is a ${tensor.data.constructor.name}`,
+    );
 }
 
 function tensorBytes(tensor: Tensor, dtype: Dtype): Uint8Array {

@@ -51,7 +51,9 @@ export class Tokenizer {
     let maxId = -1;
     for (const id of vocab.values()) maxId = Math.max(maxId, id);
     this.vocabSize = maxId + 1;
-    this.specialTokenIds = new Set([...this.hf.get_added_tokens_decoder()].filter(([, t]) => t.special).map(([id]) => id));
+    this.specialTokenIds = new Set(
+      [...this.hf.get_added_tokens_decoder()].filter(([, t]) => t.special).map(([id]) => id),
+    );
 
     const tokenString = (field: 'bos_token' | 'eos_token' | 'pad_token' | 'unk_token'): string | null => {
       const value = files.config[field];
@@ -68,7 +70,8 @@ export class Tokenizer {
       const token = this.specialTokenStrings[field];
       if (token === null) return null;
       const id = this.hf.token_to_id(token);
-      if (id === undefined) throw new UserError(`${files.source}: ${field} ${JSON.stringify(token)} is not in the vocabulary`);
+      if (id === undefined)
+        throw new UserError(`${files.source}: ${field} ${JSON.stringify(token)} is not in the vocabulary`);
       return id;
     };
     this.bosTokenId = idOf('bos_token');
@@ -82,9 +85,19 @@ export class Tokenizer {
     const tokenizerPath = join(dir, 'tokenizer.json');
     if (!existsSync(tokenizerPath)) throw new UserError(`no tokenizer.json in ${dir}`);
     const tokenizer = readJson(tokenizerPath) as object;
-    const config = (existsSync(join(dir, 'tokenizer_config.json')) ? readJson(join(dir, 'tokenizer_config.json')) : {}) as TokenizerConfig;
-    const eosFrom = (file: string) => (existsSync(join(dir, file)) ? (readJson(join(dir, file)) as { eos_token_id?: unknown }).eos_token_id : undefined);
-    return new Tokenizer({ tokenizer, config, eosTokenId: eosFrom('generation_config.json') ?? eosFrom('config.json'), source: dir });
+    const config = (
+      existsSync(join(dir, 'tokenizer_config.json')) ? readJson(join(dir, 'tokenizer_config.json')) : {}
+    ) as TokenizerConfig;
+    const eosFrom = (file: string) =>
+      existsSync(join(dir, file))
+        ? (readJson(join(dir, file)) as { eos_token_id?: unknown }).eos_token_id
+        : undefined;
+    return new Tokenizer({
+      tokenizer,
+      config,
+      eosTokenId: eosFrom('generation_config.json') ?? eosFrom('config.json'),
+      source: dir,
+    });
   }
 
   private collectEosIds(tokenizerEos: number | null): number[] {
@@ -93,7 +106,9 @@ export class Tokenizer {
     const ids = new Set<number>();
     for (const id of listed) {
       if (!Number.isSafeInteger(id) || id < 0 || id >= this.vocabSize)
-        throw new UserError(`${this.files.source}: eos_token_id ${JSON.stringify(id)} is not a token id of this tokenizer (vocab size ${this.vocabSize})`);
+        throw new UserError(
+          `${this.files.source}: eos_token_id ${JSON.stringify(id)} is not a token id of this tokenizer (vocab size ${this.vocabSize})`,
+        );
       ids.add(id);
     }
     if (tokenizerEos !== null) ids.add(tokenizerEos);
@@ -114,7 +129,9 @@ export class Tokenizer {
     if (ids.length === 0) return '';
     for (const id of ids)
       if (!Number.isSafeInteger(id) || id < 0 || id >= this.vocabSize)
-        throw new UserError(`token id ${id} is out of range for the tokenizer of ${this.files.source} (vocab size ${this.vocabSize})`);
+        throw new UserError(
+          `token id ${id} is out of range for the tokenizer of ${this.files.source} (vocab size ${this.vocabSize})`,
+        );
     return this.hf.decode([...ids], { skip_special_tokens: options.skipSpecialTokens ?? false });
   }
 
@@ -127,8 +144,14 @@ export class Tokenizer {
   }
 
   /** Renders the chat template (transformers' `apply_chat_template(..., tokenize=False)`). */
-  applyChatTemplate(messages: ChatMessage[], options: { addGenerationPrompt?: boolean; extra?: Record<string, unknown> } = {}): string {
-    if (this.chatTemplate === null) throw new UserError(`the tokenizer in ${this.files.source} has no chat_template in tokenizer_config.json`);
+  applyChatTemplate(
+    messages: ChatMessage[],
+    options: { addGenerationPrompt?: boolean; extra?: Record<string, unknown> } = {},
+  ): string {
+    if (this.chatTemplate === null)
+      throw new UserError(
+        `the tokenizer in ${this.files.source} has no chat_template in tokenizer_config.json`,
+      );
     return renderChatTemplate(this.chatTemplate, messages, {
       ...this.specialTokenStrings,
       add_generation_prompt: options.addGenerationPrompt ?? false,

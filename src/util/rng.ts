@@ -10,7 +10,8 @@ export class Rng {
 
   /** `seed` is any safe non-negative integer (both 32-bit halves count). */
   constructor(seed: number) {
-    if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`seed must be a non-negative safe integer, got ${seed}`);
+    if (!Number.isSafeInteger(seed) || seed < 0)
+      throw new RangeError(`seed must be a non-negative safe integer, got ${seed}`);
     let x = (seed >>> 0) ^ Math.imul(Math.floor(seed / 2 ** 32), 0x85ebca6b);
     for (let i = 0; i < 4; i++) {
       x = (x + 0x9e3779b9) | 0;
@@ -50,7 +51,8 @@ export class Rng {
 
   /** Uniform integer in [0, n) for 1 ≤ n ≤ 2^32, without modulo bias (rejection sampling). */
   int(n: number): number {
-    if (!Number.isSafeInteger(n) || n < 1 || n > 2 ** 32) throw new RangeError(`int(n) needs 1 <= n <= 2^32, got ${n}`);
+    if (!Number.isSafeInteger(n) || n < 1 || n > 2 ** 32)
+      throw new RangeError(`int(n) needs 1 <= n <= 2^32, got ${n}`);
     const limit = 2 ** 32 - (2 ** 32 % n);
     let x = this.nextUint32();
     while (x >= limit) x = this.nextUint32();

@@ -4,7 +4,12 @@ import { mkdtempSync, readFileSync, writeFileSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TensorInfo, readCheckpointInfo, saveCheckpoint } from '../../src/model/checkpoint.ts';
-import { parameterShapes, parseModelConfig, readModelConfig, validateCheckpoint } from '../../src/model/config.ts';
+import {
+  parameterShapes,
+  parseModelConfig,
+  readModelConfig,
+  validateCheckpoint,
+} from '../../src/model/config.ts';
 import { loadModelDir } from '../../src/model/modelDir.ts';
 import { readSafetensors } from '../../src/model/safetensors.ts';
 import { UserError } from '../../src/util/errors.ts';
@@ -16,7 +21,8 @@ const qwenJson = JSON.parse(readFileSync(join(fixtures, 'qwen2-tiny', 'config.js
 function assertUserError(fn: () => unknown, ...fragments: string[]): void {
   assert.throws(fn, (err: unknown) => {
     assert.ok(err instanceof UserError, `expected a UserError, got ${String(err)}`);
-    for (const fragment of fragments) assert.ok(err.message.includes(fragment), `'${err.message}' should mention '${fragment}'`);
+    for (const fragment of fragments)
+      assert.ok(err.message.includes(fragment), `'${err.message}' should mention '${fragment}'`);
     return true;
   });
 }
@@ -24,15 +30,44 @@ function assertUserError(fn: () => unknown, ...fragments: string[]): void {
 test('fixture configs parse with transformers defaults and semantics', () => {
   const qwen = readModelConfig(join(fixtures, 'qwen2-tiny', 'config.json'));
   assert.deepEqual(
-    [qwen.modelType, qwen.numHeads, qwen.numKvHeads, qwen.headDim, qwen.qkvBias, qwen.oBias, qwen.tieWordEmbeddings, qwen.ropeTheta],
+    [
+      qwen.modelType,
+      qwen.numHeads,
+      qwen.numKvHeads,
+      qwen.headDim,
+      qwen.qkvBias,
+      qwen.oBias,
+      qwen.tieWordEmbeddings,
+      qwen.ropeTheta,
+    ],
     ['qwen2', 4, 2, 8, true, false, false, 1e6],
   );
   const llama = readModelConfig(join(fixtures, 'llama-tiny', 'config.json'));
-  assert.deepEqual([llama.modelType, llama.numKvHeads, llama.qkvBias, llama.oBias, llama.tieWordEmbeddings, llama.rmsNormEps], ['llama', 1, false, false, true, 1e-5]);
+  assert.deepEqual(
+    [
+      llama.modelType,
+      llama.numKvHeads,
+      llama.qkvBias,
+      llama.oBias,
+      llama.tieWordEmbeddings,
+      llama.rmsNormEps,
+    ],
+    ['llama', 1, false, false, true, 1e-5],
+  );
   assert.deepEqual(llama.eosTokenIds, [2]);
 
   const minimal = parseModelConfig(
-    { model_type: 'llama', vocab_size: 10, hidden_size: 8, intermediate_size: 16, num_hidden_layers: 1, num_attention_heads: 2, rms_norm_eps: 1e-5, attention_bias: true, eos_token_id: [5, 6] },
+    {
+      model_type: 'llama',
+      vocab_size: 10,
+      hidden_size: 8,
+      intermediate_size: 16,
+      num_hidden_layers: 1,
+      num_attention_heads: 2,
+      rms_norm_eps: 1e-5,
+      attention_bias: true,
+      eos_token_id: [5, 6],
+    },
     'minimal',
   );
   assert.equal(minimal.numKvHeads, 2, 'num_key_value_heads defaults to num_attention_heads');
@@ -48,10 +83,15 @@ test('parameter names and shapes match the checkpoints written by the PyTorch re
     const { tensors } = readSafetensors(join(fixtures, model, 'model.safetensors'));
     const expected = parameterShapes(config);
     assert.deepEqual([...expected.keys()].sort(), [...tensors.keys()].sort(), model);
-    for (const [name, shape] of expected) assert.deepEqual(tensors.get(name)!.shape, shape, `${model} ${name}`);
+    for (const [name, shape] of expected)
+      assert.deepEqual(tensors.get(name)!.shape, shape, `${model} ${name}`);
   }
   const qwen = parameterShapes(readModelConfig(join(fixtures, 'qwen2-tiny', 'config.json')));
-  assert.deepEqual(qwen.get('model.layers.1.self_attn.k_proj.weight'), [16, 32], 'Linear weights are [out, in]; 2 kv heads x 8');
+  assert.deepEqual(
+    qwen.get('model.layers.1.self_attn.k_proj.weight'),
+    [16, 32],
+    'Linear weights are [out, in]; 2 kv heads x 8',
+  );
   assert.deepEqual(qwen.get('model.layers.0.mlp.down_proj.weight'), [32, 64]);
 });
 
@@ -70,7 +110,11 @@ test('unsupported configs are UserErrors naming the file, the field and what is 
     [{ quantization_config: { quant_method: 'gptq' } }, ['quantization_config']],
   ];
   for (const [override, fragments] of cases)
-    assertUserError(() => parseModelConfig({ ...qwenJson, ...override }, 'my/config.json'), 'my/config.json', ...fragments);
+    assertUserError(
+      () => parseModelConfig({ ...qwenJson, ...override }, 'my/config.json'),
+      'my/config.json',
+      ...fragments,
+    );
   const bad = join(dir, 'config.json');
   writeFileSync(bad, '{"model_type": ');
   assertUserError(() => readModelConfig(bad), bad);
@@ -84,8 +128,14 @@ test('checkpoint validation lists every missing, unexpected, mis-shaped or non-f
 
   const broken = new Map<string, TensorInfo>(infos);
   broken.delete('model.layers.1.mlp.up_proj.weight');
-  broken.set('model.layers.0.self_attn.q_proj.weight', { ...infos.get('model.layers.0.self_attn.q_proj.weight')!, shape: [32, 16] });
-  broken.set('model.layers.0.self_attn.q_proj.bias', { ...infos.get('model.layers.0.self_attn.q_proj.bias')!, dtype: 'I64' });
+  broken.set('model.layers.0.self_attn.q_proj.weight', {
+    ...infos.get('model.layers.0.self_attn.q_proj.weight')!,
+    shape: [32, 16],
+  });
+  broken.set('model.layers.0.self_attn.q_proj.bias', {
+    ...infos.get('model.layers.0.self_attn.q_proj.bias')!,
+    dtype: 'I64',
+  });
   broken.set('model.layers.2.mlp.up_proj.weight', { dtype: 'F32', shape: [64, 32], file });
   assertUserError(
     () => validateCheckpoint(config, broken, 'ckpt-dir'),
@@ -103,7 +153,10 @@ test('a tied model ignores a redundant lm_head.weight and old rotary buffers, as
   const withExtras = new Map(infos);
   withExtras.set('lm_head.weight', { dtype: 'F32', shape: [64, 32], file: 'x' });
   withExtras.set('model.layers.0.self_attn.rotary_emb.inv_freq', { dtype: 'F32', shape: [4], file: 'x' });
-  assert.deepEqual(validateCheckpoint(config, withExtras, 'llama').sort(), ['lm_head.weight', 'model.layers.0.self_attn.rotary_emb.inv_freq']);
+  assert.deepEqual(validateCheckpoint(config, withExtras, 'llama').sort(), [
+    'lm_head.weight',
+    'model.layers.0.self_attn.rotary_emb.inv_freq',
+  ]);
 });
 
 test('loadModelDir validates headers before reading data and returns exactly the parameters', () => {

