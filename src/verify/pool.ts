@@ -12,11 +12,14 @@ export interface PoolOptions {
   maxMemoryMb?: number;
   /** Pairs sent to a worker in one message by verifyMany (amortizes the thread round trip). */
   chunkSize?: number;
+  /** How long the first tasks wait for workers to load before their own clocks start anyway. */
+  startupTimeoutMs?: number;
 }
 
 export const DEFAULT_TIMEOUT_MS = 1000;
 const DEFAULT_MEMORY_MB = 256;
 const DEFAULT_CHUNK = 16;
+const DEFAULT_STARTUP_MS = 10_000;
 
 type Pair = { gold: string; pred: string };
 
@@ -37,6 +40,9 @@ export class VerifierPool {
   readonly threads: number;
   /** Resolves once every worker has loaded its modules. */
   readonly ready: Promise<void>;
+  private readonly startupTimeoutMs: number;
+  /** Why workers last died outside a task; reported for tasks that then run out of time. */
+  private workerFailure: string | null = null;
   private inFlight = 0;
   private readonly waiting: Array<() => void> = [];
 
@@ -44,6 +50,7 @@ export class VerifierPool {
     this.threads = Math.max(1, opts.threads ?? availableParallelism());
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.chunkSize = Math.max(1, opts.chunkSize ?? DEFAULT_CHUNK);
+    this.startupTimeoutMs = opts.startupTimeoutMs ?? DEFAULT_STARTUP_MS;
     this.pool = new Piscina({
       filename: new URL('./worker.ts', import.meta.url).href,
       minThreads: this.threads,
@@ -53,7 +60,24 @@ export class VerifierPool {
       execArgv: ['--import', import.meta.resolve('tsx')],
       resourceLimits: { maxOldGenerationSizeMb: opts.maxMemoryMb ?? DEFAULT_MEMORY_MB, maxYoungGenerationSizeMb: 32, stackSizeMb: 4 },
     });
-    this.ready = Promise.all(Array.from({ length: this.threads }, () => this.pool.run(null))).then(() => undefined);
+    // A worker that dies outside a task (e.g. out of memory while loading) is replaced by
+    // Piscina; without a listener its 'error' event would crash the whole process.
+    this.pool.on('error', (err: { code?: string; message?: string }) => {
+      this.workerFailure = err.code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'memory' : `worker error: ${err.message ?? String(err)}`;
+    });
+    // A worker that cannot start shows up as its tasks' failure reason; `ready` never rejects.
+    this.ready = Promise.allSettled(Array.from({ length: this.threads }, () => this.pool.run(null))).then(() => undefined);
+  }
+
+  private async warm(): Promise<void> {
+    await this.startup(this.pool.run(null).catch(() => undefined));
+  }
+
+  /** Waits for `p`, or for the start-up budget; the timer is referenced so the wait always ends. */
+  private async startup(p: Promise<unknown>): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([p, new Promise((resolve) => (timer = setTimeout(resolve, this.startupTimeoutMs)))]);
+    clearTimeout(timer);
   }
 
   private async slot(): Promise<void> {
@@ -72,17 +96,26 @@ export class VerifierPool {
 
   /** Runs one chunk; a killed worker or failed task yields the failure's reason. */
   private async runChunk(pairs: Pair[], options?: Partial<VerifyOptions>): Promise<TimedResult[] | { failed: string }> {
-    await this.ready;
+    await this.startup(this.ready);
     await this.slot();
+    // A referenced timer (AbortSignal.timeout's is not) keeps the process alive until the task settles.
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), this.timeoutMs * pairs.length);
     try {
       const task: VerifyTask = { pairs, options, timeoutMs: this.timeoutMs };
-      return await this.pool.run(task, { signal: AbortSignal.timeout(this.timeoutMs * pairs.length) });
+      const results = await this.pool.run(task, { signal: abort.signal });
+      this.workerFailure = null;
+      return results;
     } catch (err) {
       const e = err as { name?: string; code?: string; message?: string };
-      if (e.name === 'AbortError') return { failed: 'timeout' };
+      // Keep the slot until the replacement worker has loaded, so that the next task's clock
+      // does not run while it starts.
+      await this.warm();
+      if (e.name === 'AbortError') return { failed: this.workerFailure ?? 'timeout' };
       if (e.code === 'ERR_WORKER_OUT_OF_MEMORY') return { failed: 'memory' };
       return { failed: `worker error: ${e.message ?? String(err)}` };
     } finally {
+      clearTimeout(timer);
       this.release();
     }
   }
