@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { defaultSampling } from '../../src/backends/policy.ts';
 import { CausalLM } from '../../src/model/causal-lm.ts';
 import { generateIds } from '../../src/model/generate.ts';
+import { scoreIds } from '../../src/model/score.ts';
 import { readSafetensors } from '../../src/model/safetensors.ts';
 import { fixtureModelDir } from '../helpers/model-dir.ts';
 
@@ -30,3 +31,32 @@ for (const name of ['qwen2-tiny', 'llama-tiny']) {
     }
   });
 }
+
+test('KV-cache decoding and a full forward pass agree: generated logprobs equal the scored logprobs of the same text', async () => {
+  const lm = CausalLM.load(fixtureModelDir('qwen2-tiny'));
+  const prompts = [[5, 9, 3], [7, 1, 4, 4, 12, 30, 2]];
+  const completions = await generateIds(lm, prompts, { ...defaultSampling, maxNewTokens: 20, temperature: 1, n: 2, seed: 7 });
+  const scored = await scoreIds(
+    lm,
+    completions.map((c) => ({ promptIds: prompts[c.promptIndex], completionIds: c.tokenIds })),
+  );
+  completions.forEach((c, i) => {
+    assert.equal(scored.logprobs[i].length, c.tokenIds.length);
+    c.logprobs!.forEach((lp, k) => assert.ok(Math.abs(lp - scored.logprobs[i][k]) < 1e-4, `completion ${i} token ${k}: ${lp} vs ${scored.logprobs[i][k]}`));
+    scored.entropies![i].forEach((h) => assert.ok(h >= 0 && h <= Math.log(64) + 1e-5));
+  });
+});
+
+test('sampling is reproducible per (seed, prompt, sample) and independent of batch composition', async () => {
+  const lm = CausalLM.load(fixtureModelDir('llama-tiny'));
+  const p = { ...defaultSampling, maxNewTokens: 12, temperature: 1, topP: 0.9, n: 3, seed: 11 };
+  const a = await generateIds(lm, [[3, 4], [8, 8, 8, 1]], p);
+  const b = await generateIds(lm, [[3, 4], [8, 8, 8, 1]], p);
+  const alone = await generateIds(lm, [[8, 8, 8, 1]], p);
+  assert.deepEqual(a.map((c) => c.tokenIds), b.map((c) => c.tokenIds));
+  // prompt 1 alone gets prompt index 0, hence other streams; same prompt index → same tokens
+  const again = await generateIds(lm, [[3, 4]], p);
+  assert.deepEqual(again.map((c) => c.tokenIds), a.slice(0, 3).map((c) => c.tokenIds));
+  assert.equal(alone.length, 3);
+  assert.notDeepEqual(a[0].tokenIds, a[1].tokenIds);
+});

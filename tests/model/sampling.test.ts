@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { logSumExp, sampleToken } from '../../src/model/sampling.ts';
+import { Rng } from '../../src/util/rng.ts';
+
+const logits = Float32Array.of(2.0, 1.0, 0.5, 0.0, -1.0, -3.0);
+const probs = (() => {
+  const lse = logSumExp(logits);
+  return Array.from(logits, (z) => Math.exp(z - lse));
+})();
+
+function frequencies(params: { temperature: number; topP: number; topK: number }, n: number, seed: number): number[] {
+  const rng = new Rng(seed);
+  const counts = new Array(logits.length).fill(0);
+  for (let i = 0; i < n; i++) counts[sampleToken(logits, params, rng).token]++;
+  return counts.map((c) => c / n);
+}
+
+test('temperature 1 samples each token at its softmax probability (within 5 standard errors)', () => {
+  const n = 40000;
+  const freq = frequencies({ temperature: 1, topP: 1, topK: 0 }, n, 123);
+  probs.forEach((p, i) => {
+    const se = Math.sqrt((p * (1 - p)) / n);
+    assert.ok(Math.abs(freq[i] - p) < 5 * se + 1e-9, `token ${i}: ${freq[i]} vs ${p} (se ${se})`);
+  });
+});
+
+test('top-p keeps the smallest head reaching the mass and renormalizes; top-k keeps the k best', () => {
+  // probs ≈ [0.553, 0.203, 0.123, 0.075, 0.028, 0.004]: top_p 0.8 keeps tokens 0..2 (0.879 ≥ 0.8)
+  const n = 30000;
+  const freq = frequencies({ temperature: 1, topP: 0.8, topK: 0 }, n, 5);
+  const head = probs[0] + probs[1] + probs[2];
+  [0, 1, 2].forEach((i) => assert.ok(Math.abs(freq[i] - probs[i] / head) < 0.015, `token ${i}`));
+  assert.deepEqual(freq.slice(3), [0, 0, 0]);
+  const k2 = frequencies({ temperature: 1, topP: 1, topK: 2 }, n, 6);
+  assert.ok(Math.abs(k2[0] - probs[0] / (probs[0] + probs[1])) < 0.015);
+  assert.deepEqual(k2.slice(2), [0, 0, 0, 0]);
+});
+
+test('greedy picks the argmax; the reported logprob is under the unmodified distribution', () => {
+  const rng = new Rng(1);
+  const greedy = sampleToken(logits, { temperature: 0, topP: 1, topK: 0 }, rng);
+  assert.equal(greedy.token, 0);
+  assert.ok(Math.abs(greedy.logprob - Math.log(probs[0])) < 1e-6);
+  const hot = sampleToken(logits, { temperature: 0.3, topP: 0.5, topK: 0 }, rng);
+  assert.equal(hot.token, 0);
+  assert.ok(Math.abs(hot.logprob - Math.log(probs[0])) < 1e-6);
+});
