@@ -180,8 +180,15 @@ export class GradAccumulator {
 
   /** The accumulated sum divided by the number of micro-batches, then cleared for the next step. */
   mean(): Float32Array {
+    const n = this.count;
+    const out = this.sum();
+    if (n > 1) for (let i = 0; i < out.length; i++) out[i] /= n;
+    return out;
+  }
+
+  /** The accumulated sum, then cleared for the next step. */
+  sum(): Float32Array {
     const out = this.grad.slice();
-    if (this.count > 1) for (let i = 0; i < out.length; i++) out[i] /= this.count;
     this.grad.fill(0);
     this.count = 0;
     return out;
