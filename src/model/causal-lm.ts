@@ -10,7 +10,7 @@ import { writeFileAtomic } from '../util/atomic.ts';
 import { UserError } from '../util/errors.ts';
 import { saveCheckpoint } from './checkpoint.ts';
 import type { ModelConfig } from './config.ts';
-import { compileHooks, type HookPlan, hookPlanKey } from './hooks.ts';
+import { compileHooks, type HookPlan, hookPlanKey, validateHookPlan } from './hooks.ts';
 import { loadModelDir } from './modelDir.ts';
 import type { FloatWriteDtype, Tensor as StoredTensor } from './safetensors.ts';
 import { Tokenizer } from './tokenizer.ts';
@@ -112,6 +112,7 @@ export class CausalLM {
    * plan), traced by `build` on first use. Every parameter is an input of every graph.
    */
   compiled(key: string, hooks: HookPlan | undefined, build: (io: GraphIO) => Record<string, T.Tensor>): Promise<T.CompiledGraph> {
+    if (hooks) validateHookPlan(hooks, this.config.numLayers);
     const fullKey = `${key}|${hookPlanKey(hooks)}`;
     let pending = this.graphs.get(fullKey);
     if (!pending) {
@@ -150,4 +151,31 @@ export class CausalLM {
     const outputs = build(io);
     return T.compile(g, outputs);
   }
+}
+
+/**
+ * One forward pass over right-padded token rows with a hook plan: logits [B, T, V] and the cached
+ * activations, each as a flat array in the activation's shape ([B, T, …]).
+ */
+export async function runWithHooks(
+  lm: CausalLM,
+  rows: ReadonlyArray<readonly number[]>,
+  plan: HookPlan,
+  hookFeeds: Record<string, Float32Array> = {},
+): Promise<{ t: number; logits: Float32Array; activations: Record<string, Float32Array> }> {
+  const b = rows.length;
+  const t = Math.max(...rows.map((r) => r.length));
+  const batch = rightPadded(rows, t, lm.padId);
+  const graph = await lm.compiled(`hooked:${b}x${t}`, plan, (io) => {
+    const out = io.forward({
+      inputIds: io.input('input_ids', 'int64', [b, t]),
+      positions: io.input('positions', 'int64', [b, t]),
+      attnBias: io.input('attn_bias', 'float32', [b, 1, 1, t, t]),
+    });
+    return { logits: out.logits, ...Object.fromEntries(Object.entries(out.hooked).map(([k, v]) => [`act:${k}`, v])) };
+  });
+  const out = await graph.run({ ...lm.paramFeeds(), ...hookFeeds, input_ids: batch.ids, positions: batch.positions, attn_bias: batch.bias });
+  const activations: Record<string, Float32Array> = {};
+  for (const name of plan.cache ?? []) activations[name] = out[`act:${name}`] as Float32Array;
+  return { t, logits: out.logits as Float32Array, activations };
 }

@@ -32,6 +32,15 @@ export function hookNames(numLayers: number): string[] {
   return names;
 }
 
+export function validateHookPlan(plan: HookPlan, numLayers: number): void {
+  const known = new Set(hookNames(numLayers));
+  for (const name of [...(plan.cache ?? []), ...(plan.replace ?? []), ...(plan.scale ?? [])]) {
+    if (!known.has(name)) {
+      throw new UserError(`unknown hook point '${name}'; this model has hook_embed, blocks.{0..${numLayers - 1}}.{hook_resid_pre, hook_attn_out, hook_resid_mid, mlp.hook_pre, mlp.hook_post, hook_mlp_out, hook_resid_post}, ln_final.hook_normalized`);
+    }
+  }
+}
+
 /** The hook function for a plan: records cached activations in `hooked`, swaps in replacements, scales neurons. */
 export function compileHooks(
   plan: HookPlan | undefined,
