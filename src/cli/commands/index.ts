@@ -3,6 +3,7 @@ import { registerBench } from './bench.ts';
 import { registerModel } from './model.ts';
 import { registerVerify } from './verify.ts';
 import { registerData } from './data.ts';
+import { registerGenerate, registerScore } from './generate.ts';
 
 /** Every subcommand registers itself here; the CLI entry point stays ignorant of their options. */
-export const commandModules: Array<(program: Command) => void> = [registerBench, registerModel, registerData, registerVerify];
+export const commandModules: Array<(program: Command) => void> = [registerBench, registerModel, registerData, registerVerify, registerGenerate, registerScore];
