@@ -62,7 +62,7 @@ function answerTag(text: string): string | null {
 }
 
 function finalAnswer(text: string): string | null {
-  const re = /(?:final answer|the answer)\s*(?:is|:)\s*:?\s*/gi;
+  const re = /(?:(?:final answer|the answer)\s*(?:is|:)|\banswer\s*:)\s*:?\s*/gi;
   let last: RegExpExecArray | null = null;
   for (let m = re.exec(text); m; m = re.exec(text)) last = m;
   if (!last) return null;

@@ -26,10 +26,13 @@ const UNIT_RE = new RegExp(`^(?:(?:${UNIT_WORDS.join('|')})\\b\\.?\\s*)+$`, 'i')
 const BARE_UNITS = UNIT_WORDS.filter((w) => w.length > 1 && w !== 'in');
 const TRAILING_UNIT_RE = new RegExp(`(?<=[\\d}])\\s*(?:(?:${BARE_UNITS.join('|')})(?:\\^\\{?\\d\\}?)?\\s*)+$`, 'i');
 
+/** Lower-case words after a number ("12 apples", "5 ways total"); "and"/"or" make it a list instead. */
+const TRAILING_WORDS = /(?<=\d)\s+(?:[a-z]{3,}\s*)+$/;
+
 const TEXT_MACROS = /\\(?:text|textbf|textit|textrm|mbox|mathrm|mathbf|mathit|mathsf|operatorname|textnormal)\s*\{/g;
 
 /**
- * Removes \text{...}-like groups that only hold units or commentary when other content remains,
+ * Removes \text{...}-like groups that hold units, or words right after a quantity ("3 \text{ apples}"),
  * keeping "and"/"or" as list separators; unwraps the rest.
  */
 function handleTextGroups(s: string): string {
@@ -46,7 +49,7 @@ function handleTextGroups(s: string): string {
     out += s.slice(i, m.index);
     const rest = s.slice(0, m.index) + s.slice(end);
     if (/^(?:and|or)$/i.test(word)) out += ` ${word.toLowerCase()} `;
-    else if (UNIT_RE.test(word) && /[\d}]/.test(rest)) {
+    else if ((UNIT_RE.test(word) || (/^[a-z][a-z\s.]*$/i.test(word) && /[\d}]\s*$/.test(out))) && /[\d}]/.test(rest)) {
       if (power) end += power[0].length;
     } else out += inner;
     i = end;
@@ -78,6 +81,7 @@ export function normalizeAnswer(raw: string): string {
   s = handleTextGroups(s);
   s = s.replace(/\s+/g, ' ').trim();
   s = s.replace(TRAILING_UNIT_RE, '');
+  s = s.replace(TRAILING_WORDS, (m) => (/\b(?:and|or)\b/i.test(m) ? m : ''));
   s = s.replace(/^[a-zA-Z]\s*\\in\s+/, '');
   s = s.replace(/[\s.,;:]+$/, '');
   return s.trim();

@@ -72,8 +72,9 @@ export function parseAnswer(s: string): Answer {
   const eqParts = splitTopLevel(s, '=');
   if (eqParts.length === 2 && splitList(s) === null) return { kind: 'equation', lhs: eqParts[0].trim(), rhs: eqParts[1].trim() };
 
-  if (s.startsWith('\\{') && s.endsWith('\\}')) {
-    const inner = s.slice(2, -2).trim();
+  const braced = s.startsWith('{') && s.endsWith('}') && matchCloseAny(s) === s.length - 1 && splitTopLevel(s.slice(1, -1), ',').length > 1;
+  if ((s.startsWith('\\{') && s.endsWith('\\}')) || braced) {
+    const inner = braced ? s.slice(1, -1).trim() : s.slice(2, -2).trim();
     const items = inner === '' ? [] : splitTopLevel(inner, ',').map((p) => parseAnswer(p));
     return { kind: 'set', items: items.flatMap((a) => (a.kind === 'plusminus' ? a.items : [a])) };
   }
