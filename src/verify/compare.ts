@@ -2,7 +2,7 @@ import { evalExact, evalFloat, type Complex } from './evaluate.ts';
 import { hasDecimal, parseExpression, ParseError, variables, type Node } from './parse.ts';
 import * as Q from './rational.ts';
 import { parseAnswer, type Answer } from './structure.ts';
-import { casEvaluate, casParse, casProvesEqual, type CasExpr } from './symbolic.ts';
+import { casEvaluate, casHazard, casParse, casProvesEqual, type CasExpr } from './symbolic.ts';
 
 export interface CompareOptions {
   /** Relative tolerance applied when an approximate (decimal) number is involved. */
@@ -120,6 +120,8 @@ const fmt = (c: Complex) => (c.im === 0 ? `${c.re}` : `${c.re}+${c.im}i`);
 
 function casCompare(gold: string, pred: string, opts: CompareOptions): Verdict {
   if (!opts.cas) return no('not parseable by the fast parser (CAS disabled)');
+  const hazard = casHazard(gold) ?? casHazard(pred);
+  if (hazard) return no(`refused: ${hazard}`);
   const a = casParse(gold);
   const b = casParse(pred);
   if (!a || !b) return no(`unparseable ${a ? 'prediction' : 'reference'}`);
@@ -153,7 +155,7 @@ export function compareScalars(gold: string, pred: string, opts: CompareOptions)
   if (gvars.size === 0) return compareConstants(ga, pa, opts);
   const tol = hasDecimal(ga) || hasDecimal(pa) ? opts.relTol : TIGHT_TOL;
   const vars = [...gvars];
-  if (opts.cas) {
+  if (opts.cas && !casHazard(gold) && !casHazard(pred)) {
     const a = casParse(gold);
     const b = casParse(pred);
     if (a && b && casProvesEqual(a, b)) {

@@ -20,6 +20,22 @@ export interface CasExpr {
   unknowns: string[];
 }
 
+/**
+ * Inputs the CAS would grind on (it evaluates exactly and sums term by term): exponent towers
+ * three deep, factorials of 4+ digit numbers, sums and products with a bound of 5+ digits or a
+ * power as bound. Refused before parsing; the pool's timeout remains the backstop.
+ */
+const CAS_HAZARDS: Array<[RegExp, string]> = [
+  [/\^\s*\{[^{}]*\^\s*\{?[^{}]*\^/, 'exponent tower'],
+  [/\d{4,}\s*\)?\s*!/, 'factorial of a large number'],
+  [/\\(?:sum|prod)\s*_\s*(?:\{[^{}]*\}|\S)\s*\^\s*\{?\s*(?:\d{5,}|[^{}]*\^)/, 'sum or product with a huge bound'],
+];
+
+export function casHazard(latex: string): string | null {
+  for (const [re, what] of CAS_HAZARDS) if (re.test(latex)) return what;
+  return null;
+}
+
 export function casParse(latex: string): CasExpr | null {
   try {
     const expr = ce().parse(latex);
