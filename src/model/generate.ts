@@ -22,6 +22,8 @@ export interface GenerateOptions {
   hooks?: HookPlan;
   /** Values for the hook plan's `replace:`/`scale:` inputs. */
   hookFeeds?: Record<string, Float32Array>;
+  /** Keep generating past EOS tokens (as vLLM's ignore_eos), e.g. for throughput benchmarks. */
+  ignoreEos?: boolean;
   /** Called after each decode step with the number of rows still generating. */
   onStep?: (active: number) => void;
 }
@@ -131,7 +133,7 @@ async function generateBatch(lm: CausalLM, rows: Row[], params: SamplingParams, 
   let res = await prefill.run({ ...lm.paramFeeds(), ...hookFeeds, input_ids: ids, positions, attn_bias: attentionBias(keyMask.map((m) => m.subarray(0, promptLen)), promptLen) });
   store(res, 0, promptLen);
 
-  const eos = new Set(lm.tokenizer.eosTokenIds);
+  const eos = new Set(opts.ignoreEos ? [] : lm.tokenizer.eosTokenIds);
   const state = rows.map((r) => ({
     rng: rowRng(params.seed, r.promptIndex, r.sampleIndex),
     tokens: [] as number[],
@@ -151,7 +153,7 @@ async function generateBatch(lm: CausalLM, rows: Row[], params: SamplingParams, 
         stepIds[i] = BigInt(pad);
         continue;
       }
-      const { token, logprob } = sampleToken(logits.subarray(i * v, (i + 1) * v), params, s.rng);
+      const { token, logprob } = sampleToken(logits.subarray(i * v, (i + 1) * v), params, s.rng, lm.tokenizer.vocabSize);
       s.tokens.push(token);
       s.logprobs.push(logprob);
       stepIds[i] = BigInt(token);

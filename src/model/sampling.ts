@@ -25,11 +25,14 @@ function argmax(row: Float32Array): number {
 
 /**
  * The next token and its log-probability under the unmodified model distribution (before
- * temperature, top-k and top-p), which is what RL ratios and KL terms need.
+ * temperature, top-k and top-p), which is what RL ratios and KL terms need. Only ids below
+ * `tokenizerSize` are drawn: checkpoints pad the embedding past the tokenizer (Qwen2: 151,936 rows
+ * for 151,665 tokens), and an id with no text cannot be decoded.
  */
-export function sampleToken(row: Float32Array, p: SamplerParams, rng: Rng): { token: number; logprob: number } {
+export function sampleToken(row: Float32Array, p: SamplerParams, rng: Rng, tokenizerSize = row.length): { token: number; logprob: number } {
   const lse = logSumExp(row);
-  const token = p.temperature === 0 ? argmax(row) : sampleFiltered(row, p, rng);
+  const drawable = row.subarray(0, Math.min(tokenizerSize, row.length));
+  const token = p.temperature === 0 ? argmax(drawable) : sampleFiltered(drawable, p, rng);
   return { token, logprob: row[token] - lse };
 }
 

@@ -46,3 +46,14 @@ test('greedy picks the argmax; the reported logprob is under the unmodified dist
   assert.equal(hot.token, 0);
   assert.ok(Math.abs(hot.logprob - Math.log(probs[0])) < 1e-6);
 });
+
+test('ids past the tokenizer are never drawn, but still count in the logprob normalizer', () => {
+  const row = Float32Array.of(0, 0, 5, 5); // ids 2 and 3 have no text (tokenizer size 2)
+  const rng = new Rng(9);
+  for (let i = 0; i < 200; i++) {
+    const { token, logprob } = sampleToken(row, { temperature: 1, topP: 1, topK: 0 }, rng, 2);
+    assert.ok(token < 2);
+    assert.ok(Math.abs(logprob - (0 - logSumExp(row))) < 1e-6);
+  }
+  assert.ok(sampleToken(row, { temperature: 0, topP: 1, topK: 0 }, rng, 2).token < 2);
+});

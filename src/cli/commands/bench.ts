@@ -4,6 +4,7 @@ import { UserError } from '../../util/errors.ts';
 /** Benchmark suites by name; each prints one JSON object on stdout. Loaded lazily. */
 const suites: Record<string, () => Promise<{ runBench(args: string[]): Promise<unknown> }>> = {
   engine: () => import('../../bench/engine.ts'),
+  model: () => import('../../bench/model.ts'),
   verify: () => import('../../verify/bench.ts'),
 };
 
