@@ -52,6 +52,28 @@ export function lastBoxed(text: string): string | null {
   return m ? m[0] : null;
 }
 
+/** Text between two boxes that only joins alternatives: "or", "and", commas, slashes. */
+const CONNECTOR = /^(?:[\s$.,;/]|or|and|either)*$/i;
+
+/**
+ * Boxes chained to the last one by mere connectors ("\\boxed{1331} or \\boxed{1728}"),
+ * the last one included: more than one is a hedge. Boxes separated by other words
+ * ("intermediate \\boxed{3}, final \\boxed{5}") are not part of the chain.
+ */
+export function chainedBoxes(text: string): string[] {
+  const boxes: Array<{ start: number; end: number; content: string }> = [];
+  const re = /\\(?:boxed|fbox|framebox)(?![A-Za-z])\s*\{/g;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    const close = matchClose(text, m.index + m[0].length - 1);
+    if (close < 0) break;
+    boxes.push({ start: m.index, end: close + 1, content: text.slice(m.index + m[0].length, close) });
+    re.lastIndex = close + 1;
+  }
+  let first = boxes.length - 1;
+  while (first > 0 && CONNECTOR.test(text.slice(boxes[first - 1].end, boxes[first].start))) first--;
+  return boxes.slice(Math.max(first, 0)).map((b) => b.content);
+}
+
 function answerTag(text: string): string | null {
   const end = text.lastIndexOf('</answer>');
   if (end < 0) return null;

@@ -1,5 +1,5 @@
 import { compareAnswerTexts, DEFAULT_COMPARE, type CompareOptions } from './compare.ts';
-import { DEFAULT_EXTRACTORS, extractAnswer, goldAnswer, type Extractor } from './extract.ts';
+import { chainedBoxes, DEFAULT_EXTRACTORS, extractAnswer, goldAnswer, type Extractor } from './extract.ts';
 import { maxDepth } from './latex.ts';
 import { normalizeAnswer } from './normalize.ts';
 
@@ -47,6 +47,10 @@ export function verifyPair(gold: string, pred: string, options: Partial<VerifyOp
     const p = normalizeAnswer(extracted);
     if (p === '') return { correct: false, extracted, reason: 'empty predicted answer' };
     const verdict = compareAnswerTexts(g, p, opts);
+    if (verdict.equal && extraction?.by === 'boxed') {
+      const hedge = chainedBoxes(pred).find((b) => !compareAnswerTexts(p, normalizeAnswer(b), opts).equal);
+      if (hedge !== undefined) return { correct: false, extracted, reason: `hedged: also boxed ${JSON.stringify(hedge.slice(0, 80))}` };
+    }
     return { correct: verdict.equal, extracted, reason: verdict.reason };
   } catch (err) {
     // A verifier bug must cost one pair, not the batch; the reason keeps it visible.
