@@ -26,6 +26,8 @@ const no = (reason: string): Verdict => ({ equal: false, reason });
 /** Tolerance for two evaluations of exact forms that should agree up to float rounding. */
 const TIGHT_TOL = 1e-9;
 const CROSS_CHECK_TOL = 1e-6;
+/** A correctly rounded decimal with this many significant digits is accepted (2√2 = 2.828). */
+const MIN_SIG_DIGITS = 4;
 
 function close(a: Complex, b: Complex, tol: number): boolean {
   const scale = Math.max(Math.hypot(a.re, a.im), Math.hypot(b.re, b.im));
@@ -100,19 +102,22 @@ function compareConstants(ga: Node, pa: Node, opts: CompareOptions): Verdict {
     return bothInf ? yes('same infinity') : no('value overflows or is undefined');
   }
   if (gv.re === 0 && gv.im === 0 && (pv.re !== 0 || pv.im !== 0)) return no('reference is zero, prediction is not');
-  if (!close(gv, pv, approx ? opts.relTol : TIGHT_TOL)) return no(`values differ: ${fmt(gv)} vs ${fmt(pv)}`);
-  if (!approx) return yes('numerically equal closed forms');
-  // A bare decimal must also be the other value correctly rounded to the digits it shows.
-  const places = [literalPlaces(ga), literalPlaces(pa)].filter((p): p is number => p !== null);
-  const halfUlp = places.length > 0 ? 0.5 * 10 ** -Math.min(...places) : Infinity;
-  return Math.hypot(gv.re - pv.re, gv.im - pv.im) <= halfUlp * (1 + 1e-9)
-    ? yes(`equal within relative tolerance ${opts.relTol}`)
-    : no(`decimal is not the value rounded to its ${Math.min(...places)} places`);
+  if (!approx) return close(gv, pv, TIGHT_TOL) ? yes('numerically equal closed forms') : no(`values differ: ${fmt(gv)} vs ${fmt(pv)}`);
+  // A bare decimal must be the other value correctly rounded to the digits it shows, and either
+  // within the relative tolerance or showing at least MIN_SIG_DIGITS significant digits.
+  const literals = [decimalLiteral(ga), decimalLiteral(pa)].filter((n) => n !== null);
+  const places = Math.min(...literals.map((n) => n.places));
+  const rounded = literals.length === 0 || Math.hypot(gv.re - pv.re, gv.im - pv.im) <= 0.5 * 10 ** -places * (1 + 1e-9);
+  if (!rounded) return no(`decimal is not the value rounded to its ${places} places`);
+  if (close(gv, pv, opts.relTol)) return yes(`equal within relative tolerance ${opts.relTol}`);
+  return literals.some((n) => n.sig >= MIN_SIG_DIGITS)
+    ? yes(`correctly rounded to ${MIN_SIG_DIGITS}+ significant digits`)
+    : no(`values differ beyond relative tolerance ${opts.relTol}: ${fmt(gv)} vs ${fmt(pv)}`);
 }
 
-function literalPlaces(n: Node): number | null {
-  if (n.t === 'neg') return literalPlaces(n.a);
-  return n.t === 'num' && n.decimal ? n.places : null;
+function decimalLiteral(n: Node): { places: number; sig: number } | null {
+  if (n.t === 'neg') return decimalLiteral(n.a);
+  return n.t === 'num' && n.decimal ? n : null;
 }
 
 const isInfinity = (n: Node): boolean => (n.t === 'const' && n.name === 'inf') || (n.t === 'neg' && isInfinity(n.a));

@@ -2,7 +2,7 @@ import { parseDecimal, type Rational } from './rational.ts';
 
 /** Expression tree for the LaTeX / plain-text math subset the fast path understands. */
 export type Node =
-  | { t: 'num'; v: Rational; decimal: boolean; places: number }
+  | { t: 'num'; v: Rational; decimal: boolean; places: number; sig: number }
   | { t: 'var'; name: string }
   | { t: 'const'; name: 'pi' | 'e' | 'i' | 'inf' }
   | { t: 'add' | 'sub' | 'mul' | 'div' | 'pow'; a: Node; b: Node }
@@ -192,7 +192,8 @@ export function parseExpression(src: string): Node {
     if (!v) throw new ParseError(`number out of range: ${s.slice(0, 20)}`);
     const m = /(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(s);
     const places = (m?.[1]?.length ?? 0) - Number(m?.[2] ?? 0);
-    return { t: 'num', v, decimal: /[.eE]/.test(s), places };
+    const sig = s.replace(/[eE].*$/, '').replace('.', '').replace(/^0+/, '').length;
+    return { t: 'num', v, decimal: /[.eE]/.test(s), places, sig };
   }
 
   function subscriptName(base: string): string {

@@ -18,7 +18,7 @@ const pairs = readFileSync(new URL('../fixtures/verify/pairs.jsonl', import.meta
 
 const CATEGORIES = [
   'integer', 'fraction', 'decimal', 'radical_pi', 'symbolic', 'tuple', 'interval', 'set_list', 'plus_minus', 'matrix',
-  'equation', 'complex', 'base_n', 'units', 'text_choice', 'extraction', 'misc', 'near_miss',
+  'equation', 'complex', 'base_n', 'units', 'text_choice', 'extraction', 'misc', 'near_miss', 'heldout',
 ];
 
 test('labeled pairs: at least 300, every category present, at least as many non-equivalent as equivalent', () => {
