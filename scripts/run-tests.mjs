@@ -1,4 +1,4 @@
-// Runs the type check, then every tests/**/*.test.ts with node's test runner (Node 20's --test has no globs).
+// Runs the type check and lint, then every tests/**/*.test.ts with node's test runner (Node 20's --test has no globs).
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,8 +16,14 @@ const files = findTests('tests')
   .filter((f) => filter.length === 0 || filter.some((s) => f.includes(s)))
   .sort();
 if (filter.length === 0) {
-  const tsc = spawnSync('npx', ['tsc', '--noEmit', '-p', '.'], { stdio: 'inherit' });
-  if (tsc.status !== 0) process.exit(tsc.status ?? 1);
+  for (const [name, args] of [
+    ['type check', ['tsc', '--noEmit', '-p', '.']],
+    ['lint', ['eslint', 'src', 'tests', 'scripts']],
+  ]) {
+    console.log(`# ${name}: npx ${args.join(' ')}`);
+    const r = spawnSync('npx', args, { stdio: 'inherit' });
+    if (r.status !== 0) process.exit(r.status ?? 1);
+  }
 }
 const run = spawnSync(
   process.execPath,

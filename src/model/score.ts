@@ -7,7 +7,6 @@ import type { TokenScores } from '../backends/policy.ts';
 import * as T from '../tensor/index.ts';
 import { UserError } from '../util/errors.ts';
 import { type CausalLM, type GraphIO, rightPadded } from './causal-lm.ts';
-import { targetLogprobs } from './transformer.ts';
 
 const LENGTH_BUCKET = 16;
 
