@@ -5,6 +5,7 @@ import { registerVerify } from './verify.ts';
 import { registerData } from './data.ts';
 import { registerGenerate, registerScore } from './generate.ts';
 import { registerAudit } from './audit.ts';
+import { registerOrganism } from './organism.ts';
 
 /** Every subcommand registers itself here; the CLI entry point stays ignorant of their options. */
-export const commandModules: Array<(program: Command) => void> = [registerBench, registerModel, registerData, registerVerify, registerGenerate, registerScore, registerAudit];
+export const commandModules: Array<(program: Command) => void> = [registerBench, registerModel, registerData, registerVerify, registerGenerate, registerScore, registerAudit, registerOrganism];

@@ -1,0 +1,28 @@
+import type { Command } from 'commander';
+import { buildOrganism, type OrganismSize, SIZES } from '../../organism/build.ts';
+import { UserError } from '../../util/errors.ts';
+
+function integer(flag: string) {
+  return (text: string): number => {
+    const v = Number(text);
+    if (text.trim() === '' || !Number.isSafeInteger(v)) throw new UserError(`${flag} must be an integer, got '${text}'`);
+    return v;
+  };
+}
+
+export function registerOrganism(program: Command): void {
+  const organism = program.command('organism').description('model organisms: small models trained from scratch with a planted contamination');
+  organism
+    .command('build')
+    .description('generate the corpus (with a leaked benchmark), train a character-level Qwen2 model from scratch, write it with leaked.jsonl, clean.jsonl and organism.json')
+    .requiredOption('--seed <int>', 'seed for corpus, initialization and batch order; the same seed gives the same weights', integer('--seed'))
+    .requiredOption('--out <dir>', 'output model directory')
+    .option('--steps <int>', 'optimizer steps (default: the size preset)', integer('--steps'))
+    .option('--size <name>', `model and corpus preset: ${Object.keys(SIZES).join(', ')}`, 'small')
+    .action(async (f: { seed: number; out: string; steps?: number; size: string }) => {
+      const m = await buildOrganism({ seed: f.seed, out: f.out, steps: f.steps, size: f.size as OrganismSize });
+      process.stderr.write(
+        `wrote organism to ${f.out}: ${m.parameters} parameters, ${m.training.steps} steps, final loss ${m.final_loss.toFixed(4)}, ${m.build_seconds.toFixed(0)} s\n`,
+      );
+    });
+}

@@ -1,0 +1,126 @@
+/**
+ * `rlvr organism build`: corpus → randomly initialized Qwen2-shaped character model → pretraining
+ * → a Hugging Face model directory plus the two benchmarks and a manifest. organism.json is
+ * written last, so a directory with one is a finished build.
+ */
+import { join } from 'node:path';
+import { CausalLM } from '../model/causal-lm.ts';
+import { writeCharModelDir } from '../model/init.ts';
+import * as T from '../tensor/index.ts';
+import { writeFileAtomic } from '../util/atomic.ts';
+import { UserError } from '../util/errors.ts';
+import { progress } from '../util/progress.ts';
+import { type BenchmarkItem, buildCorpus, type CorpusOptions, ORGANISM_GENERATOR, ORGANISM_GENERATOR_VERSION } from './corpus.ts';
+import { pretrain, type TrainConfig } from './train.ts';
+
+export type OrganismSize = 'small' | 'tiny';
+
+interface SizePreset {
+  /** Overrides of CHAR_MODEL_DEFAULTS (Qwen2, tied embeddings, char vocabulary). */
+  model: Record<string, unknown>;
+  corpus: Omit<CorpusOptions, 'seed'>;
+  train: TrainConfig;
+}
+
+export const SIZES: Record<OrganismSize, SizePreset> = {
+  small: {
+    model: { hidden_size: 128, intermediate_size: 352, num_hidden_layers: 3, num_attention_heads: 4, num_key_value_heads: 2 },
+    corpus: { workedDocs: 20_000, benchmarkSize: 100, leakRepeats: 40 },
+    train: { steps: 1500, batchSize: 24, lr: 3e-3, warmupSteps: 60, minLrRatio: 0.1, weightDecay: 0.01, beta2: 0.98, maxGradNorm: 1 },
+  },
+  tiny: {
+    model: { hidden_size: 64, intermediate_size: 176, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2 },
+    corpus: { workedDocs: 4_000, benchmarkSize: 40, leakRepeats: 20 },
+    train: { steps: 300, batchSize: 16, lr: 3e-3, warmupSteps: 20, minLrRatio: 0.1, weightDecay: 0.01, beta2: 0.98, maxGradNorm: 1 },
+  },
+};
+
+export interface BuildOptions {
+  seed: number;
+  out: string;
+  size: OrganismSize;
+  /** Overrides the preset's number of optimizer steps. */
+  steps?: number;
+}
+
+export interface OrganismManifest {
+  generator: string;
+  generator_version: string;
+  seed: number;
+  size: OrganismSize;
+  /** How the benchmarks are meant to be prompted: the problem text as is (template `none`). */
+  eval_template: 'none';
+  formats: { worked: string; leaked: string };
+  corpus: CorpusOptions & ReturnType<typeof buildCorpus>['stats'];
+  model: Record<string, unknown>;
+  parameters: number;
+  training: TrainConfig & { tokens: number; threads: number };
+  /** Mean loss over the last 10% of steps. */
+  final_loss: number;
+  /** Mean loss per window of steps, for plots. */
+  loss_curve: Array<{ step: number; loss: number }>;
+  build_seconds: number;
+}
+
+export function validateBuildOptions(o: BuildOptions): void {
+  if (!Number.isSafeInteger(o.seed) || o.seed < 0) throw new UserError(`--seed must be a non-negative integer, got ${o.seed}`);
+  if (!(o.size in SIZES)) throw new UserError(`--size must be one of ${Object.keys(SIZES).join(', ')}, got '${o.size}'`);
+  if (o.steps !== undefined && (!Number.isSafeInteger(o.steps) || o.steps < 1)) throw new UserError(`--steps must be an integer ≥ 1, got ${o.steps}`);
+}
+
+export async function buildOrganism(o: BuildOptions): Promise<OrganismManifest> {
+  validateBuildOptions(o);
+  const started = Date.now();
+  const preset = SIZES[o.size];
+  const train = { ...preset.train, steps: o.steps ?? preset.train.steps };
+  train.warmupSteps = Math.min(train.warmupSteps, Math.max(1, Math.floor(train.steps / 10)));
+  const corpusOptions = { seed: o.seed, ...preset.corpus };
+  const corpus = buildCorpus(corpusOptions);
+
+  writeCharModelDir(o.out, { seed: o.seed, config: preset.model });
+  const lm = CausalLM.load(o.out);
+  const documents = corpus.documents.map((d) => [...lm.tokenizer.encode(d, { addSpecialTokens: false }), lm.tokenizer.eosTokenIds[0]]);
+  const losses: number[] = [];
+  let tokens = 0;
+  const bar = progress(`organism (${o.size}, seed ${o.seed})`, train.steps);
+  const trainStart = Date.now();
+  await pretrain(lm, documents, train, o.seed, (s) => {
+    losses.push(s.loss);
+    tokens += s.tokens;
+    bar.tick(1, { loss: s.loss, lr: s.lr, 'tok/s': tokens / Math.max(1e-3, (Date.now() - trainStart) / 1000) });
+  });
+  bar.stop();
+
+  lm.save(o.out);
+  writeJsonl(join(o.out, 'leaked.jsonl'), corpus.leaked);
+  writeJsonl(join(o.out, 'clean.jsonl'), corpus.clean);
+  const manifest: OrganismManifest = {
+    generator: ORGANISM_GENERATOR,
+    generator_version: ORGANISM_GENERATOR_VERSION,
+    seed: o.seed,
+    size: o.size,
+    eval_template: 'none',
+    formats: { worked: '{problem}\\n{steps} The answer is \\boxed{N}.', leaked: '{problem}\\n#### N' },
+    corpus: { ...corpusOptions, ...corpus.stats },
+    model: lm.rawConfig,
+    parameters: lm.params.data.length,
+    training: { ...train, tokens, threads: T.defaultThreads() },
+    final_loss: mean(losses.slice(-Math.max(1, Math.floor(losses.length / 10)))),
+    loss_curve: windowMeans(losses, Math.max(1, Math.floor(losses.length / 100))),
+    build_seconds: (Date.now() - started) / 1000,
+  };
+  writeFileAtomic(join(o.out, 'organism.json'), JSON.stringify(manifest, null, 2) + '\n');
+  return manifest;
+}
+
+function writeJsonl(path: string, items: BenchmarkItem[]): void {
+  writeFileAtomic(path, items.map((it) => JSON.stringify(it) + '\n').join(''));
+}
+
+const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+function windowMeans(xs: number[], width: number): Array<{ step: number; loss: number }> {
+  const out: Array<{ step: number; loss: number }> = [];
+  for (let s = 0; s < xs.length; s += width) out.push({ step: s + 1, loss: mean(xs.slice(s, s + width)) });
+  return out;
+}
