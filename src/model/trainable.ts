@@ -58,6 +58,8 @@ export class Trainable {
   private readonly accumulator: T.GradAccumulator;
   private readonly trainable: string[];
   private readonly frozenKey: string;
+  /** The metric outputs of each compiled loss graph (known once the graph has been traced). */
+  private readonly metricNames = new Map<string, string[]>();
 
   constructor(
     readonly lm: CausalLM,
@@ -91,8 +93,8 @@ export class Trainable {
     const tokenNames = Object.keys(inputs.token ?? {}).sort();
     const rowNames = Object.keys(inputs.row ?? {}).sort();
     const scalarNames = Object.keys(inputs.scalar ?? {}).sort();
-    let metricNames: string[] = [];
-    const graph = await this.lm.compiled(`train:${loss.key}:${b}x${t}:${this.frozenKey}`, undefined, (io) => {
+    const graphKey = `train:${loss.key}:${b}x${t}:${this.frozenKey}`;
+    const graph = await this.lm.compiled(graphKey, undefined, (io) => {
       const scores = traceTokenScores(io, b, t);
       const ctx: LossContext = {
         b,
@@ -105,7 +107,8 @@ export class Trainable {
         scalarInput: (name) => io.input(`scalar:${name}`, 'float32', []),
       };
       const built = loss.build(ctx);
-      metricNames = Object.keys(built.metrics ?? {});
+      const metricNames = Object.keys(built.metrics ?? {});
+      this.metricNames.set(graphKey, metricNames);
       const grads = T.grad(built.loss, this.trainable.map((n) => io.param(n)));
       return {
         loss: built.loss,
@@ -139,6 +142,7 @@ export class Trainable {
     for (const name of rowNames) feeds[`row:${name}`] = Float32Array.from((inputs.row ?? {})[name]);
     for (const name of scalarNames) feeds[`scalar:${name}`] = Float32Array.of((inputs.scalar ?? {})[name]);
     const out = await graph.run(feeds);
+    const metricNames = this.metricNames.get(graphKey) ?? [];
     const grads: Record<string, Float32Array> = {};
     for (const n of this.trainable) grads[n] = out[`grad:${n}`] as Float32Array;
     this.accumulator.add(grads, weight);

@@ -79,3 +79,12 @@ test('memory stays flat across many training steps (a leaked gradient per step w
   const grown = (process.memoryUsage().rss - before) / 2 ** 20;
   assert.ok(grown < 40, `RSS grew by ${grown.toFixed(1)} MiB over 100 steps`);
 });
+
+test('metrics come back on every call, not only when the graph is first traced', async () => {
+  const lm = CausalLM.load(fixtureModelDir('qwen2-tiny'));
+  const trainer = new Trainable(lm, { schedule: { kind: 'constant', lr: 1e-4 } });
+  const first = await trainer.accumulate(batch, nll);
+  const second = await trainer.accumulate(batch, nll);
+  assert.equal(first.metrics.tokens, 7);
+  assert.equal(second.metrics.tokens, 7);
+});

@@ -4,8 +4,11 @@ import { registerModel } from './model.ts';
 import { registerVerify } from './verify.ts';
 import { registerData } from './data.ts';
 import { registerGenerate, registerScore } from './generate.ts';
+import { registerEval } from './eval.ts';
+import { registerServeModel } from './serve-model.ts';
+import { registerTrain } from './train.ts';
 import { registerAudit } from './audit.ts';
 import { registerOrganism } from './organism.ts';
 
 /** Every subcommand registers itself here; the CLI entry point stays ignorant of their options. */
-export const commandModules: Array<(program: Command) => void> = [registerBench, registerModel, registerData, registerVerify, registerGenerate, registerScore, registerAudit, registerOrganism];
+export const commandModules: Array<(program: Command) => void> = [registerBench, registerModel, registerData, registerVerify, registerGenerate, registerScore, registerEval, registerServeModel, registerOrganism, registerAudit, registerTrain];

@@ -1,0 +1,52 @@
+/**
+ * Freshly generated arithmetic word problems small enough for a model trained from scratch on a
+ * CPU: one addition or subtraction of operands in [0, maxOperand], with a one-line worked solution
+ * ending in a GSM8K-style final answer (`#### N`).
+ */
+import { UserError } from '../util/errors.ts';
+import { Rng } from '../util/rng.ts';
+import type { BenchmarkItem } from './types.ts';
+
+export interface ArithmeticOptions {
+  n: number;
+  seed: number;
+  maxOperand: number;
+  /** Id prefix, so two generated splits never share ids. */
+  prefix?: string;
+}
+
+const NAMES = ['Ann', 'Bo', 'Cy', 'Di', 'Ed', 'Flo'];
+const THINGS = ['apple', 'pen', 'coin', 'cup'];
+
+export function arithmeticSolution(a: number, b: number, op: '+' | '-'): string {
+  const c = op === '+' ? a + b : a - b;
+  return `${a}${op}${b}=${c}\n#### ${c}`;
+}
+
+/** Items with `meta.solution` (the SFT target) and `meta.expression`; the same options give the same items. */
+export function generateArithmetic(opts: ArithmeticOptions): BenchmarkItem[] {
+  if (!Number.isInteger(opts.n) || opts.n < 1) throw new UserError(`arithmetic: n must be a positive integer, got ${opts.n}`);
+  if (!Number.isInteger(opts.maxOperand) || opts.maxOperand < 1) throw new UserError(`arithmetic: max_operand must be a positive integer, got ${opts.maxOperand}`);
+  const rng = new Rng(opts.seed);
+  const items: BenchmarkItem[] = [];
+  for (let i = 0; i < opts.n; i++) {
+    const name = NAMES[rng.int(NAMES.length)];
+    const thing = THINGS[rng.int(THINGS.length)];
+    let a = rng.int(opts.maxOperand + 1);
+    let b = rng.int(opts.maxOperand + 1);
+    const op = rng.int(2) === 0 ? '+' : '-';
+    if (op === '-' && b > a) [a, b] = [b, a];
+    const problem =
+      op === '+'
+        ? `${name} has ${a} ${thing}s and gets ${b} more. How many ${thing}s?`
+        : `${name} has ${a} ${thing}s and gives away ${b}. How many ${thing}s?`;
+    const answer = String(op === '+' ? a + b : a - b);
+    items.push({
+      id: `${opts.prefix ?? 'arith'}/${i}`,
+      problem,
+      answer,
+      meta: { solution: arithmeticSolution(a, b, op), expression: `${a}${op}${b}` },
+    });
+  }
+  return items;
+}

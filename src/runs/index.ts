@@ -1,0 +1,1 @@
+export { RunDir } from './run-dir.ts';
