@@ -10,6 +10,7 @@ import { UserError } from '../util/errors.ts';
 import type { CausalLM } from './causal-lm.ts';
 import type { HookPlan } from './hooks.ts';
 import { rowRng, sampleToken } from './sampling.ts';
+import type { Rng } from '../util/rng.ts';
 import { attentionBias } from './transformer.ts';
 
 const PROMPT_BUCKET = 16;
@@ -26,6 +27,8 @@ export interface GenerateOptions {
   ignoreEos?: boolean;
   /** Called after each decode step with the number of rows still generating. */
   onStep?: (active: number) => void;
+  /** The sampler of a (prompt, sample) row; default rowRng(params.seed, promptIndex, sampleIndex). Lets a batch merge rows of requests with different seeds. */
+  rngFor?: (promptIndex: number, sampleIndex: number) => Rng;
 }
 
 interface Row {
@@ -135,7 +138,7 @@ async function generateBatch(lm: CausalLM, rows: Row[], params: SamplingParams, 
 
   const eos = new Set(opts.ignoreEos ? [] : lm.tokenizer.eosTokenIds);
   const state = rows.map((r) => ({
-    rng: rowRng(params.seed, r.promptIndex, r.sampleIndex),
+    rng: opts.rngFor ? opts.rngFor(r.promptIndex, r.sampleIndex) : rowRng(params.seed, r.promptIndex, r.sampleIndex),
     tokens: [] as number[],
     logprobs: [] as number[],
     decoder: lm.tokenizer.streamDecoder({ skipSpecialTokens: true }),

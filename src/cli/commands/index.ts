@@ -6,9 +6,7 @@ import { registerData } from './data.ts';
 import { registerGenerate, registerScore } from './generate.ts';
 import { registerEval } from './eval.ts';
 import { registerServeModel } from './serve-model.ts';
-import { registerTrain } from './train.ts';
 import { registerAudit } from './audit.ts';
-import { registerOrganism } from './organism.ts';
 
 /** Every subcommand registers itself here; the CLI entry point stays ignorant of their options. */
-export const commandModules: Array<(program: Command) => void> = [registerBench, registerModel, registerData, registerVerify, registerGenerate, registerScore, registerEval, registerServeModel, registerOrganism, registerAudit, registerTrain];
+export const commandModules: Array<(program: Command) => void> = [registerBench, registerModel, registerData, registerVerify, registerGenerate, registerScore, registerEval, registerServeModel, registerAudit];

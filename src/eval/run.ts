@@ -1,0 +1,289 @@
+/**
+ * The evaluation runner: dataset + template + policy + sampling plan → verified samples →
+ * metrics. Every finished sample is appended to the output directory's progress log, so an
+ * interrupted evaluation resumes where it stopped and ends with the same results.
+ */
+import { createHash } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import type { ChatMessage, Completion, Policy, SamplingParams } from '../backends/policy.ts';
+import { loadDataset, resolveDataset, type FieldMapping } from '../data/load.ts';
+import { getTemplate } from '../data/templates.ts';
+import { writeFileAtomic } from '../util/atomic.ts';
+import { UserError } from '../util/errors.ts';
+import { progress } from '../util/progress.ts';
+import { VerifierPool } from '../verify/pool.ts';
+import type { BootstrapOptions } from './bootstrap.ts';
+import { extractorsFor, formatCheck } from './format.ts';
+import { ProgressLog, type SampleRecord } from './progress-log.ts';
+import { computeResults, type ResultMetricsBlock } from './results.ts';
+
+export interface EvalConfig {
+  /** A benchmark name or a JSONL path. */
+  dataset: string;
+  /** Field mapping for a JSONL path. */
+  fields?: FieldMapping;
+  dataDir?: string;
+  /** qwen-boxed, r1-zero, chat, none. */
+  template: string;
+  /** Send the template's conversation through the model's chat template (`chat` always does). */
+  asChat?: boolean;
+  n: number;
+  temperature: number;
+  topP: number;
+  topK?: number;
+  maxNewTokens: number;
+  seed: number;
+  stop?: string[];
+  /** The first `limit` items only. */
+  limit?: number;
+  /** Extraction preset or comma-separated extractors; default per dataset/template (format.ts). */
+  extraction?: string;
+}
+
+export interface EvalOptions {
+  policy: Policy;
+  /** The model's identity for resume checks (an embedded model's directory, a server's model name). */
+  model: string;
+  config: EvalConfig;
+  outDir: string;
+  /** Samples in flight at once; default 16. */
+  concurrency?: number;
+  verifyThreads?: number;
+  bootstrap?: BootstrapOptions;
+}
+
+export interface EvalResults extends ResultMetricsBlock {
+  schema: 'rlvr-eval/1';
+  config: Record<string, unknown>;
+  timing: {
+    started_at: string;
+    finished_at: string;
+    wall_s: number;
+    /** Wall time spent asking the policy for the samples this run made (and verifying them). */
+    sampling_s: number;
+    samples_generated: number;
+    /** Samples taken from an earlier, interrupted run's progress log. */
+    samples_resumed: number;
+    samples_per_s: number;
+    response_tokens_per_s: number;
+  };
+}
+
+/**
+ * The sampler seed of sample `sampleIndex` of item `id`: the first 31 bits of
+ * SHA-256(JSON [seed, id, sampleIndex]). It depends on nothing else (not on batching, order,
+ * concurrency, n or limit), so resumed, extended and re-batched evaluations draw the same samples.
+ */
+export function sampleSeed(seed: number, id: string, sampleIndex: number): number {
+  return (
+    parseInt(
+      createHash('sha256')
+        .update(JSON.stringify([seed, id, sampleIndex]))
+        .digest('hex')
+        .slice(0, 8),
+      16,
+    ) >>> 1
+  );
+}
+
+interface Job {
+  item: number;
+  sampleIndex: number;
+}
+
+export async function runEvaluation(opts: EvalOptions): Promise<EvalResults> {
+  const startedAt = new Date();
+  const t0 = performance.now();
+  const c = opts.config;
+  checkConfig(c);
+  const template = getTemplate(c.template);
+  const chat = c.template === 'chat' || c.asChat === true;
+  if (chat && !opts.policy.generateChat)
+    throw new UserError(
+      `template '${c.template}' as a chat needs a policy that takes conversations; ${opts.policy.id} does not`,
+    );
+  if (chat && template.messages('') === null)
+    throw new UserError(
+      `template '${c.template}' is plain text and has no conversation form; drop --as-chat`,
+    );
+  const dataset = resolveDataset(c.dataset, { fields: c.fields, dataDir: c.dataDir });
+  const allItems = await loadDataset(c.dataset, { fields: c.fields, dataDir: c.dataDir });
+  const items = c.limit !== undefined ? allItems.slice(0, c.limit) : allItems;
+  const extraction = extractorsFor(c.extraction ?? null, dataset.name, c.template);
+  const sampling = {
+    maxNewTokens: c.maxNewTokens,
+    temperature: c.temperature,
+    topP: c.topP,
+    topK: c.topK ?? 0,
+    stop: c.stop ?? [],
+  };
+  const settings = {
+    model: opts.model,
+    dataset: resolve(dataset.path),
+    fields: c.fields ?? null,
+    template: c.template,
+    as_chat: chat,
+    max_new_tokens: sampling.maxNewTokens,
+    temperature: sampling.temperature,
+    top_p: sampling.topP,
+    top_k: sampling.topK,
+    stop: sampling.stop,
+    seed: c.seed,
+    extractors: extraction.extractors,
+  };
+  const prompts: Array<string | ChatMessage[]> = items.map((item) =>
+    chat ? template.messages(item.problem)! : template.text(item.problem),
+  );
+
+  const log = new ProgressLog(opts.outDir, settings);
+  const pool = new VerifierPool({ threads: opts.verifyThreads ?? 2 });
+  const bar = progress('eval', items.length * c.n);
+  try {
+    const records: SampleRecord[][] = items.map(() => new Array<SampleRecord>(c.n));
+    const jobs: Job[] = [];
+    items.forEach((item, t) => {
+      for (let i = 0; i < c.n; i++) {
+        const done = log.get(item.id, i);
+        if (!done) {
+          jobs.push({ item: t, sampleIndex: i });
+          continue;
+        }
+        if (JSON.stringify(done.prompt) !== JSON.stringify(prompts[t]) || done.gold !== item.answer) {
+          throw new UserError(
+            `${log.path}: sample ${i} of '${item.id}' was made for a different prompt or gold answer; the dataset changed since (use another --out)`,
+          );
+        }
+        records[t][i] = done;
+      }
+    });
+    const resumed = items.length * c.n - jobs.length;
+    bar.tick(resumed);
+
+    const formatOk = formatCheck(c.template);
+    const sampleOne = async ({ item: t, sampleIndex }: Job) => {
+      const item = items[t];
+      const params: SamplingParams = { ...sampling, n: 1, seed: sampleSeed(c.seed, item.id, sampleIndex) };
+      const prompt = prompts[t];
+      const [completion]: Completion[] =
+        typeof prompt === 'string'
+          ? await opts.policy.generate([prompt], params)
+          : await opts.policy.generateChat!([prompt], params);
+      const verdict = await pool.verify(item.answer, completion.text, { extractors: extraction.extractors });
+      const record: SampleRecord = {
+        id: item.id,
+        sample_index: sampleIndex,
+        seed: params.seed,
+        prompt,
+        gold: item.answer,
+        response: completion.text,
+        extracted: verdict.extracted,
+        correct: verdict.correct,
+        format_ok: await formatOk(completion.text, verdict.extracted),
+        verify_reason: verdict.reason,
+        response_tokens: completion.tokenCount ?? completion.tokenIds.length,
+        finish_reason: completion.finishReason,
+      };
+      log.put(record);
+      records[t][sampleIndex] = record;
+      bar.tick(1);
+    };
+    const tSampling = performance.now();
+    await runLimited(jobs, opts.concurrency ?? 16, sampleOne);
+    const samplingS = (performance.now() - tSampling) / 1000;
+    bar.stop();
+
+    const block = await computeResults(items, records, {
+      equivalent: cachedEquivalence(pool),
+      greedy: c.temperature === 0,
+      bootstrap: opts.bootstrap,
+    });
+    const generatedTokens = jobs.reduce((n, j) => n + records[j.item][j.sampleIndex].response_tokens, 0);
+    const results: EvalResults = {
+      schema: 'rlvr-eval/1',
+      config: {
+        ...settings,
+        dataset_name: dataset.name,
+        backend: opts.policy.id,
+        extraction: extraction.name,
+        n: c.n,
+        limit: c.limit ?? null,
+        bootstrap: { resamples: 1000, level: 0.95, seed: 0, ...opts.bootstrap },
+      },
+      ...block,
+      timing: {
+        started_at: startedAt.toISOString(),
+        finished_at: new Date().toISOString(),
+        wall_s: (performance.now() - t0) / 1000,
+        sampling_s: samplingS,
+        samples_generated: jobs.length,
+        samples_resumed: resumed,
+        samples_per_s: jobs.length / Math.max(samplingS, 1e-9),
+        response_tokens_per_s: generatedTokens / Math.max(samplingS, 1e-9),
+      },
+    };
+    writeFileAtomic(
+      join(opts.outDir, 'samples.jsonl'),
+      records
+        .flat()
+        .map((r) => JSON.stringify(r) + '\n')
+        .join(''),
+    );
+    writeFileAtomic(join(opts.outDir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+    return results;
+  } finally {
+    bar.stop();
+    log.close();
+    await pool.close();
+  }
+}
+
+function checkConfig(c: EvalConfig): void {
+  const bad = (flag: string, value: unknown, want: string) =>
+    new UserError(`--${flag} must be ${want}, got ${JSON.stringify(value)}`);
+  if (!Number.isInteger(c.n) || c.n < 1) throw bad('n', c.n, 'a positive integer');
+  if (c.limit !== undefined && (!Number.isInteger(c.limit) || c.limit < 1))
+    throw bad('limit', c.limit, 'a positive integer');
+  if (!(c.temperature >= 0) || !Number.isFinite(c.temperature))
+    throw bad('temperature', c.temperature, 'a number ≥ 0');
+  if (!(c.topP > 0 && c.topP <= 1)) throw bad('top-p', c.topP, 'in (0, 1]');
+  if (!Number.isInteger(c.maxNewTokens) || c.maxNewTokens < 1)
+    throw bad('max-new-tokens', c.maxNewTokens, 'a positive integer');
+  if (!Number.isSafeInteger(c.seed) || c.seed < 0) throw bad('seed', c.seed, 'a non-negative integer');
+}
+
+/** Runs `task` over `jobs` with at most `limit` at once; after a failure no new job starts, and the first failure is thrown once the running ones settle (and are recorded). */
+async function runLimited<J>(
+  jobs: readonly J[],
+  limit: number,
+  task: (job: J) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  let failure: { err: unknown } | null = null;
+  const worker = async () => {
+    while (failure === null && next < jobs.length) {
+      const job = jobs[next++];
+      try {
+        await task(job);
+      } catch (err) {
+        failure ??= { err };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(Math.max(1, limit), jobs.length) }, worker));
+  if (failure !== null) throw (failure as { err: unknown }).err;
+}
+
+/** Answer equivalence for cons@k through the verifier (extracted answers compared verbatim), memoized per pair. */
+function cachedEquivalence(pool: VerifierPool): (a: string, b: string) => Promise<boolean> {
+  const memo = new Map<string, Promise<boolean>>();
+  return (a, b) => {
+    if (a === b) return Promise.resolve(true);
+    const key = JSON.stringify([a, b]);
+    let verdict = memo.get(key);
+    if (!verdict) {
+      verdict = pool.verify(a, b, { extractors: ['verbatim'] }).then((r) => r.correct);
+      memo.set(key, verdict);
+    }
+    return verdict;
+  };
+}
