@@ -5,14 +5,15 @@
  * of the positives' ranks. Null when either class is empty (the area is undefined).
  */
 export function auroc(scores: readonly number[], labels: readonly boolean[]): number | null {
-  if (scores.length !== labels.length) throw new RangeError(`auroc: ${scores.length} scores but ${labels.length} labels`);
+  if (scores.length !== labels.length)
+    throw new RangeError(`auroc: ${scores.length} scores but ${labels.length} labels`);
   const nPos = labels.filter((l) => l).length;
   const nNeg = labels.length - nPos;
   if (nPos === 0 || nNeg === 0) return null;
   for (const s of scores) if (Number.isNaN(s)) throw new RangeError('auroc: a score is NaN');
   const order = scores.map((_, i) => i).sort((a, b) => scores[a] - scores[b]);
   let rankSumPos = 0;
-  for (let start = 0; start < order.length; ) {
+  for (let start = 0; start < order.length;) {
     let end = start;
     while (end + 1 < order.length && scores[order[end + 1]] === scores[order[start]]) end++;
     const midRank = (start + end) / 2 + 1;

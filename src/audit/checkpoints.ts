@@ -13,7 +13,8 @@ export interface ModelRef {
 export function runCheckpoints(runDir: string): ModelRef[] {
   const root = join(runDir, 'checkpoints');
   if (!existsSync(runDir)) throw new UserError(`run directory ${runDir} does not exist`);
-  if (!existsSync(root) || !statSync(root).isDirectory()) throw new UserError(`${root}: no checkpoints directory (expected ${root}/step-N/)`);
+  if (!existsSync(root) || !statSync(root).isDirectory())
+    throw new UserError(`${root}: no checkpoints directory (expected ${root}/step-N/)`);
   const refs = readdirSync(root)
     .map((name) => ({ name, m: /^step-(\d+)$/.exec(name) }))
     .filter(({ name, m }) => m !== null && statSync(join(root, name)).isDirectory())
@@ -27,7 +28,8 @@ export function runCheckpoints(runDir: string): ModelRef[] {
 export function modelList(dirs: readonly string[]): ModelRef[] {
   if (dirs.length === 0) throw new UserError('--models lists no directories');
   return dirs.map((dir) => {
-    if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`model directory ${dir} does not exist`);
+    if (!existsSync(dir) || !statSync(dir).isDirectory())
+      throw new UserError(`model directory ${dir} does not exist`);
     return { label: dir, step: null, dir };
   });
 }

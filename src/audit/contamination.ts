@@ -32,7 +32,10 @@ export interface ProbeItem {
 
 /** What the probe needs from the verifier (VerifierPool fits). */
 export interface AnswerVerifier {
-  verifyMany(pairs: ReadonlyArray<{ gold: string; pred: string }>, options?: Partial<VerifyOptions>): Promise<ReadonlyArray<{ correct: boolean; extracted: string | null }>>;
+  verifyMany(
+    pairs: ReadonlyArray<{ gold: string; pred: string }>,
+    options?: Partial<VerifyOptions>,
+  ): Promise<ReadonlyArray<{ correct: boolean; extracted: string | null }>>;
 }
 
 export interface ProbeOptions {
@@ -80,7 +83,10 @@ export function checkRatios(ratios: readonly number[]): void {
 }
 
 /** The probe's tasks; items whose prefix or remainder would be empty at a ratio are returned as skipped. */
-function planTasks(items: readonly ProbeItem[], opts: ProbeOptions): { tasks: Task[]; skipped: Array<{ id: string; prefix_ratio: number }> } {
+function planTasks(
+  items: readonly ProbeItem[],
+  opts: ProbeOptions,
+): { tasks: Task[]; skipped: Array<{ id: string; prefix_ratio: number }> } {
   const ratios = opts.ratios ?? DEFAULT_RATIOS;
   checkRatios(ratios);
   if (opts.tokenLevel && !opts.tokenizer) throw new RangeError('token-level splits need a tokenizer');
@@ -90,13 +96,17 @@ function planTasks(items: readonly ProbeItem[], opts: ProbeOptions): { tasks: Ta
   const skipped: Array<{ id: string; prefix_ratio: number }> = [];
   for (const ratio of ratios) {
     for (const item of items) {
-      const split = opts.tokenLevel ? splitByTokens(item.problem, ratio, opts.tokenizer!) : splitByCharacters(item.problem, ratio);
+      const split = opts.tokenLevel
+        ? splitByTokens(item.problem, ratio, opts.tokenizer!)
+        : splitByCharacters(item.problem, ratio);
       if (split.prefix === '' || split.remainder === '') {
         skipped.push({ id: item.id, prefix_ratio: ratio });
         continue;
       }
       // Without a tokenizer (HTTP servers) the character count stands in for the token count.
-      const remainderTokens = opts.tokenizer ? opts.tokenizer.encode(split.remainder, { addSpecialTokens: false }).length : Array.from(split.remainder).length;
+      const remainderTokens = opts.tokenizer
+        ? opts.tokenizer.encode(split.remainder, { addSpecialTokens: false }).length
+        : Array.from(split.remainder).length;
       const budget = Math.ceil((margin * remainderTokens) / BUDGET_BUCKET) * BUDGET_BUCKET + answerTokens;
       tasks.push({ item, ratio, split, budget });
     }
@@ -121,7 +131,8 @@ export async function runContaminationProbe(
         chunk.map((i) => tasks[i].split.prefix),
         { ...defaultSampling, temperature: 0, maxNewTokens: budget, n: 1, seed: 0 },
       );
-      for (const c of out) continuations[chunk[c.promptIndex]] = { text: c.text, finishReason: c.finishReason };
+      for (const c of out)
+        continuations[chunk[c.promptIndex]] = { text: c.text, finishReason: c.finishReason };
       done += chunk.length;
       opts.onProgress?.(done);
     }
@@ -172,9 +183,18 @@ export interface RatioSummary extends GroupStats {
 function groupStats(records: readonly ProbeRecord[], bootstrap: BootstrapOptions): GroupStats {
   return {
     n: records.length,
-    rouge_l: meanEstimate(records.map((r) => r.rouge_l), bootstrap),
-    exact_match: meanEstimate(records.map((r) => Number(r.exact_match)), bootstrap),
-    answer_accuracy: meanEstimate(records.map((r) => Number(r.answer_correct)), bootstrap),
+    rouge_l: meanEstimate(
+      records.map((r) => r.rouge_l),
+      bootstrap,
+    ),
+    exact_match: meanEstimate(
+      records.map((r) => Number(r.exact_match)),
+      bootstrap,
+    ),
+    answer_accuracy: meanEstimate(
+      records.map((r) => Number(r.answer_correct)),
+      bootstrap,
+    ),
   };
 }
 
@@ -187,14 +207,36 @@ export function summarizeProbe(
 ): RatioSummary[] {
   return ratios.map((ratio) => {
     const rs = records.filter((r) => r.prefix_ratio === ratio);
-    const summary: RatioSummary = { prefix_ratio: ratio, skipped: skipped.filter((s) => s.prefix_ratio === ratio).length, ...groupStats(rs, bootstrap) };
+    const summary: RatioSummary = {
+      prefix_ratio: ratio,
+      skipped: skipped.filter((s) => s.prefix_ratio === ratio).length,
+      ...groupStats(rs, bootstrap),
+    };
     if (rs.length > 0 && rs.every((r) => r.leaked !== undefined)) {
       const labels = rs.map((r) => r.leaked!);
-      summary.by_label = { leaked: groupStats(rs.filter((r) => r.leaked), bootstrap), clean: groupStats(rs.filter((r) => !r.leaked), bootstrap) };
+      summary.by_label = {
+        leaked: groupStats(
+          rs.filter((r) => r.leaked),
+          bootstrap,
+        ),
+        clean: groupStats(
+          rs.filter((r) => !r.leaked),
+          bootstrap,
+        ),
+      };
       summary.auroc = {
-        rouge_l: auroc(rs.map((r) => r.rouge_l), labels),
-        exact_match: auroc(rs.map((r) => Number(r.exact_match)), labels),
-        answer_correct: auroc(rs.map((r) => Number(r.answer_correct)), labels),
+        rouge_l: auroc(
+          rs.map((r) => r.rouge_l),
+          labels,
+        ),
+        exact_match: auroc(
+          rs.map((r) => Number(r.exact_match)),
+          labels,
+        ),
+        answer_correct: auroc(
+          rs.map((r) => Number(r.answer_correct)),
+          labels,
+        ),
       };
     }
     return summary;

@@ -24,7 +24,10 @@ export interface AuditDatasetOptions {
 
 const LABEL = 'leaked';
 
-export async function loadAuditDataset(dataset: string, opts: AuditDatasetOptions = {}): Promise<{ name: string; path: string; items: AuditItem[] }> {
+export async function loadAuditDataset(
+  dataset: string,
+  opts: AuditDatasetOptions = {},
+): Promise<{ name: string; path: string; items: AuditItem[] }> {
   const { name, path } = resolveDataset(dataset);
   const limit = opts.limit ?? Infinity;
   const rows: RowReader[] = [];
@@ -40,7 +43,10 @@ export async function loadAuditDataset(dataset: string, opts: AuditDatasetOption
   for await (const item of iterateDataset(dataset, { fields })) {
     if (items.length >= rows.length) break;
     const row = rows[items.length];
-    const audit: AuditItem = { ...item, answerText: answerField === 'answer' ? item.answer : answerText(row, answerField) };
+    const audit: AuditItem = {
+      ...item,
+      answerText: answerField === 'answer' ? item.answer : answerText(row, answerField),
+    };
     if (labeled) audit.leaked = label(row);
     items.push(audit);
   }
@@ -49,7 +55,8 @@ export async function loadAuditDataset(dataset: string, opts: AuditDatasetOption
 }
 
 function answerText(row: RowReader, field: string): string {
-  if (!row.has(field)) row.fail(`missing answer field '${field}' (fields present: ${Object.keys(row.row.value).join(', ')})`);
+  if (!row.has(field))
+    row.fail(`missing answer field '${field}' (fields present: ${Object.keys(row.row.value).join(', ')})`);
   return row.text(field);
 }
 

@@ -56,22 +56,42 @@ interface Texts {
 function texts(item: PerplexityItem, opts: PerplexityOptions): Texts {
   const prompt = opts.template.text(item.problem, opts.renderChat);
   const at = prompt.indexOf(item.problem);
-  if (at < 0) throw new UserError(`template '${opts.template.name}' does not contain item ${item.id}'s problem verbatim`);
+  if (at < 0)
+    throw new UserError(
+      `template '${opts.template.name}' does not contain item ${item.id}'s problem verbatim`,
+    );
   return { prompt, leadIn: prompt.slice(0, at) };
 }
 
-export async function itemPerplexities(policy: Policy, items: readonly PerplexityItem[], opts: PerplexityOptions): Promise<PerplexityRow[]> {
+export async function itemPerplexities(
+  policy: Policy,
+  items: readonly PerplexityItem[],
+  opts: PerplexityOptions,
+): Promise<PerplexityRow[]> {
   const batch = opts.batch ?? 16;
   const rows: PerplexityRow[] = [];
   for (let start = 0; start < items.length; start += batch) {
     const chunk = items.slice(start, start + batch);
     const t = chunk.map((item) => texts(item, opts));
-    const answer = await policy.score({ prompts: t.map((x) => x.prompt), completions: chunk.map((x) => x.answerText) });
-    const question = await policy.score({ prompts: t.map((x) => x.leadIn || opts.documentStart), completions: chunk.map((x) => x.problem) });
-    const full = await policy.score({ prompts: chunk.map(() => opts.documentStart), completions: chunk.map((x, i) => t[i].prompt + x.answerText) });
+    const answer = await policy.score({
+      prompts: t.map((x) => x.prompt),
+      completions: chunk.map((x) => x.answerText),
+    });
+    const question = await policy.score({
+      prompts: t.map((x) => x.leadIn || opts.documentStart),
+      completions: chunk.map((x) => x.problem),
+    });
+    const full = await policy.score({
+      prompts: chunk.map(() => opts.documentStart),
+      completions: chunk.map((x, i) => t[i].prompt + x.answerText),
+    });
     chunk.forEach((item, i) => {
-      for (const [what, scored] of [['answer', answer], ['problem', question]] as const)
-        if (scored.logprobs[i].length === 0) throw new UserError(`item ${item.id}: the ${what} text has no tokens to score`);
+      for (const [what, scored] of [
+        ['answer', answer],
+        ['problem', question],
+      ] as const)
+        if (scored.logprobs[i].length === 0)
+          throw new UserError(`item ${item.id}: the ${what} text has no tokens to score`);
       const row: PerplexityRow = {
         id: item.id,
         answer_ppl: perplexity(answer.logprobs[i]),
@@ -113,16 +133,37 @@ function distribution(values: number[], bootstrap: BootstrapOptions): Distributi
 function stats(rows: readonly PerplexityRow[], bootstrap: BootstrapOptions): PerplexityStats {
   return {
     n: rows.length,
-    answer_ppl: distribution(rows.map((r) => r.answer_ppl), bootstrap),
-    prompt_ppl: distribution(rows.map((r) => r.prompt_ppl), bootstrap),
-    full_ppl: distribution(rows.map((r) => r.full_ppl), bootstrap),
+    answer_ppl: distribution(
+      rows.map((r) => r.answer_ppl),
+      bootstrap,
+    ),
+    prompt_ppl: distribution(
+      rows.map((r) => r.prompt_ppl),
+      bootstrap,
+    ),
+    full_ppl: distribution(
+      rows.map((r) => r.full_ppl),
+      bootstrap,
+    ),
   };
 }
 
-export function summarizePerplexities(rows: readonly PerplexityRow[], bootstrap: BootstrapOptions = {}): PerplexitySummary {
+export function summarizePerplexities(
+  rows: readonly PerplexityRow[],
+  bootstrap: BootstrapOptions = {},
+): PerplexitySummary {
   const summary: PerplexitySummary = stats(rows, bootstrap);
   if (rows.length > 0 && rows.every((r) => r.leaked !== undefined)) {
-    summary.by_label = { leaked: stats(rows.filter((r) => r.leaked), bootstrap), clean: stats(rows.filter((r) => !r.leaked), bootstrap) };
+    summary.by_label = {
+      leaked: stats(
+        rows.filter((r) => r.leaked),
+        bootstrap,
+      ),
+      clean: stats(
+        rows.filter((r) => !r.leaked),
+        bootstrap,
+      ),
+    };
   }
   return summary;
 }

@@ -36,5 +36,8 @@ export function splitByCharacters(question: string, ratio: number): PrefixSplit 
 export function splitByTokens(question: string, ratio: number, tokenizer: SplitTokenizer): PrefixSplit {
   const ids = tokenizer.encode(question, { addSpecialTokens: false });
   const cut = Math.floor(ids.length * ratio);
-  return { prefix: tokenizer.decode(ids.slice(0, cut)).trimEnd(), remainder: tokenizer.decode(ids.slice(cut)).trim() };
+  return {
+    prefix: tokenizer.decode(ids.slice(0, cut)).trimEnd(),
+    remainder: tokenizer.decode(ids.slice(cut)).trim(),
+  };
 }

@@ -44,7 +44,11 @@ export function rougeL(reference: string, prediction: string): RougeScore {
   const lcs = lcsLength(ref, pred);
   const precision = lcs / pred.length;
   const recall = lcs / ref.length;
-  return { precision, recall, f1: precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0 };
+  return {
+    precision,
+    recall,
+    f1: precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0,
+  };
 }
 
 /** Whitespace runs collapsed to one space, ends trimmed. */

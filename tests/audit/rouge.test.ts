@@ -17,7 +17,10 @@ test('LCS lengths by hand', () => {
 
 test('ROUGE-L F1 against hand-computed values', () => {
   // rouge-score README example: LCS "the quick brown jumps the" = 5; P = 5/8, R = 5/9
-  const readme = rougeL('The quick brown fox jumps over the lazy dog', 'The quick brown dog jumps on the log.');
+  const readme = rougeL(
+    'The quick brown fox jumps over the lazy dog',
+    'The quick brown dog jumps on the log.',
+  );
   close(readme.precision, 0.625);
   close(readme.recall, 5 / 9);
   close(readme.f1, (2 * 0.625 * (5 / 9)) / (0.625 + 5 / 9));

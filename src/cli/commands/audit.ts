@@ -30,7 +30,9 @@ const BOOTSTRAP_LEVEL = 0.95;
 export const auditSubcommands: Array<(audit: Command) => void> = [registerContamination, registerPerplexity];
 
 export function registerAudit(program: Command): Command {
-  const audit = program.command('audit').description('audit the reward signal: contamination probes, perplexity curves');
+  const audit = program
+    .command('audit')
+    .description('audit the reward signal: contamination probes, perplexity curves');
   for (const register of auditSubcommands) register(audit);
   return audit;
 }
@@ -40,7 +42,9 @@ const isNonNegInt = (n: number) => Number.isInteger(n) && n >= 0;
 
 export function parseRatios(text: string): number[] {
   const parts = text.split(',').map((s) => s.trim());
-  const ratios = parts.map((s) => parseNumber('ratios', s, (n) => n > 0 && n < 1, 'comma-separated numbers strictly between 0 and 1'));
+  const ratios = parts.map((s) =>
+    parseNumber('ratios', s, (n) => n > 0 && n < 1, 'comma-separated numbers strictly between 0 and 1'),
+  );
   const twice = ratios.find((r, i) => ratios.indexOf(r) !== i);
   if (twice !== undefined) throw new UserError(`--ratios lists ${twice} twice`);
   return ratios;
@@ -71,30 +75,54 @@ interface ContaminationFlags {
 function registerContamination(audit: Command): void {
   audit
     .command('contamination')
-    .description('partial-prompt completion probes: ROUGE-L, exact match and answer accuracy of greedy continuations of question prefixes')
-    .requiredOption('--dataset <name|file>', 'benchmark name or JSONL file (a boolean `leaked` field on every row adds AUROCs)')
+    .description(
+      'partial-prompt completion probes: ROUGE-L, exact match and answer accuracy of greedy continuations of question prefixes',
+    )
+    .requiredOption(
+      '--dataset <name|file>',
+      'benchmark name or JSONL file (a boolean `leaked` field on every row adds AUROCs)',
+    )
     .option('--model <dir>', 'Hugging Face model directory (embedded engine)')
-    .option('--base-url <url>', 'OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1 (uses /v1/completions)')
+    .option(
+      '--base-url <url>',
+      'OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1 (uses /v1/completions)',
+    )
     .option('--model-name <name>', 'served model name (with --base-url)')
     .option('--api-key <key>', 'API key (default $OPENAI_API_KEY)')
     .option('--ratios <list>', 'prefix ratios in (0, 1)', DEFAULT_RATIOS.join(','))
     .option('--limit <n>', 'first N items only')
     .option('--token-level', "cut prefixes by the model's tokens instead of characters (needs --model)")
     .option('--margin <x>', 'continuation budget per remainder token', String(DEFAULT_MARGIN))
-    .option('--answer-tokens <n>', 'extra tokens for the continuation to state an answer', String(DEFAULT_ANSWER_TOKENS))
+    .option(
+      '--answer-tokens <n>',
+      'extra tokens for the continuation to state an answer',
+      String(DEFAULT_ANSWER_TOKENS),
+    )
     .option('--seed <s>', 'bootstrap seed', '0')
     .option('--threads <n>', 'verifier threads (default: every core)')
     .requiredOption('--out <dir>', 'output directory (summary.json, items.jsonl)')
     .action(async (f: ContaminationFlags) => {
       const ratios = parseRatios(f.ratios);
-      if ((f.model === undefined) === (f.baseUrl === undefined)) throw new UserError('give exactly one of --model DIR or --base-url URL');
-      if (f.baseUrl !== undefined && f.modelName === undefined) throw new UserError('--base-url needs --model-name (the served model name)');
-      if (f.tokenLevel && f.model === undefined) throw new UserError("--token-level needs --model DIR (a server's tokenizer is not available)");
-      const limit = f.limit === undefined ? undefined : parseNumber('limit', f.limit, isPosInt, 'a positive integer');
+      if ((f.model === undefined) === (f.baseUrl === undefined))
+        throw new UserError('give exactly one of --model DIR or --base-url URL');
+      if (f.baseUrl !== undefined && f.modelName === undefined)
+        throw new UserError('--base-url needs --model-name (the served model name)');
+      if (f.tokenLevel && f.model === undefined)
+        throw new UserError("--token-level needs --model DIR (a server's tokenizer is not available)");
+      const limit =
+        f.limit === undefined ? undefined : parseNumber('limit', f.limit, isPosInt, 'a positive integer');
       const margin = parseNumber('margin', f.margin, (n) => n > 0, 'a number > 0');
-      const answerTokens = parseNumber('answer-tokens', f.answerTokens, isNonNegInt, 'a non-negative integer');
+      const answerTokens = parseNumber(
+        'answer-tokens',
+        f.answerTokens,
+        isNonNegInt,
+        'a non-negative integer',
+      );
       const seed = parseNumber('seed', f.seed, isNonNegInt, 'a non-negative integer');
-      const threads = f.threads === undefined ? undefined : parseNumber('threads', f.threads, isPosInt, 'a positive integer');
+      const threads =
+        f.threads === undefined
+          ? undefined
+          : parseNumber('threads', f.threads, isPosInt, 'a positive integer');
       const { name, path, items } = await loadAuditDataset(f.dataset, { limit });
 
       let policy: Policy;
@@ -104,7 +132,12 @@ function registerContamination(audit: Command): void {
         const embedded = EmbeddedPolicy.load(f.model);
         [policy, tokenizer] = [embedded, embedded.lm.tokenizer];
       } else {
-        const http = new OpenAIPolicy({ baseURL: f.baseUrl!, model: f.modelName!, apiKey: f.apiKey, api: 'completions' });
+        const http = new OpenAIPolicy({
+          baseURL: f.baseUrl!,
+          model: f.modelName!,
+          apiKey: f.apiKey,
+          api: 'completions',
+        });
         [policy, close] = [http, () => http.close()];
       }
       const verifier = new VerifierPool({ threads });
@@ -182,14 +215,17 @@ interface PerplexityFlags {
 function documentStart(tokenizer: Tokenizer, dir: string): string {
   const id = tokenizer.bosTokenId ?? tokenizer.eosTokenIds[0];
   const text = id === undefined ? undefined : tokenizer.idToToken(id);
-  if (text === undefined) throw new UserError(`${dir}: the tokenizer has neither a BOS nor an EOS token to start a document with`);
+  if (text === undefined)
+    throw new UserError(`${dir}: the tokenizer has neither a BOS nor an EOS token to start a document with`);
   return text;
 }
 
 function registerPerplexity(audit: Command): void {
   audit
     .command('perplexity')
-    .description("answer, prompt and full-text perplexity of a dataset across a run's checkpoints (perplexity-paradox curves)")
+    .description(
+      "answer, prompt and full-text perplexity of a dataset across a run's checkpoints (perplexity-paradox curves)",
+    )
     .option('--run <dir>', 'run directory with checkpoints/step-N/ model directories')
     .option('--models <dirs>', 'comma-separated model directories, in curve order (instead of --run)')
     .requiredOption('--dataset <name|file>', 'benchmark name or JSONL file')
@@ -200,12 +236,15 @@ function registerPerplexity(audit: Command): void {
     .option('--seed <s>', 'bootstrap seed', '0')
     .requiredOption('--out <dir>', 'output directory (perplexity.json, perplexity_items.jsonl)')
     .action(async (f: PerplexityFlags) => {
-      if ((f.run === undefined) === (f.models === undefined)) throw new UserError('give exactly one of --run RUN_DIR or --models DIR1,DIR2,...');
+      if ((f.run === undefined) === (f.models === undefined))
+        throw new UserError('give exactly one of --run RUN_DIR or --models DIR1,DIR2,...');
       const template = getTemplate(f.template);
-      const limit = f.limit === undefined ? undefined : parseNumber('limit', f.limit, isPosInt, 'a positive integer');
+      const limit =
+        f.limit === undefined ? undefined : parseNumber('limit', f.limit, isPosInt, 'a positive integer');
       const batch = parseNumber('batch', f.batch, isPosInt, 'a positive integer');
       const seed = parseNumber('seed', f.seed, isNonNegInt, 'a non-negative integer');
-      const refs: ModelRef[] = f.run !== undefined ? runCheckpoints(f.run) : modelList(f.models!.split(',').filter((d) => d !== ''));
+      const refs: ModelRef[] =
+        f.run !== undefined ? runCheckpoints(f.run) : modelList(f.models!.split(',').filter((d) => d !== ''));
       const { name, path, items } = await loadAuditDataset(f.dataset, { limit, answerField: f.answerField });
       const bootstrap = { resamples: BOOTSTRAP_RESAMPLES, level: BOOTSTRAP_LEVEL, seed };
       const curves: object[] = [];
@@ -214,7 +253,11 @@ function registerPerplexity(audit: Command): void {
         const policy = EmbeddedPolicy.load(ref.dir, { scoreBatch: batch });
         const tokenizer = policy.lm.tokenizer;
         const renderChat: RenderChat | undefined = tokenizer.chatTemplate
-          ? (messages) => tokenizer.applyChatTemplate(messages.map((m) => ({ ...m })), { addGenerationPrompt: true })
+          ? (messages) =>
+              tokenizer.applyChatTemplate(
+                messages.map((m) => ({ ...m })),
+                { addGenerationPrompt: true },
+              )
           : undefined;
         const start = documentStart(tokenizer, ref.dir);
         const bar = progress(`perplexity ${ref.label}`, items.length);
