@@ -13,7 +13,7 @@ import { aceModulate, groupAdvantages, normalizeBatch } from './advantages.ts';
 import { needsReference } from './config.ts';
 import { policyLoss } from './policy-loss.ts';
 import { dynamicSample, type Group, rolloutGroups } from './rollout.ts';
-import type { TrainingSession } from './session.ts';
+import { lastStep, type RunOptions, type TrainingSession } from './session.ts';
 
 interface Sequence {
   group: number;
@@ -34,7 +34,7 @@ export function rolloutSeed(seed: number, step: number, batch: number): number {
   return (seed * 1_000_003 + step * 97 + batch) % 2 ** 48;
 }
 
-export async function runGrpo(session: TrainingSession, opts: { quiet?: boolean } = {}): Promise<void> {
+export async function runGrpo(session: TrainingSession, opts: RunOptions = {}): Promise<void> {
   const { cfg, lm, trainable, state } = session;
   const alg = cfg.algorithm;
   const reward = composeRewards(cfg.rewards ?? [], { verify: session.verify });
@@ -56,9 +56,9 @@ export async function runGrpo(session: TrainingSession, opts: { quiet?: boolean 
     { withRef: reference !== null, withEntropy: true },
   );
   const normConstant = alg.loss_agg_norm ?? cfg.rollout.max_new_tokens;
-  const bar = opts.quiet ? null : progress('train', cfg.train.steps - state.step);
+  const bar = opts.quiet ? null : progress('train', lastStep(cfg.train.steps, opts) - state.step);
 
-  for (let step = state.step + 1; step <= cfg.train.steps; step++) {
+  for (let step = state.step + 1; step <= lastStep(cfg.train.steps, opts); step++) {
     const t0 = performance.now();
     const draw = (batch: number): Promise<Group[]> => {
       const items = session.nextItems(cfg.train.batch_size);
@@ -192,7 +192,7 @@ export async function runGrpo(session: TrainingSession, opts: { quiet?: boolean 
         })),
       })),
     );
-    if (session.isDue(cfg.checkpoint.every) || step === cfg.train.steps) session.checkpoint();
+    if (session.isDue(cfg.checkpoint.every) || step === lastStep(cfg.train.steps, opts)) session.checkpoint();
     bar?.tick(1, { reward: row.reward_mean as number, acc: (row.accuracy as number | null) ?? 'n/a' });
   }
   bar?.stop();

@@ -16,6 +16,16 @@ import { loadTrainingCheckpoint, saveTrainingCheckpoint, type TrainerState } fro
 import type { TrainConfig } from './config.ts';
 import { PromptOrder, promptText, trainAndValItems } from './data.ts';
 
+export interface RunOptions {
+  quiet?: boolean;
+  /** Stop after this step (checkpointing it) although the schedule runs to train.steps; continue later with a resume. */
+  untilStep?: number;
+}
+
+export function lastStep(steps: number, opts: RunOptions): number {
+  return Math.min(steps, opts.untilStep ?? steps);
+}
+
 export interface SessionOptions {
   out: string;
   resume: boolean;

@@ -7,7 +7,7 @@ import * as T from '../tensor/index.ts';
 import type { LossFn } from '../model/trainable.ts';
 import { UserError } from '../util/errors.ts';
 import { progress } from '../util/progress.ts';
-import type { TrainingSession } from './session.ts';
+import { lastStep, type RunOptions, type TrainingSession } from './session.ts';
 
 /** Summed NLL of completion tokens divided by a normalizer shared by the step's micro-batches (token mean over the step). */
 export const sftLoss: LossFn = {
@@ -25,11 +25,11 @@ function completionOf(item: { id: string; meta: Record<string, unknown> }): stri
   return c;
 }
 
-export async function runSft(session: TrainingSession, opts: { quiet?: boolean } = {}): Promise<void> {
+export async function runSft(session: TrainingSession, opts: RunOptions = {}): Promise<void> {
   const { cfg, lm, trainable, state } = session;
   const eos = lm.tokenizer.eosTokenIds[0];
-  const bar = opts.quiet ? null : progress('sft', cfg.train.steps - state.step);
-  for (let step = state.step + 1; step <= cfg.train.steps; step++) {
+  const bar = opts.quiet ? null : progress('sft', lastStep(cfg.train.steps, opts) - state.step);
+  for (let step = state.step + 1; step <= lastStep(cfg.train.steps, opts); step++) {
     const t0 = performance.now();
     const items = session.nextItems(cfg.train.batch_size);
     const promptIds = items.map((it) => lm.tokenizer.encode(session.prompt(it)));
@@ -60,7 +60,7 @@ export async function runSft(session: TrainingSession, opts: { quiet?: boolean }
     };
     if (session.isDue(cfg.validation.every)) row.val_accuracy = await session.validate(cfg.validation.max_new_tokens ?? cfg.rollout.max_new_tokens);
     session.run.appendMetrics(row);
-    if (session.isDue(cfg.checkpoint.every) || step === cfg.train.steps) session.checkpoint();
+    if (session.isDue(cfg.checkpoint.every) || step === lastStep(cfg.train.steps, opts)) session.checkpoint();
     bar?.tick(1, { loss: row.loss as number, ...(row.val_accuracy !== undefined ? { val: row.val_accuracy as number } : {}) });
   }
   bar?.stop();

@@ -12,6 +12,7 @@ interface TrainFlags {
   out?: string;
   resume?: string;
   set: string[];
+  untilStep?: string;
 }
 
 export function registerTrain(program: Command): void {
@@ -21,6 +22,7 @@ export function registerTrain(program: Command): void {
     .option('--config <file>', 'YAML training config (see examples/)')
     .option('--out <dir>', 'run directory to create (default: runs/<config name>)')
     .option('--resume <dir>', 'continue the run in this directory from its latest checkpoint')
+    .option('--until-step <n>', 'stop after this step (checkpointed) and leave the rest for --resume, e.g. to fit a job time limit')
     .option('--set <key.path=value>', 'override a config key (repeatable), e.g. --set train.steps=50', (v: string, acc: string[]) => [...acc, v], [])
     .action(async (f: TrainFlags) => {
       if (!f.config && !f.resume) throw new UserError('give --config FILE (new run) or --resume RUN_DIR');
@@ -36,10 +38,12 @@ export function registerTrain(program: Command): void {
         cfg = readTrainConfig(f.config as string, f.set);
         out = f.out ?? join('runs', (f.config as string).replace(/^.*\//, '').replace(/\.ya?ml$/, ''));
       }
+      const untilStep = f.untilStep === undefined ? undefined : Number(f.untilStep);
+      if (untilStep !== undefined && !(Number.isInteger(untilStep) && untilStep > 0)) throw new UserError(`--until-step must be a positive integer, got '${f.untilStep}'`);
       const session = await TrainingSession.open(cfg, { out, resume: Boolean(f.resume) });
       try {
-        if (cfg.kind === 'sft') await runSft(session);
-        else await runGrpo(session);
+        if (cfg.kind === 'sft') await runSft(session, { untilStep });
+        else await runGrpo(session, { untilStep });
       } finally {
         await session.close();
       }
