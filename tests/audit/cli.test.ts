@@ -8,6 +8,7 @@ import { Command } from 'commander';
 import { registerAudit } from '../../src/cli/commands/audit.ts';
 import { writeCharModelDir } from '../../src/model/init.ts';
 import { UserError } from '../../src/util/errors.ts';
+import { fakeText, startFakeServer } from '../backends/fake-server.ts';
 
 const rlvr = new URL('../../bin/rlvr.mjs', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'rlvr-audit-cli-'));
@@ -236,5 +237,45 @@ test('bad flags and files are UserErrors naming the flag, file or field', async 
       assert.match(err.message, message);
       return true;
     });
+  }
+});
+
+test('rlvr audit contamination against an OpenAI-compatible server: raw completions, greedy, character budget', async () => {
+  const server = await startFakeServer();
+  try {
+    const dir = join(work, 'http');
+    await audit([
+      ...c,
+      '--dataset',
+      bench,
+      '--base-url',
+      server.baseURL,
+      '--model-name',
+      'm',
+      '--ratios',
+      '0.6',
+      '--answer-tokens',
+      '0',
+      '--threads',
+      '1',
+      '--out',
+      dir,
+    ]);
+    const lines = readFileSync(join(dir, 'items.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.equal(lines.length, 3);
+    assert.equal(server.count('/chat/completions'), 0);
+    for (const l of lines) {
+      const request = server.log.find((r) => r.body.prompt === l.prefix)!;
+      assert.equal(request.path, '/completions');
+      assert.equal(request.body.temperature, 0);
+      // no tokenizer: ⌈1.25 · remainder characters⌉ rounded up to 16
+      assert.equal(request.body.max_tokens, Math.ceil((1.25 * l.remainder.length) / 16) * 16);
+      assert.equal(l.continuation, fakeText(l.prefix, 0).slice(0, request.body.max_tokens as number));
+    }
+  } finally {
+    await server.close();
   }
 });
