@@ -1,6 +1,6 @@
 """PyTorch timings for the standard tiny model, printed as one JSON object on stdout.
 
-Usage: /usr/bin/python3 scripts/torch_reference/bench.py engine|model [--threads 2] [--runs N] [--warmup N]
+Usage: /usr/bin/python3 scripts/torch_reference/bench.py engine|model|train [--threads 2] [--runs N] [--warmup N]
 
 Standard tiny config: Qwen2-style (q/k/v bias, untied lm_head), vocab 512, hidden 256, 4 layers,
 4 heads (4 kv heads), intermediate 688, float32, random init normal(0, 0.02). The model is
@@ -8,6 +8,8 @@ reference_model.py (transformers' eager math).
 
 engine: batch 16 x 128 tokens; torch_forward_ms (no_grad forward to logits) and
         torch_train_step_ms (forward + mean next-token cross-entropy + backward + AdamW step), medians.
+train:  one GRPO step (P prompts x group G, --new-tokens sampled with a KV cache, one clipped
+        update with AdamW), split into generate / score / update.
 model:  generation tokens/s with an eager KV-cache decode loop (greedy and temperature-1 sampling)
         at batch 1 and 32, 128 new tokens after a --prompt-len prompt, and scoring tokens/s
         (no_grad forward + per-token logprobs) for batch 16 x 128.
@@ -109,9 +111,60 @@ def bench_model(cfg, params, args):
     return result
 
 
+def bench_train(cfg, params, args):
+    """One GRPO step: sample a group of G completions for each of P prompts (KV cache, temperature 1),
+    score them (old logprobs come from sampling; the reference is not used: beta = 0), then one
+    clipped policy-gradient update (token-mean) with AdamW."""
+    gen = torch.Generator().manual_seed(2)
+    prompts = torch.randint(0, cfg.vocab_size, (args.prompts, args.prompt_len), generator=gen)
+    rows = prompts.repeat_interleave(args.group, dim=0)
+    mask = torch.ones_like(rows)
+    for p in params.values():
+        p.requires_grad_(True)
+    opt = torch.optim.AdamW(list(params.values()), lr=1e-5, weight_decay=0.0)
+    times = {"generate": [], "score": [], "update": []}
+
+    def step():
+        t0 = time.perf_counter()
+        with torch.no_grad():
+            new, logits = generate(cfg, params, rows, mask, args.new_tokens, sample=True, gen=gen)
+            old_lp = torch.log_softmax(logits.float(), -1).gather(-1, new[..., None])[..., 0]
+        t1 = time.perf_counter()
+        rewards = (torch.rand(rows.shape[0], generator=gen) < 0.5).float().view(args.prompts, args.group)
+        adv = ((rewards - rewards.mean(1, keepdim=True)) / (rewards.std(1, keepdim=True) + 1e-6)).view(-1, 1)
+        full = torch.cat((rows, new), dim=1)
+        full_mask = torch.ones_like(full)
+        t2 = time.perf_counter()
+        opt.zero_grad(set_to_none=True)
+        logits = forward(cfg, params, full, full_mask)[:, args.prompt_len - 1 : -1]
+        lp = torch.log_softmax(logits, -1).gather(-1, new[..., None])[..., 0]
+        ratio = torch.exp(lp - old_lp)
+        loss = torch.max(-adv * ratio, -adv * torch.clamp(ratio, 0.8, 1.2)).mean()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(list(params.values()), 1.0)
+        opt.step()
+        t3 = time.perf_counter()
+        times["generate"].append((t1 - t0) * 1000)
+        times["score"].append((t2 - t1) * 1000)
+        times["update"].append((t3 - t2) * 1000)
+
+    total = median_ms(step, args.runs, 1)
+    for k in times:
+        times[k] = statistics.median(times[k][1:])
+    return {
+        "prompts": args.prompts,
+        "group": args.group,
+        "new_tokens": args.new_tokens,
+        "torch_grpo_step_ms": total,
+        "torch_generate_ms": times["generate"],
+        "torch_score_ms": times["score"],
+        "torch_update_ms": times["update"],
+    }
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mode", choices=["engine", "model"])
+    parser.add_argument("mode", choices=["engine", "model", "train"])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--seq", type=int, default=128)
@@ -121,6 +174,8 @@ def main():
     parser.add_argument("--new-tokens", type=int, default=128)
     parser.add_argument("--gen-runs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--prompts", type=int, default=4)
+    parser.add_argument("--group", type=int, default=8)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     cfg = Config(STANDARD_CONFIG)
@@ -132,7 +187,8 @@ def main():
         "config": STANDARD_CONFIG,
         "params": sum(p.numel() for p in params.values()),
     }
-    result.update(bench_engine(cfg, params, args) if args.mode == "engine" else bench_model(cfg, params, args))
+    modes = {"engine": bench_engine, "model": bench_model, "train": bench_train}
+    result.update(modes[args.mode](cfg, params, args))
     print(json.dumps(result))
 
 

@@ -33,9 +33,9 @@ const QWEN2_05B = {
   max_position_embeddings: 32768,
 };
 
-const BENCH_DIR = '.bench';
+export const BENCH_DIR = '.bench';
 
-function modelDir(name: string, raw: Record<string, unknown>, dtype: 'F32' | 'BF16'): string {
+export function benchModelDir(name: string, raw: Record<string, unknown>, dtype: 'F32' | 'BF16'): string {
   const dir = join(BENCH_DIR, name);
   if (!existsSync(join(dir, 'config.json'))) {
     mkdirSync(BENCH_DIR, { recursive: true });
@@ -59,7 +59,7 @@ function measureLoad(dir: string): { load_ms: number; peak_rss_mb: number; param
 
 export async function runBench(args: string[]): Promise<object> {
   const opt = numericArgs(args, { newTokens: 128, promptLen: 16, runs: 3, big: 1 });
-  const lm = CausalLM.load(modelDir('standard-tiny', { ...STANDARD_TINY, max_position_embeddings: 2048 }, 'F32'));
+  const lm = CausalLM.load(benchModelDir('standard-tiny', { ...STANDARD_TINY, max_position_embeddings: 2048 }, 'F32'));
   const rng = new Rng(1);
   const prompt = (n: number) => Array.from({ length: n }, () => 5 + rng.int(90));
   const result: Record<string, unknown> = { suite: 'model', threads: defaultThreads(), prompt_len: opt.promptLen, new_tokens: opt.newTokens };
@@ -89,7 +89,7 @@ export async function runBench(args: string[]): Promise<object> {
   }
   if (opt.big) {
     const started = performance.now();
-    const dir = modelDir('qwen2-0.5b-random', QWEN2_05B, 'BF16');
+    const dir = benchModelDir('qwen2-0.5b-random', QWEN2_05B, 'BF16');
     result.big_init_ms = performance.now() - started;
     result.big_model = { dir, dtype_on_disk: 'BF16', ...measureLoad(dir) };
   }

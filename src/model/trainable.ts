@@ -58,6 +58,8 @@ export class Trainable {
   private readonly accumulator: T.GradAccumulator;
   private readonly trainable: string[];
   private readonly frozenKey: string;
+  /** Cumulative wall time of optimizer updates, in ms (for overhead accounting). */
+  optimizerMs = 0;
   /** The metric outputs of each compiled loss graph (known once the graph has been traced). */
   private readonly metricNames = new Map<string, string[]>();
 
@@ -156,7 +158,9 @@ export class Trainable {
   applyStep(): { gradNorm: number; lr: number } {
     if (this.accumulator.count === 0) throw new UserError('optimizer step with no accumulated gradients');
     const lr = this.learningRate;
+    const started = performance.now();
     const { gradNorm } = this.optimizer.step(this.accumulator.sum(), lr);
+    this.optimizerMs += performance.now() - started;
     return { gradNorm, lr };
   }
 }

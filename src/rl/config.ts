@@ -54,6 +54,8 @@ export const trainConfigSchema = z.strictObject({
       top_k: z.number().int().min(0).default(0),
       max_new_tokens: positiveInt.default(64),
       stop: z.array(z.string()).default([]),
+      /** Keep generating past EOS (vLLM's ignore_eos), e.g. for fixed-length benchmarks. */
+      ignore_eos: z.boolean().default(false),
       /** Rows per generation forward batch. */
       batch: positiveInt.default(64),
     })

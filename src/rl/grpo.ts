@@ -80,6 +80,7 @@ export async function runGrpo(session: TrainingSession, opts: RunOptions = {}): 
         extractors: session.extractors,
         step,
         batchRows: cfg.rollout.batch,
+        ignoreEos: cfg.rollout.ignore_eos,
       });
     };
     const sampled = alg.dynamic_sampling.enabled

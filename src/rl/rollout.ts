@@ -32,11 +32,12 @@ export interface RolloutRequest {
   extractors: readonly string[];
   step: number;
   batchRows: number;
+  ignoreEos: boolean;
 }
 
 export async function rolloutGroups(r: RolloutRequest): Promise<Group[]> {
   const promptIds = r.prompts.map((p) => r.lm.tokenizer.encode(p));
-  const completions = await generateIds(r.lm, promptIds, r.sampling, { maxBatch: r.batchRows });
+  const completions = await generateIds(r.lm, promptIds, r.sampling, { maxBatch: r.batchRows, ignoreEos: r.ignoreEos });
   return Promise.all(
     r.items.map(async (item, i) => {
       const mine = completions.filter((c) => c.promptIndex === i);

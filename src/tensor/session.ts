@@ -16,10 +16,16 @@ export interface CompileOptions {
 
 const sessionCache = new Map<string, Promise<ort.InferenceSession>>();
 let compilations = 0;
+let runMs = 0;
 
 /** How many ONNX Runtime sessions have been created in this process (the session cache's misses). */
 export function compileCount(): number {
   return compilations;
+}
+
+/** Wall time spent inside ONNX Runtime session runs in this process, in ms (for overhead accounting). */
+export function engineRunMs(): number {
+  return runMs;
 }
 
 export function defaultThreads(): number {
@@ -98,7 +104,9 @@ export class CompiledGraph {
         throw new ShapeError(`run: unknown input '${name}'; the graph takes ${this.inputs.map((t) => t.name).join(', ')}`);
       }
     }
+    const started = performance.now();
     const out = await this.session.run(ortFeeds, [...new Set(this.outputs.map(([, t]) => t.name))]);
+    runMs += performance.now() - started;
     const results: Results = {};
     for (const [key, t] of this.outputs) results[key] = out[t.name].data as TypedArray;
     return results;

@@ -5,6 +5,7 @@ import { UserError } from '../../util/errors.ts';
 const suites: Record<string, () => Promise<{ runBench(args: string[]): Promise<unknown> }>> = {
   engine: () => import('../../bench/engine.ts'),
   model: () => import('../../bench/model.ts'),
+  train: () => import('../../bench/train.ts'),
   verify: () => import('../../verify/bench.ts'),
 };
 
