@@ -122,7 +122,11 @@ export async function runContaminationProbe(
   const { tasks, skipped } = planTasks(items, opts);
   const continuations = new Array<{ text: string; finishReason: 'stop' | 'length' }>(tasks.length);
   const byBudget = new Map<number, number[]>();
-  tasks.forEach((t, i) => byBudget.set(t.budget, [...(byBudget.get(t.budget) ?? []), i]));
+  tasks.forEach((t, i) => {
+    const group = byBudget.get(t.budget);
+    if (group) group.push(i);
+    else byBudget.set(t.budget, [i]);
+  });
   let done = 0;
   for (const [budget, indices] of [...byBudget].sort((a, b) => a[0] - b[0])) {
     for (let start = 0; start < indices.length; start += GENERATE_CHUNK) {
