@@ -11,7 +11,8 @@ import { getTemplate } from '../data/templates.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { UserError } from '../util/errors.ts';
 import { progress } from '../util/progress.ts';
-import { VerifierPool } from '../verify/pool.ts';
+import { DEFAULT_TIMEOUT_MS, VerifierPool } from '../verify/pool.ts';
+import type { BenchmarkItem } from '../data/types.ts';
 import type { BootstrapOptions } from './bootstrap.ts';
 import { extractorsFor, formatCheck } from './format.ts';
 import { ProgressLog, type SampleRecord } from './progress-log.ts';
@@ -48,7 +49,11 @@ export interface EvalOptions {
   outDir: string;
   /** Samples in flight at once; default 16. */
   concurrency?: number;
+  /** A verifier pool to use (and leave open), e.g. shared by several evaluations; else one is started. */
+  verifier?: VerifierPool;
   verifyThreads?: number;
+  /** The verifier's budget per pair, for a pool started here; default 1000 ms. */
+  verifyTimeoutMs?: number;
   bootstrap?: BootstrapOptions;
 }
 
@@ -64,6 +69,8 @@ export interface EvalResults extends ResultMetricsBlock {
     samples_generated: number;
     /** Samples taken from an earlier, interrupted run's progress log. */
     samples_resumed: number;
+    /** Samples verified again after a verifier time-out or worker loss (see reverifyFailures). */
+    samples_reverified: number;
     samples_per_s: number;
     response_tokens_per_s: number;
   };
@@ -136,7 +143,12 @@ export async function runEvaluation(opts: EvalOptions): Promise<EvalResults> {
   );
 
   const log = new ProgressLog(opts.outDir, settings);
-  const pool = new VerifierPool({ threads: opts.verifyThreads ?? 2 });
+  const verifyTimeoutMs = opts.verifyTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const pool =
+    opts.verifier ?? new VerifierPool({ threads: opts.verifyThreads ?? 2, timeoutMs: verifyTimeoutMs });
+  const retry: { pool: VerifierPool | null } = { pool: null };
+  const slowPool = () =>
+    (retry.pool ??= new VerifierPool({ threads: 1, timeoutMs: RETRY_TIMEOUT_FACTOR * verifyTimeoutMs }));
   const bar = progress('eval', items.length * c.n);
   try {
     const records: SampleRecord[][] = items.map(() => new Array<SampleRecord>(c.n));
@@ -191,6 +203,15 @@ export async function runEvaluation(opts: EvalOptions): Promise<EvalResults> {
     await runLimited(jobs, opts.concurrency ?? 16, sampleOne);
     const samplingS = (performance.now() - tSampling) / 1000;
     bar.stop();
+    const reverified = await reverifyFailures(records, items, async (item, response) => {
+      const v = await slowPool().verify(item.answer, response, { extractors: extraction.extractors });
+      return {
+        extracted: v.extracted,
+        correct: v.correct,
+        format_ok: await formatOk(response, v.extracted),
+        verify_reason: v.reason,
+      };
+    });
 
     const block = await computeResults(items, records, {
       equivalent: cachedEquivalence(pool),
@@ -217,6 +238,7 @@ export async function runEvaluation(opts: EvalOptions): Promise<EvalResults> {
         sampling_s: samplingS,
         samples_generated: jobs.length,
         samples_resumed: resumed,
+        samples_reverified: reverified,
         samples_per_s: jobs.length / Math.max(samplingS, 1e-9),
         response_tokens_per_s: generatedTokens / Math.max(samplingS, 1e-9),
       },
@@ -233,8 +255,40 @@ export async function runEvaluation(opts: EvalOptions): Promise<EvalResults> {
   } finally {
     bar.stop();
     log.close();
-    await pool.close();
+    if (!opts.verifier) await pool.close();
+    await retry.pool?.close();
   }
+}
+
+/** A verification that ran out of time or lost its worker says nothing about the answer. */
+const RETRY_TIMEOUT_FACTOR = 10;
+const isVerifierFailure = (reason: string) =>
+  reason === 'timeout' || reason === 'memory' || reason.startsWith('worker error');
+
+/**
+ * Verdicts lost to the verifier's time or memory limits depend on the machine's load (the engine
+ * competes for the cores while sampling), so they are verified again once sampling is done, one
+ * at a time with a budget RETRY_TIMEOUT_FACTOR times larger. The progress log keeps the first
+ * verdict; every run (a resumed one too) repeats this pass, so results do not depend on where a
+ * run was interrupted.
+ */
+async function reverifyFailures(
+  records: SampleRecord[][],
+  items: readonly BenchmarkItem[],
+  verify: (
+    item: BenchmarkItem,
+    response: string,
+  ) => Promise<Pick<SampleRecord, 'extracted' | 'correct' | 'format_ok' | 'verify_reason'>>,
+): Promise<number> {
+  let count = 0;
+  for (const [t, samples] of records.entries()) {
+    for (const [i, r] of samples.entries()) {
+      if (!isVerifierFailure(r.verify_reason)) continue;
+      samples[i] = { ...r, ...(await verify(items[t], r.response)) };
+      count++;
+    }
+  }
+  return count;
 }
 
 function checkConfig(c: EvalConfig): void {
