@@ -13,13 +13,19 @@ export interface ArithmeticOptions {
   maxOperand: number;
   /** Id prefix, so two generated splits never share ids. */
   prefix?: string;
+  /**
+   * Share of worked solutions that end one too high, as from an imperfect teacher: SFT on them
+   * leaves the right answer in the model's distribution but not on top, which a verifiable reward
+   * can then fix. The gold `answer` is always right.
+   */
+  teacherErrorRate?: number;
 }
 
 const NAMES = ['Ann', 'Bo', 'Cy', 'Di', 'Ed', 'Flo'];
 const THINGS = ['apple', 'pen', 'coin', 'cup'];
 
-export function arithmeticSolution(a: number, b: number, op: '+' | '-'): string {
-  const c = op === '+' ? a + b : a - b;
+export function arithmeticSolution(a: number, b: number, op: '+' | '-', offset = 0): string {
+  const c = (op === '+' ? a + b : a - b) + offset;
   return `${a}${op}${b}=${c}\n#### ${c}`;
 }
 
@@ -27,6 +33,8 @@ export function arithmeticSolution(a: number, b: number, op: '+' | '-'): string 
 export function generateArithmetic(opts: ArithmeticOptions): BenchmarkItem[] {
   if (!Number.isInteger(opts.n) || opts.n < 1) throw new UserError(`arithmetic: n must be a positive integer, got ${opts.n}`);
   if (!Number.isInteger(opts.maxOperand) || opts.maxOperand < 1) throw new UserError(`arithmetic: max_operand must be a positive integer, got ${opts.maxOperand}`);
+  const errorRate = opts.teacherErrorRate ?? 0;
+  if (!(errorRate >= 0 && errorRate <= 1)) throw new UserError(`arithmetic: teacher_error_rate must be in [0, 1], got ${errorRate}`);
   const rng = new Rng(opts.seed);
   const items: BenchmarkItem[] = [];
   for (let i = 0; i < opts.n; i++) {
@@ -45,7 +53,7 @@ export function generateArithmetic(opts: ArithmeticOptions): BenchmarkItem[] {
       id: `${opts.prefix ?? 'arith'}/${i}`,
       problem,
       answer,
-      meta: { solution: arithmeticSolution(a, b, op), expression: `${a}${op}${b}` },
+      meta: { solution: arithmeticSolution(a, b, op, errorRate > 0 && rng.uniform() < errorRate ? 1 : 0), expression: `${a}${op}${b}` },
     });
   }
   return items;

@@ -16,6 +16,7 @@ const generatedData = z.strictObject({
   n: positiveInt,
   seed: z.number().int().min(0).default(0),
   max_operand: positiveInt.default(9),
+  teacher_error_rate: z.number().min(0).max(1).default(0),
 });
 
 /** A benchmark name or JSONL path (with optional field mapping), or a generator spec. */

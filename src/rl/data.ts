@@ -34,7 +34,7 @@ async function loadCompletions(path: string, completionField: string, promptFiel
 
 export async function loadItems(spec: DatasetSpec, prefix: string): Promise<BenchmarkItem[]> {
   if (typeof spec === 'string') return loadDataset(spec);
-  if ('generator' in spec) return generateArithmetic({ n: spec.n, seed: spec.seed, maxOperand: spec.max_operand, prefix });
+  if ('generator' in spec) return generateArithmetic({ n: spec.n, seed: spec.seed, maxOperand: spec.max_operand, prefix, teacherErrorRate: spec.teacher_error_rate });
   if (spec.completion_field !== undefined) return loadCompletions(spec.path, spec.completion_field, spec.problem_field ?? 'prompt');
   return loadDataset(spec.path, {
     fields: { problemField: spec.problem_field, answerField: spec.answer_field, idField: spec.id_field },
