@@ -7,6 +7,7 @@ const suites: Record<string, () => Promise<{ runBench(args: string[]): Promise<u
   model: () => import('../../bench/model.ts'),
   train: () => import('../../bench/train.ts'),
   verify: () => import('../../verify/bench.ts'),
+  eval: () => import('../../bench/eval.ts'),
 };
 
 export function registerBench(program: Command): void {
