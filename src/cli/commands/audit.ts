@@ -22,12 +22,13 @@ import { progress } from '../../util/progress.ts';
 import { EXTRACTION_PRESETS } from '../../verify/extract.ts';
 import { VerifierPool } from '../../verify/pool.ts';
 import { parseNumber } from './generate.ts';
+import { registerSpurious } from './audit-spurious.ts';
 
 const BOOTSTRAP_RESAMPLES = 1000;
 const BOOTSTRAP_LEVEL = 0.95;
 
 /** The `audit` group's subcommands; a new audit adds its registrar here. */
-export const auditSubcommands: Array<(audit: Command) => void> = [registerContamination, registerPerplexity];
+export const auditSubcommands: Array<(audit: Command) => void> = [registerContamination, registerPerplexity, registerSpurious];
 
 export function registerAudit(program: Command): Command {
   const audit = program
