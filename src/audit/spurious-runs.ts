@@ -22,17 +22,24 @@ export interface TrainingPoint {
   accuracy: number | null;
 }
 
-/** Trains (or resumes, or skips) the run in `dir`; a directory holding another config is refused. */
-export async function trainVariant(cfg: TrainConfig, dir: string, opts: { quiet: boolean; inProcessVerify: boolean }): Promise<RunAction> {
-  const exists = existsSync(join(dir, 'config.yaml'));
-  if (exists) {
-    const stored = parseTrainConfig(RunDir.open(dir).readConfig(), join(dir, 'config.yaml'));
-    if (!isDeepStrictEqual(JSON.parse(JSON.stringify(stored)), JSON.parse(JSON.stringify(cfg)))) {
-      throw new UserError(`${dir} holds a run of a different config (config.yaml differs from this suite's variant); use another --out`);
-    }
-    if (RunDir.open(dir).latestCheckpoint()?.step === cfg.train.steps) return 'skipped';
+/** Refuses a run directory that holds a run of another config (checked for every variant before any training). */
+export function checkExistingRun(cfg: TrainConfig, dir: string): void {
+  if (!existsSync(join(dir, 'config.yaml'))) return;
+  const stored = parseTrainConfig(RunDir.open(dir).readConfig(), join(dir, 'config.yaml'));
+  if (!isDeepStrictEqual(JSON.parse(JSON.stringify(stored)), JSON.parse(JSON.stringify(cfg)))) {
+    throw new UserError(`${dir} holds a run of a different config (config.yaml differs from this suite's variant); use another --out`);
   }
-  const session = await TrainingSession.open(cfg, { out: dir, resume: exists, inProcessVerify: opts.inProcessVerify });
+}
+
+/** new: no run yet; interrupted: started, last step not checkpointed; finished: nothing left to do. */
+export function runState(cfg: TrainConfig, dir: string): 'new' | 'interrupted' | 'finished' {
+  if (!existsSync(join(dir, 'config.yaml'))) return 'new';
+  return RunDir.open(dir).latestCheckpoint()?.step === cfg.train.steps ? 'finished' : 'interrupted';
+}
+
+/** Starts the run in `dir`, or resumes it from its latest checkpoint. */
+export async function trainVariant(cfg: TrainConfig, dir: string, opts: { resume: boolean; quiet: boolean; inProcessVerify: boolean }): Promise<void> {
+  const session = await TrainingSession.open(cfg, { out: dir, resume: opts.resume, inProcessVerify: opts.inProcessVerify });
   try {
     // Every variant gets the label (the data stay identical); only `incorrect_label` reads it.
     for (const item of session.train) item.meta[INCORRECT_LABEL_FIELD] = incorrectLabel(item.answer);
@@ -40,7 +47,6 @@ export async function trainVariant(cfg: TrainConfig, dir: string, opts: { quiet:
   } finally {
     await session.close();
   }
-  return exists ? 'resumed' : 'trained';
 }
 
 export function trainingCurve(dir: string): TrainingPoint[] {

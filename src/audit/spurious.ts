@@ -20,7 +20,7 @@ import { writeFileAtomic } from '../util/atomic.ts';
 import { UserError } from '../util/errors.ts';
 import { type BenchmarkRole, type PreparedBenchmark, prepareClean, prepareSuspect } from './spurious-benchmarks.ts';
 import { evaluateModel, type EvalSettings, type ModelScore, pairedGain } from './spurious-eval.ts';
-import { type RunAction, trainingCurve, type TrainingPoint, trainVariant } from './spurious-runs.ts';
+import { checkExistingRun, type RunAction, runState, trainingCurve, type TrainingPoint, trainVariant } from './spurious-runs.ts';
 import { type Variant, variantConfig } from './spurious-variants.ts';
 import { trend, type Trend, verdict, type Verdict } from './spurious-verdict.ts';
 
@@ -92,6 +92,7 @@ export async function runSpuriousSuite(o: SpuriousOptions): Promise<SpuriousSumm
   if (base.kind !== 'grpo') throw new UserError(`${o.configPath}: kind is '${base.kind}'; the spurious-reward suite trains GRPO configs (kind: grpo)`);
   if (o.variants.length === 0) throw new UserError('--rewards lists no variant');
   const configs = o.variants.map((v) => ({ variant: v, cfg: variantConfig(base, v, o.configPath), dir: join(o.out, 'runs', v) }));
+  for (const { cfg, dir } of configs) checkExistingRun(cfg, dir);
   const dataDir = join(o.out, 'data');
   const benchmarks = {
     suspect: await prepareSuspect(base, o.suspect, dataDir, o.limit),
@@ -100,10 +101,15 @@ export async function runSpuriousSuite(o: SpuriousOptions): Promise<SpuriousSumm
 
   const actions = new Map<Variant, RunAction>();
   for (const { variant, cfg, dir } of configs) {
-    note(`variant ${variant}: training ${cfg.train.steps} steps in ${dir}`);
-    const action = await trainVariant(cfg, dir, { quiet: o.quiet ?? false, inProcessVerify: o.inProcessVerify ?? false });
-    if (action === 'skipped') note(`variant ${variant}: already finished, skipped`);
-    actions.set(variant, action);
+    const state = runState(cfg, dir);
+    if (state === 'finished') {
+      note(`variant ${variant}: already finished, skipped`);
+      actions.set(variant, 'skipped');
+      continue;
+    }
+    note(`variant ${variant}: ${state === 'new' ? 'training' : 'resuming'} ${cfg.train.steps} steps in ${dir}`);
+    await trainVariant(cfg, dir, { resume: state === 'interrupted', quiet: o.quiet ?? false, inProcessVerify: o.inProcessVerify ?? false });
+    actions.set(variant, state === 'new' ? 'trained' : 'resumed');
   }
 
   const settings: EvalSettings = {
