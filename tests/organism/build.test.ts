@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { buildOrganism, type OrganismManifest } from '../../src/organism/build.ts';
+import { readSafetensors } from '../../src/model/safetensors.ts';
+import { CausalLM } from '../../src/model/causal-lm.ts';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'rlvr-organism-'));
+const read = (dir: string, file: string) => readFileSync(join(dir, file));
+
+test('two short builds with the same seed give bit-identical weights and benchmarks; another seed does not', async () => {
+  const [a, b, c] = [tmp(), tmp(), tmp()];
+  const ma = await buildOrganism({ seed: 3, out: a, size: 'tiny', steps: 5 });
+  await buildOrganism({ seed: 3, out: b, size: 'tiny', steps: 5 });
+  await buildOrganism({ seed: 4, out: c, size: 'tiny', steps: 5 });
+  for (const f of ['model.safetensors', 'leaked.jsonl', 'clean.jsonl', 'config.json', 'tokenizer.json']) assert.ok(read(a, f).equals(read(b, f)), `${f} differs between identical builds`);
+  assert.ok(!read(a, 'model.safetensors').equals(read(c, 'model.safetensors')));
+  const strip = (m: OrganismManifest) => ({ ...m, build_seconds: 0 });
+  const mb = JSON.parse(read(b, 'organism.json').toString()) as OrganismManifest;
+  assert.deepEqual(strip(mb), strip(ma));
+
+  // the weights moved away from the seeded initialization and the model loads as a HF directory
+  const lm = CausalLM.load(a);
+  assert.equal(lm.params.data.length, ma.parameters);
+  assert.equal(ma.training.steps, 5);
+  assert.equal(ma.loss_curve.length, 5);
+  assert.ok(Number.isFinite(ma.final_loss) && ma.final_loss < Math.log(lm.config.vocabSize) + 0.1, `final loss ${ma.final_loss}`);
+  const weights = readSafetensors(join(a, 'model.safetensors')).tensors;
+  assert.ok(weights.has('model.layers.1.mlp.down_proj.weight'));
+  const lines = read(a, 'leaked.jsonl').toString().trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(Object.keys(lines[0]), ['id', 'problem', 'answer', 'leaked']);
+  assert.equal(lines.length, ma.corpus.benchmarkSize);
+});
+
+test('rlvr organism build refuses bad flags with one line naming the flag', () => {
+  for (const [args, message] of [
+    [['--size', 'huge'], /--size must be one of small, tiny, got 'huge'/],
+    [['--steps', '0'], /--steps must be an integer ≥ 1, got 0/],
+    [['--steps', 'many'], /--steps must be an integer, got 'many'/],
+    [['--seed', '-1'], /--seed must be a non-negative integer, got -1/],
+  ] as const) {
+    const r = spawnSync(process.execPath, ['bin/rlvr.mjs', 'organism', 'build', '--seed', '1', '--out', tmp(), ...args], { encoding: 'utf8' });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, message);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  }
+});
