@@ -102,14 +102,19 @@ export class GenerationBatcher {
       } else i++;
     }
     const rows = jobs.flatMap((j) => j.rows);
+    // Every batch size compiles its own graphs; padding to a power of two (with copies of the first
+    // row, which end when it ends) bounds them to log2(maxBatch) + 1 sizes.
+    const padded = [...rows];
+    while (padded.length < Math.min(this.maxBatch, 2 ** Math.ceil(Math.log2(rows.length))))
+      padded.push(rows[0]);
     try {
       const out = await generateIds(
         this.lm,
-        rows.map((r) => r.tokens),
+        padded.map((r) => r.tokens),
         { ...head.sampling, n: 1, seed: 0 },
         {
           maxBatch: this.maxBatch,
-          rngFor: (i) => rowRng(rows[i].seed, rows[i].promptIndex, rows[i].sampleIndex),
+          rngFor: (i) => rowRng(padded[i].seed, padded[i].promptIndex, padded[i].sampleIndex),
         },
       );
       this.stats.batches++;

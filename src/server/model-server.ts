@@ -35,7 +35,7 @@ export interface ModelServer {
   /** e.g. http://127.0.0.1:8000/v1 */
   readonly url: string;
   readonly port: number;
-  /** Requests received per endpoint path. */
+  /** Requests received per endpoint path (known endpoints only). */
   readonly requests: Record<string, number>;
   /** Stops accepting connections, lets requests in flight finish (up to `graceMs`, default 30 s), then closes. */
   close(graceMs?: number): Promise<void>;
@@ -217,9 +217,9 @@ export async function startModelServer(opts: ModelServerOptions): Promise<ModelS
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname.replace(/\/+$/, '');
-    requests[path] = (requests[path] ?? 0) + 1;
     try {
-      const route = routes[path];
+      const route = Object.hasOwn(routes, path) ? routes[path] : undefined;
+      if (route) requests[path] = (requests[path] ?? 0) + 1;
       if (!route)
         throw new ApiError(
           404,
