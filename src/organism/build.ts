@@ -3,6 +3,7 @@
  * → a Hugging Face model directory plus the two benchmarks and a manifest. organism.json is
  * written last, so a directory with one is a finished build.
  */
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { CausalLM } from '../model/causal-lm.ts';
 import { writeCharModelDir } from '../model/init.ts';
@@ -77,6 +78,7 @@ export async function buildOrganism(o: BuildOptions): Promise<OrganismManifest> 
   const corpusOptions = { seed: o.seed, ...preset.corpus };
   const corpus = buildCorpus(corpusOptions);
 
+  rmSync(join(o.out, 'organism.json'), { force: true });
   writeCharModelDir(o.out, { seed: o.seed, config: preset.model });
   const lm = CausalLM.load(o.out);
   const documents = corpus.documents.map((d) => [...lm.tokenizer.encode(d, { addSpecialTokens: false }), lm.tokenizer.eosTokenIds[0]]);

@@ -1,23 +1,23 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { type AnswerVerifier, runContaminationProbe } from '../../src/audit/contamination.ts';
 import { EmbeddedPolicy } from '../../src/backends/embedded.ts';
 import type { SamplingParams } from '../../src/backends/policy.ts';
 import { CausalLM } from '../../src/model/causal-lm.ts';
 import { generateIds } from '../../src/model/generate.ts';
-import type { BenchmarkItem } from '../../src/organism/corpus.ts';
+import { type BenchmarkItem, BUNDLED_ORGANISM_DIR } from '../../src/organism/index.ts';
 import { verifyPair } from '../../src/verify/verify.ts';
 
-const DIR = new URL('../../assets/organism/', import.meta.url).pathname;
 const load = (f: string): BenchmarkItem[] =>
-  readFileSync(DIR + f, 'utf8')
+  readFileSync(join(BUNDLED_ORGANISM_DIR, f), 'utf8')
     .trim()
     .split('\n')
     .map((l) => JSON.parse(l) as BenchmarkItem);
 const leaked = load('leaked.jsonl');
 const clean = load('clean.jsonl');
-const lm = CausalLM.load(DIR);
+const lm = CausalLM.load(BUNDLED_ORGANISM_DIR);
 const greedy = (maxNewTokens: number): SamplingParams => ({ maxNewTokens, temperature: 0, topP: 1, topK: 0, stop: [], seed: 0, n: 1 });
 const encode = (s: string) => lm.tokenizer.encode(s, { addSpecialTokens: false });
 const rate = (xs: boolean[]) => xs.filter(Boolean).length / xs.length;

@@ -1,0 +1,8 @@
+import { fileURLToPath } from 'node:url';
+
+export { buildOrganism, SIZES, type BuildOptions, type OrganismManifest, type OrganismSize } from './build.ts';
+export { buildCorpus, type BenchmarkItem, type Corpus, type CorpusOptions, ORGANISM_GENERATOR, ORGANISM_GENERATOR_VERSION } from './corpus.ts';
+
+/** The pre-built organism shipped with the repository (`rlvr organism build --seed 1` rebuilds it). */
+export const BUNDLED_ORGANISM_DIR = fileURLToPath(new URL('../../assets/organism/', import.meta.url));
+export const BUNDLED_ORGANISM_SEED = 1;
