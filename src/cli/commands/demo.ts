@@ -1,0 +1,25 @@
+import { resolve } from 'node:path';
+import { type Command, CommanderError } from 'commander';
+import { BUDGETS } from '../../demo/budget.ts';
+import { runDemo } from '../../demo/run.ts';
+import { terminalSummary } from '../../demo/summary.ts';
+import { UserError } from '../../util/errors.ts';
+
+export function registerDemo(program: Command): void {
+  program
+    .command('demo')
+    .description('the reward-signal audit on the bundled model organism: contamination probe, spurious-reward suite, perplexity curves, HTML report (≤ 10 min on 2 cores)')
+    .option('--out <dir>', 'output directory (report.html, demo.json, each phase in its own folder)', 'runs/demo')
+    .option('--quick', 'a tiny budget (6 items per benchmark, 2 GRPO steps): checks the pipeline, numbers mean little')
+    .showHelpAfterError(false)
+    .configureOutput({ outputError: () => {} })
+    // A bad flag is a user mistake: one line and exit 2, as every UserError.
+    .exitOverride((err: CommanderError) => {
+      if (err.exitCode === 0) throw err;
+      throw new UserError(`demo: ${err.message.replace(/^error: /, '')}`);
+    })
+    .action(async (f: { out: string; quick?: boolean }) => {
+      const summary = await runDemo({ out: resolve(f.out), budget: f.quick ? BUDGETS.quick : BUDGETS.standard });
+      process.stdout.write(terminalSummary(summary));
+    });
+}

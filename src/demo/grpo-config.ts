@@ -1,0 +1,30 @@
+/**
+ * The GRPO config the demo's spurious-reward suite trains on the organism. The organism answers
+ * in its pretraining formats: worked steps ending `The answer is \boxed{N}.` (the evaluation
+ * format) or, for memorized problems, `#### N`. The `math` extractors read both (boxed, then
+ * GSM8K's `####`), so the accuracy reward and the evaluation verify either form; the prompt is
+ * the bare problem (template `none`), as in pretraining.
+ */
+import { parseTrainConfig, type TrainConfig } from '../rl/config.ts';
+import type { DemoBudget } from './budget.ts';
+
+export const DEMO_SEED = 0;
+export const EXTRACTORS = 'math';
+/** Worked solutions are ≤ 60 characters (one token each); room to spare. */
+export const MAX_NEW_TOKENS = 80;
+
+export function organismGrpoConfig(model: string, trainPath: string, b: DemoBudget): TrainConfig {
+  const raw = {
+    kind: 'grpo',
+    model,
+    seed: DEMO_SEED,
+    data: { train: trainPath, template: 'none', extractors: EXTRACTORS },
+    rewards: [{ name: 'accuracy', config: { extractors: EXTRACTORS } }],
+    rollout: { n: b.groupSize, temperature: 1, max_new_tokens: MAX_NEW_TOKENS },
+    train: { steps: b.steps, batch_size: b.batchSize, micro_batch_size: 32 },
+    // The organism was pretrained at a peak of 3e-3; a few RL steps need a comparable rate to move it.
+    optim: { lr: 1e-3 },
+    checkpoint: { every: b.checkpointEvery },
+  };
+  return parseTrainConfig(raw, 'demo GRPO config');
+}
