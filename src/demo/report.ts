@@ -176,9 +176,9 @@ function budgetSection(d: DemoSummary): Section {
     blocks: [
       {
         kind: 'table',
-        caption: `Wall time per phase (a reused phase was computed by an earlier run). Load average at the start: ${d.timing.load_average_start.map((x) => x.toFixed(1)).join(', ')} on ${d.timing.cores} cores.`,
-        columns: ['phase', 'seconds', 'reused'],
-        rows: d.timing.phases.map((ph) => [ph.phase, ph.seconds, ph.reused ? 'yes' : 'no']),
+        caption: `Wall time per phase (a reused phase was computed by an earlier run). Load average at the start: ${d.timing.load_average_start.map((x) => x.toFixed(1)).join(', ')} on ${d.timing.cores} cores; peak RSS ${d.timing.peak_rss_mb.toFixed(0)} MB.`,
+        columns: ['phase', 'seconds', 'reused', 'RSS after (MB)'],
+        rows: d.timing.phases.map((ph) => [ph.phase, ph.seconds, ph.reused ? 'yes' : 'no', Math.round(ph.rss_mb)]),
         digits: 1,
       },
     ],

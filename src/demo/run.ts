@@ -45,7 +45,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     say(`${step} ${phase}`);
     const t0 = Date.now();
     const { result, reused } = await fn();
-    phases.push({ phase, seconds: (Date.now() - t0) / 1000, reused });
+    phases.push({ phase, seconds: (Date.now() - t0) / 1000, reused, rss_mb: process.memoryUsage().rss / 2 ** 20 });
     say(`${phase} ${reused ? 'reused from an earlier run' : 'done'} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     return result;
   };

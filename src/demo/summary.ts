@@ -9,6 +9,8 @@ export interface PhaseTiming {
   phase: 'contamination' | 'spurious' | 'perplexity' | 'report';
   seconds: number;
   reused: boolean;
+  /** Resident set size of the process when the phase ended. */
+  rss_mb: number;
 }
 
 type Pair = { leaked: number; clean: number };

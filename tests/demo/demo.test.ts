@@ -1,0 +1,121 @@
+/**
+ * `rlvr demo --quick` end to end through the CLI: the outputs and their documented fields, the
+ * terminal summary, a rerun that reuses every phase, the report in headless Chromium, bad flags.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { after, test } from 'node:test';
+import { chromium } from 'playwright-core';
+import type { DemoSummary } from '../../src/demo/summary.ts';
+
+const rlvr = new URL('../../bin/rlvr.mjs', import.meta.url).pathname;
+const work = mkdtempSync(join(tmpdir(), 'rlvr-demo-'));
+const out = join(work, 'demo');
+const demo = (...args: string[]) => spawnSync(process.execPath, [rlvr, 'demo', ...args], { encoding: 'utf8' });
+const readJson = <T>(path: string) => JSON.parse(readFileSync(path, 'utf8')) as T;
+
+after(() => rmSync(work, { recursive: true, force: true }));
+
+let first: DemoSummary;
+
+test('the quick demo writes every phase, demo.json with the documented fields, and a summary naming the report', () => {
+  const r = demo('--quick', '--out', out);
+  assert.equal(r.status, 0, r.stderr);
+  const report = join(out, 'report.html');
+  assert.ok(r.stdout.includes(`report: ${report}`), r.stdout);
+  assert.ok(r.stdout.split('\n').length <= 24, 'the terminal summary fits one screen');
+  for (const step of ['[1/4] contamination', '[2/4] spurious', '[3/4] perplexity', '[4/4] report']) assert.ok(r.stderr.includes(`demo: ${step}`), `progress line for ${step}`);
+  for (const file of ['contamination/summary.json', 'contamination/items.jsonl', 'spurious/summary.json', 'perplexity/perplexity.json', 'report.html', 'demo.json', 'grpo.yaml', 'data/train.jsonl'])
+    assert.ok(existsSync(join(out, file)), file);
+
+  first = readJson<DemoSummary>(join(out, 'demo.json'));
+  assert.equal(first.schema, 'rlvr-demo/1');
+  assert.deepEqual(Object.keys(first).sort(), ['budget', 'contamination', 'finished_at', 'organism', 'perplexity', 'report', 'schema', 'spurious', 'timing']);
+  assert.equal(first.report, report);
+  assert.equal(first.budget.name, 'quick');
+  const c = first.contamination;
+  assert.deepEqual(c.items, { leaked: first.budget.items, clean: first.budget.items });
+  for (const key of ['rouge_l', 'exact_match', 'answer_accuracy'] as const) for (const v of Object.values(c[key])) assert.ok(v >= 0 && v <= 1, key);
+  assert.ok(c.auroc_rouge_l !== null && c.auroc_rouge_l >= 0 && c.auroc_rouge_l <= 1);
+  assert.deepEqual(first.spurious.variants.map((v) => v.variant), ['ground_truth', 'random', 'incorrect_label', 'format']);
+  for (const v of first.spurious.variants) for (const g of [v.suspect, v.clean]) assert.ok(g.ci[0] <= g.gain && g.gain <= g.ci[1]);
+  assert.ok(first.spurious.verdict.length > 0);
+  assert.deepEqual(first.perplexity.answer_ppl_median.map((p) => [p.variant, p.step]), [['initial', 0], ...first.spurious.variants.map((v) => [v.variant, first.budget.steps])]);
+  assert.deepEqual(first.timing.phases.map((p) => [p.phase, p.reused]), [['contamination', false], ['spurious', false], ['perplexity', false], ['report', false]]);
+  assert.ok(first.timing.total_seconds >= first.timing.phases.reduce((s, p) => s + p.seconds, 0) - 1e-6);
+  assert.ok(first.timing.peak_rss_mb > 0);
+
+  // the phases' own files agree with demo.json
+  const probe = readJson<{ ratios: Array<{ prefix_ratio: number; n: number; auroc: { rouge_l: number } }> }>(join(out, 'contamination', 'summary.json'));
+  assert.deepEqual(probe.ratios.map((x) => x.prefix_ratio), first.budget.ratios);
+  assert.equal(probe.ratios.find((x) => x.prefix_ratio === c.headline_ratio)!.auroc.rouge_l, c.auroc_rouge_l);
+  const ppl = readJson<{ checkpoints: Array<{ variant: string; step: number }> }>(join(out, 'perplexity', 'perplexity.json'));
+  const checkpoints = first.budget.steps / first.budget.checkpointEvery;
+  assert.equal(ppl.checkpoints.length, 1 + 4 * checkpoints);
+});
+
+test('a rerun reuses every finished phase and reports the same numbers', () => {
+  const r = demo('--quick', '--out', out);
+  assert.equal(r.status, 0, r.stderr);
+  const again = readJson<DemoSummary>(join(out, 'demo.json'));
+  assert.deepEqual(again.timing.phases.map((p) => [p.phase, p.reused]), [['contamination', true], ['spurious', true], ['perplexity', true], ['report', false]]);
+  for (const key of ['contamination', 'spurious', 'perplexity'] as const) assert.deepEqual(again[key], first[key]);
+});
+
+test('the report renders offline in headless Chromium: every chart drawn, no console errors', async () => {
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'], headless: true });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    const errors: string[] = [];
+    const requests: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    page.on('pageerror', (e) => errors.push(String(e)));
+    page.on('request', (q) => requests.push(q.url()));
+    const url = pathToFileURL(first.report).href;
+    await page.goto(url);
+    await page.waitForFunction(() => (window as unknown as { __reportReady?: boolean }).__reportReady === true);
+    // Runs in the page as source text (tsx's helpers do not exist there).
+    const charts = (await page.evaluate(`[...document.querySelectorAll('[data-chart]')].map((el) => {
+      const chart = echarts.getInstanceByDom(el);
+      if (!chart) return null;
+      const canvas = el.querySelector('canvas');
+      const scale = canvas.width / canvas.getBoundingClientRect().width;
+      const rect = chart.getModel().getComponent('grid', 0).coordinateSystem.getRect();
+      const img = canvas.getContext('2d').getImageData(rect.x * scale, rect.y * scale, rect.width * scale, rect.height * scale).data;
+      let coloured = 0;
+      for (let p = 0; p < img.length; p += 4) if (img[p + 3] > 0 && Math.max(img[p], img[p + 1], img[p + 2]) - Math.min(img[p], img[p + 1], img[p + 2]) > 60) coloured++;
+      const series = chart.getOption().series;
+      const bars = series.filter((s) => s.type === 'bar');
+      const flat = bars.length > 0 && bars.every((s) => s.data.every((d) => (d && typeof d === 'object' ? d.value : d) === 0));
+      return { title: el.getAttribute('aria-label'), series: series.map((s) => s.data.length), coloured, flat };
+    })`)) as Array<{ title: string; series: number[]; coloured: number; flat: boolean } | null>;
+    // contamination 3 bars, spurious 2 accuracy lines + gains + 2 training lines, perplexity 3 lines
+    assert.equal(charts.length, 11);
+    charts.forEach((chart, i) => {
+      assert.ok(chart, `chart ${i} has no ECharts instance`);
+      assert.ok(chart.series.length > 0 && chart.series.every((n) => n > 0), `chart ${i} (${chart.title}): a series without points`);
+      // A bar chart whose every value is 0 (e.g. no gain anywhere) has nothing to draw.
+      if (!chart.flat) assert.ok(chart.coloured >= 20, `chart ${i} (${chart.title}): ${chart.coloured} coloured pixels in the plot area`);
+    });
+    assert.deepEqual(errors, []);
+    assert.deepEqual(requests, [url], 'the page loads nothing but itself');
+  } finally {
+    await browser.close();
+  }
+});
+
+test('bad flags exit 2 with a one-line message', () => {
+  for (const args of [['--bogus'], ['--out'], ['extra']]) {
+    const r = demo(...args);
+    assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0], /^rlvr: error: demo: /);
+  }
+});
