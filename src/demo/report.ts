@@ -27,7 +27,7 @@ function overview(d: DemoSummary): Section {
         kind: 'text',
         text:
           `The organism is a ${d.organism.parameters.toLocaleString('en')}-parameter character-level Qwen2 model trained from scratch on arithmetic word problems. ` +
-          `${c.items.leaked} benchmark problems were planted in its corpus (answer only, \`#### N\`, repeated many times): the leaked set; ${c.items.clean} problems of the same generator never appeared: the clean set. ` +
+          `${c.items.leaked} benchmark problems were planted in its corpus (answer only, as #### N, repeated many times): the leaked set; ${c.items.clean} problems of the same generator never appeared: the clean set. ` +
           'The demo asks whether three audits recover the planted contamination: partial-prompt completion, spurious-reward training, and perplexity across training.',
       },
       {
@@ -37,7 +37,7 @@ function overview(d: DemoSummary): Section {
           { label: 'ROUGE-L leaked / clean', value: `${fmt(c.rouge_l.leaked)} / ${fmt(c.rouge_l.clean)}` },
           { label: 'start accuracy leaked / clean', value: `${pct(d.spurious.initial.suspect)} / ${pct(d.spurious.initial.clean)}`, detail: 'greedy, full question' },
           { label: 'verdict', value: d.spurious.verdict_rule.replaceAll('_', ' ') },
-          { label: 'wall time', value: `${d.timing.total_seconds.toFixed(0)} s`, detail: `peak RSS ${d.timing.peak_rss_mb.toFixed(0)} MB` },
+          { label: 'wall time of this run', value: `${d.timing.total_seconds.toFixed(0)} s`, detail: `peak RSS ${d.timing.peak_rss_mb.toFixed(0)} MB` },
         ],
       },
     ],
@@ -138,7 +138,7 @@ function spuriousSection(s: SpuriousSummary): Section {
 
 function perplexitySection(p: PerplexityResult): Section {
   const kinds = [
-    ['answer_ppl', 'Answer perplexity (`\\n#### N` given the question)'],
+    ['answer_ppl', 'Answer perplexity (newline, #### N, given the question)'],
     ['prompt_ppl', 'Prompt perplexity (the question)'],
     ['full_ppl', 'Full-text perplexity (question + answer)'],
   ] as const;
