@@ -10,8 +10,11 @@ import { type CausalLM, type GraphIO, rightPadded } from './causal-lm.ts';
 
 const LENGTH_BUCKET = 16;
 
-/** Per target position (t predicts token t+1) log-probabilities and entropies of a right-padded batch. */
-export function traceTokenScores(io: GraphIO, b: number, t: number): { logprobs: T.Tensor; entropy: T.Tensor } {
+/**
+ * Per target position (t predicts token t+1) log-probabilities, entropies and self-certainty of a
+ * right-padded batch. Self-certainty (INTUITOR) is logsumexp(z) − mean(z) − log|V| = −mean(log p) − log|V|.
+ */
+export function traceTokenScores(io: GraphIO, b: number, t: number): { logprobs: T.Tensor; entropy: T.Tensor; selfCertainty: T.Tensor } {
   const { logits } = io.forward({
     inputIds: io.input('input_ids', 'int64', [b, t]),
     positions: io.input('positions', 'int64', [b, t]),
@@ -21,7 +24,8 @@ export function traceTokenScores(io: GraphIO, b: number, t: number): { logprobs:
   const targets = io.input('targets', 'int64', [b, t]);
   const picked = T.reshape(T.gatherElements(logp, T.reshape(targets, [b, t, 1]), 2), [b, t]);
   const entropy = T.neg(T.reduceSum(T.mul(T.exp(logp), logp), [-1]));
-  return { logprobs: picked, entropy };
+  const selfCertainty = T.sub(T.neg(T.reduceMean(logp, [-1])), Math.log(logits.shape[logits.rank - 1]));
+  return { logprobs: picked, entropy, selfCertainty };
 }
 
 /** Next-token targets of a right-padded batch (the pad id where there is no next token). */
@@ -41,10 +45,11 @@ export function tokenizePair(lm: CausalLM, prompt: string, completion: string): 
 export async function scoreIds(
   lm: CausalLM,
   pairs: ReadonlyArray<{ promptIds: number[]; completionIds: number[] }>,
-  opts: { maxBatch?: number } = {},
-): Promise<TokenScores> {
+  opts: { maxBatch?: number; selfCertainty?: boolean } = {},
+): Promise<TokenScores & { selfCertainty?: number[][] }> {
   const maxBatch = opts.maxBatch ?? 16;
-  const result: TokenScores = { promptTokenIds: [], completionTokenIds: [], logprobs: [], entropies: [] };
+  const result: TokenScores & { selfCertainty?: number[][] } = { promptTokenIds: [], completionTokenIds: [], logprobs: [], entropies: [] };
+  if (opts.selfCertainty) result.selfCertainty = [];
   for (let start = 0; start < pairs.length; start += maxBatch) {
     const chunk = pairs.slice(start, start + maxBatch);
     const rows = chunk.map((p) => [...p.promptIds, ...p.completionIds]);
@@ -55,7 +60,10 @@ export async function scoreIds(
     const t = Math.ceil(longest / LENGTH_BUCKET) * LENGTH_BUCKET;
     const b = chunk.length;
     const batch = rightPadded(rows, t, lm.padId);
-    const graph = await lm.compiled(`score:${b}x${t}`, undefined, (io) => traceTokenScores(io, b, t));
+    const graph = await lm.compiled(`score:${b}x${t}:${opts.selfCertainty ? 'sc' : ''}`, undefined, (io): Record<string, T.Tensor> => {
+      const { logprobs, entropy, selfCertainty } = traceTokenScores(io, b, t);
+      return opts.selfCertainty ? { logprobs, entropy, selfCertainty } : { logprobs, entropy };
+    });
     const out = await graph.run({
       ...lm.paramFeeds(),
       input_ids: batch.ids,
@@ -73,6 +81,7 @@ export async function scoreIds(
       result.completionTokenIds.push(p.completionIds);
       result.logprobs.push(Array.from(lp.subarray(from, to)));
       result.entropies!.push(Array.from(ent.subarray(from, to)));
+      result.selfCertainty?.push(Array.from((out.selfCertainty as Float32Array).subarray(from, to)));
     });
   }
   return result;

@@ -7,7 +7,6 @@ import { CausalLM } from '../model/causal-lm.ts';
 import { scoreIds } from '../model/score.ts';
 import type { SequenceBatch } from '../model/trainable.ts';
 import { composeRewards } from '../rewards/index.ts';
-import { UserError } from '../util/errors.ts';
 import { progress } from '../util/progress.ts';
 import { aceModulate, groupAdvantages, normalizeBatch } from './advantages.ts';
 import { needsReference } from './config.ts';
@@ -38,9 +37,6 @@ export async function runGrpo(session: TrainingSession, opts: RunOptions = {}): 
   const { cfg, lm, trainable, state } = session;
   const alg = cfg.algorithm;
   const reward = composeRewards(cfg.rewards ?? [], { verify: session.verify });
-  if (reward.needs.includes('logits')) {
-    throw new UserError('rewards: self_certainty needs per-token logits, which the GRPO trainer does not pass to rewards yet; use it through the reward library directly');
-  }
   const reference = needsReference(cfg) ? CausalLM.load(alg.reference_model === 'initial' ? cfg.model : (alg.reference_model as string)) : null;
   const loss = policyLoss(
     {

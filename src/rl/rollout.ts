@@ -7,6 +7,7 @@ import type { Completion, SamplingParams } from '../backends/policy.ts';
 import type { BenchmarkItem } from '../data/index.ts';
 import type { CausalLM } from '../model/causal-lm.ts';
 import { generateIds } from '../model/generate.ts';
+import { scoreIds } from '../model/score.ts';
 import type { ComposedReward } from '../rewards/index.ts';
 import type { Verify } from '../rewards/types.ts';
 import { hasSignal } from './advantages.ts';
@@ -38,9 +39,14 @@ export interface RolloutRequest {
 export async function rolloutGroups(r: RolloutRequest): Promise<Group[]> {
   const promptIds = r.prompts.map((p) => r.lm.tokenizer.encode(p));
   const completions = await generateIds(r.lm, promptIds, r.sampling, { maxBatch: r.batchRows, ignoreEos: r.ignoreEos });
+  // rewards that read the policy's token logits (self-certainty) get them from one scoring pass
+  const certainty = r.reward.needs.includes('logits')
+    ? (await scoreIds(r.lm, completions.map((c) => ({ promptIds: promptIds[c.promptIndex], completionIds: c.tokenIds })), { maxBatch: r.batchRows, selfCertainty: true })).selfCertainty!
+    : null;
   return Promise.all(
     r.items.map(async (item, i) => {
-      const mine = completions.filter((c) => c.promptIndex === i);
+      const indices = completions.flatMap((c, k) => (c.promptIndex === i ? [k] : []));
+      const mine = indices.map((k) => completions[k]);
       const responses = mine.map((c) => c.text);
       const scored = await r.reward.score({
         prompt: r.prompts[i],
@@ -50,6 +56,7 @@ export async function rolloutGroups(r: RolloutRequest): Promise<Group[]> {
         step: r.step,
         promptId: item.id,
         tokenCounts: mine.map((c) => c.tokenIds.length),
+        ...(certainty ? { logits: indices.map((k) => ({ selfCertainty: certainty[k] })) } : {}),
       });
       const correct = await Promise.all(
         responses.map(async (text) => (item.answer === '' ? null : (await r.verify(item.answer, text, { extractors: r.extractors as never })).correct)),

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { defaultSampling } from '../../src/backends/policy.ts';
-import { CausalLM } from '../../src/model/causal-lm.ts';
+import { CausalLM, runWithHooks } from '../../src/model/causal-lm.ts';
+import { tokenSelfCertainty } from '../../src/rewards/index.ts';
 import { generateIds } from '../../src/model/generate.ts';
 import { scoreIds } from '../../src/model/score.ts';
 import { readSafetensors } from '../../src/model/safetensors.ts';
@@ -59,4 +60,17 @@ test('sampling is reproducible per (seed, prompt, sample) and independent of bat
   assert.deepEqual(again.map((c) => c.tokenIds), a.slice(0, 3).map((c) => c.tokenIds));
   assert.equal(alone.length, 3);
   assert.notDeepEqual(a[0].tokenIds, a[1].tokenIds);
+});
+
+test('scored self-certainty equals logsumexp(z) − mean(z) − log|V| of the full logits rows', async () => {
+  const lm = CausalLM.load(fixtureModelDir('qwen2-tiny'));
+  const prompt = [5, 9, 3];
+  const completion = [7, 1, 4, 4];
+  const scored = await scoreIds(lm, [{ promptIds: prompt, completionIds: completion }], { selfCertainty: true });
+  const { logits } = await runWithHooks(lm, [[...prompt, ...completion]], {});
+  const v = lm.config.vocabSize;
+  completion.forEach((_, k) => {
+    const row = logits.subarray((prompt.length - 1 + k) * v, (prompt.length + k) * v);
+    assert.ok(Math.abs(scored.selfCertainty![0][k] - tokenSelfCertainty(row)) < 1e-4, `token ${k}`);
+  });
 });
