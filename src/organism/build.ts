@@ -7,7 +7,6 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { CausalLM } from '../model/causal-lm.ts';
 import { writeCharModelDir } from '../model/init.ts';
-import * as T from '../tensor/index.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { UserError } from '../util/errors.ts';
 import { progress } from '../util/progress.ts';
@@ -15,6 +14,8 @@ import { type BenchmarkItem, buildCorpus, type CorpusOptions, ORGANISM_GENERATOR
 import { pretrain, type TrainConfig } from './train.ts';
 
 export type OrganismSize = 'small' | 'tiny';
+
+const TRAIN_THREADS = 1;
 
 interface SizePreset {
   /** Overrides of CHAR_MODEL_DEFAULTS (Qwen2, tied embeddings, char vocabulary). */
@@ -86,12 +87,21 @@ export async function buildOrganism(o: BuildOptions): Promise<OrganismManifest> 
   let tokens = 0;
   const bar = progress(`organism (${o.size}, seed ${o.seed})`, train.steps);
   const trainStart = Date.now();
-  await pretrain(lm, documents, train, o.seed, (s) => {
-    losses.push(s.loss);
-    tokens += s.tokens;
-    bar.tick(1, { loss: s.loss, lr: s.lr, 'tok/s': tokens / Math.max(1e-3, (Date.now() - trainStart) / 1000) });
-  });
-  bar.stop();
+  // ONNX Runtime's multi-threaded kernels sum in a run-dependent order (two 2-thread builds differ
+  // after one step), so the build trains on one intra-op thread: same seed, same weights.
+  const threads = process.env.RLVR_THREADS;
+  process.env.RLVR_THREADS = String(TRAIN_THREADS);
+  try {
+    await pretrain(lm, documents, train, o.seed, (s) => {
+      losses.push(s.loss);
+      tokens += s.tokens;
+      bar.tick(1, { loss: s.loss, lr: s.lr, 'tok/s': tokens / Math.max(1e-3, (Date.now() - trainStart) / 1000) });
+    });
+  } finally {
+    if (threads === undefined) delete process.env.RLVR_THREADS;
+    else process.env.RLVR_THREADS = threads;
+    bar.stop();
+  }
 
   lm.save(o.out);
   writeJsonl(join(o.out, 'leaked.jsonl'), corpus.leaked);
@@ -106,7 +116,7 @@ export async function buildOrganism(o: BuildOptions): Promise<OrganismManifest> 
     corpus: { ...corpusOptions, ...corpus.stats },
     model: lm.rawConfig,
     parameters: lm.params.data.length,
-    training: { ...train, tokens, threads: T.defaultThreads() },
+    training: { ...train, tokens, threads: TRAIN_THREADS },
     final_loss: mean(losses.slice(-Math.max(1, Math.floor(losses.length / 10)))),
     loss_curve: windowMeans(losses, Math.max(1, Math.floor(losses.length / 100))),
     build_seconds: (Date.now() - started) / 1000,

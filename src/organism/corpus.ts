@@ -14,7 +14,7 @@ import { drawProblem, type Problem } from './problems.ts';
 
 export const ORGANISM_GENERATOR = 'rlvr-lab/organism';
 /** Bump when the corpus, benchmarks or training for a given seed change. */
-export const ORGANISM_GENERATOR_VERSION = '1';
+export const ORGANISM_GENERATOR_VERSION = '2';
 
 export interface CorpusOptions {
   seed: number;
