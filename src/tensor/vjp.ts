@@ -9,6 +9,13 @@ import * as op from './ops.ts';
 /** `needs[i]` says whether input i wants a gradient (so rules skip work nobody reads). */
 export type VjpRule = (node: Node, gOut: Tensor[], needs: boolean[]) => Array<Tensor | null>;
 
+/**
+ * Largest (rows × vocabulary) for which the embedding gradient is a one-hot matrix product
+ * (deterministic); above it (big vocabularies) ScatterND-add is used, which is faster there but
+ * sums in a thread-dependent order (set RLVR_THREADS=1 for bit-exact runs).
+ */
+export const ONE_HOT_LIMIT = 1 << 24;
+
 const x0 = (n: Node): Tensor => n.inputs[0] as Tensor;
 const x1 = (n: Node): Tensor => n.inputs[1] as Tensor;
 const y0 = (n: Node): Tensor => n.outputs[0];
@@ -148,6 +155,17 @@ export const vjpRules: Record<string, VjpRule> = {
     const indices = op.cast(x1(n), 'int64');
     const { axis } = n.meta as { axis: number };
     if (axis !== 0) return [null, null];
+    const rows = indices.size;
+    const vocab = data.shape[0];
+    if (rows * vocab <= ONE_HOT_LIMIT) {
+      // onehotᵀ · g: a matrix product sums each row's contributions in a fixed order. ONNX
+      // Runtime's multithreaded ScatterND-add does not (run-to-run differences in the last bits),
+      // which would break bit-exact training reproducibility.
+      const onehot = op.cast(op.equal(op.reshape(indices, [rows, 1]), op.range(data.graph, 0, vocab)), data.dtype);
+      const width = data.size / vocab;
+      const summed = op.matmul(op.transpose(onehot, [1, 0]), op.reshape(g, [rows, width]));
+      return [op.reshape(summed, data.shape), null];
+    }
     const zeros = op.fill(data.graph, data.shape, 0, data.dtype);
     return [op.scatterNDAdd(zeros, op.unsqueeze(indices, -1), g), null];
   },
