@@ -27,7 +27,7 @@ interface SizePreset {
 export const SIZES: Record<OrganismSize, SizePreset> = {
   small: {
     model: { hidden_size: 128, intermediate_size: 352, num_hidden_layers: 3, num_attention_heads: 4, num_key_value_heads: 2 },
-    corpus: { workedDocs: 20_000, benchmarkSize: 50, leakRepeats: 240 },
+    corpus: { workedDocs: 20_000, benchmarkSize: 50, leakRepeats: 320 },
     train: { steps: 1200, batchSize: 24, lr: 3e-3, warmupSteps: 60, minLrRatio: 0.1, weightDecay: 0.01, beta2: 0.98, maxGradNorm: 1 },
   },
   tiny: {
