@@ -1,11 +1,11 @@
 /**
  * Training dynamics on a model trained from scratch here. A small character-level model is first
- * trained by SFT on an imperfect teacher's worked solutions (half end one too high), so the right
+ * trained by SFT on an imperfect teacher's worked solutions (65% end one too high), so the right
  * answer is in its distribution but picked only about half the time. Then:
  *
  * 1. Learning: GRPO with the verifiable accuracy reward on freshly drawn problems must raise greedy
  *    accuracy on held-out problems by a clear margin: ≥ 0.15 absolute with a paired-bootstrap 95%
- *    CI above zero. (Measured while building: 0.53 → 0.80 after 40 steps.)
+ *    CI above zero. (Measured: 0.56 → 0.85 after 60 steps, identical on one and two threads.)
  * 2. The clipping-bias experiment of the Spurious Rewards paper (arXiv 2506.10947, App. B): under a
  *    random reward (γ = 0.5, independent of the response) the expected advantage is zero, yet with
  *    ratio clipping and several updates per rollout batch the update is biased toward tokens the
@@ -50,7 +50,7 @@ const sftModel = (async () => {
       kind: 'sft',
       model: init,
       seed: 1,
-      data: { train: task(5, 3000, { teacher_error_rate: 0.5 }), extractors: 'gsm8k' },
+      data: { train: task(5, 3000, { teacher_error_rate: 0.65 }), extractors: 'gsm8k' },
       train: { steps: 300, batch_size: 32 },
       optim: { lr: 0.004, schedule: 'cosine', warmup_steps: 10, min_lr_ratio: 0.1 },
     },
@@ -78,13 +78,13 @@ test('GRPO with the accuracy reward raises held-out greedy accuracy by a clear m
       rewards: [{ name: 'accuracy', config: { extractors: 'gsm8k' } }],
       rollout: { n: 8, temperature: 1, max_new_tokens: 12 },
       algorithm: { loss_agg_mode: 'token-mean' },
-      train: { steps: 40, batch_size: 16, micro_batch_size: 64 },
+      train: { steps: 60, batch_size: 16, micro_batch_size: 64 },
       optim: { lr: 0.0002 },
     },
     join(work, 'grpo'),
   );
   const before = await greedyCorrect(start, heldOut);
-  const after = await greedyCorrect(join(work, 'grpo', 'checkpoints', 'step-40'), heldOut);
+  const after = await greedyCorrect(join(work, 'grpo', 'checkpoints', 'step-60'), heldOut);
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const gains = after.map((a, i) => a - before[i]);
   const [lo, hi] = bootstrapMeanCI(gains, { resamples: 2000, seed: 1 });
