@@ -102,9 +102,12 @@ export class CausalLM {
     return this.tokenizer.padTokenId ?? this.tokenizer.eosTokenIds[0] ?? 0;
   }
 
-  /** Every parameter as a feed (views into the store: no copies). */
+  private feedsCache: Record<string, Float32Array> | null = null;
+
+  /** Every parameter as a feed (views into the store, which never moves: built once, no copies). */
   paramFeeds(): Record<string, Float32Array> {
-    return Object.fromEntries(this.params.specs.map((s) => [s.name, this.params.view(s.name)]));
+    this.feedsCache ??= Object.fromEntries(this.params.specs.map((s) => [s.name, this.params.view(s.name)]));
+    return this.feedsCache;
   }
 
   /**
