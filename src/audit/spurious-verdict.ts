@@ -85,9 +85,12 @@ export function verdict(gains: readonly VariantGains[], names: Record<BenchmarkR
       notes,
     };
   }
+  const losers = gains.filter((g) => trend(g.suspect) === 'down' || trend(g.clean) === 'down').map((g) => g.variant);
   return {
     rule: 'inconclusive',
-    text: 'inconclusive: no variant gains with a 95% CI above zero on either set (the CIs overlap zero); more items or training steps are needed to tell',
+    text: losers.length
+      ? `inconclusive about a gain: no variant gains with a 95% CI above zero on either set, and ${losers.join(', ')} lost accuracy (CI below zero; see the notes): nothing was unlocked here, the training degraded the model`
+      : 'inconclusive: no variant gains with a 95% CI above zero on either set (the CIs overlap zero); more items or training steps are needed to tell',
     notes,
   };
 }

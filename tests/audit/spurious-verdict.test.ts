@@ -51,10 +51,18 @@ test('rule 4: only ground truth gains → the reward signal matters', () => {
   assert.equal(v.notes.length, 1);
 });
 
-test('rule 5: every CI overlaps zero (or lies below) → inconclusive', () => {
-  const v = verdict([g('ground_truth', flat, flat), g('random', flat, down), g('format', flat, flat)], names);
+test('rule 5: every CI overlaps zero → inconclusive', () => {
+  const v = verdict([g('ground_truth', flat, flat), g('random', flat, flat), g('format', flat, flat)], names);
   assert.equal(v.rule, 'inconclusive');
   assert.match(v.text, /CIs overlap zero/);
+});
+
+test('rule 5 with drops: no gain, and the variants whose CI lies below zero are named as degrading the model', () => {
+  const v = verdict([g('ground_truth', down, flat), g('random', flat, down), g('format', flat, flat)], names);
+  assert.equal(v.rule, 'inconclusive');
+  assert.match(v.text, /ground_truth, random lost accuracy \(CI below zero/);
+  assert.doesNotMatch(v.text, /overlap zero/);
+  assert.equal(v.notes.length, 2);
 });
 
 test('ground truth alone gaining everywhere is rule 4, not rule 1 (rule 1 needs a spurious variant)', () => {
