@@ -11,7 +11,7 @@ import { UserError } from '../util/errors.ts';
 import { saveCheckpoint } from './checkpoint.ts';
 import type { ModelConfig } from './config.ts';
 import { compileHooks, type HookPlan, hookPlanKey, validateHookPlan } from './hooks.ts';
-import { loadModelDir } from './modelDir.ts';
+import { loadModelParams } from './modelDir.ts';
 import type { FloatWriteDtype, Tensor as StoredTensor } from './safetensors.ts';
 import { Tokenizer } from './tokenizer.ts';
 import { attentionBias, type ForwardInputs, type ForwardOutputs, traceTransformer } from './transformer.ts';
@@ -72,10 +72,7 @@ export class CausalLM {
   }
 
   static load(dir: string): CausalLM {
-    const { config, tensors } = loadModelDir(dir);
-    const params = T.ParamStore.from(
-      new Map([...tensors].map(([name, t]) => [name, { shape: t.shape, data: t.data as Float32Array }])),
-    );
+    const { config, params } = loadModelParams(dir);
     const rawConfig = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
     return new CausalLM(config, rawConfig, params, Tokenizer.fromDir(dir), dir);
   }

@@ -49,17 +49,25 @@ export function readCheckpointInfo(dir: string): Map<string, TensorInfo> {
 /** Loads the tensors of the checkpoint in `dir` (all, or those in `only`). Each records the file it came from. */
 export function loadCheckpoint(dir: string, only?: ReadonlySet<string>): Map<string, LoadedTensor> {
   const tensors = new Map<string, LoadedTensor>();
+  forEachTensor(dir, only, (name, tensor) => tensors.set(name, tensor));
+  return tensors;
+}
+
+/**
+ * Reads the checkpoint's tensors one at a time and hands each to `use`, so a caller that copies
+ * them elsewhere (e.g. into one flat parameter buffer) never holds more than one extra tensor.
+ */
+export function forEachTensor(dir: string, only: ReadonlySet<string> | undefined, use: (name: string, tensor: LoadedTensor) => void): void {
   for (const { header, names } of planCheckpoint(dir)) {
     const wanted = only ? names.filter((name) => only.has(name)) : names;
     if (wanted.length === 0) continue;
     const fd = openSync(header.file, 'r');
     try {
-      for (const [name, tensor] of readTensors(fd, header, wanted)) tensors.set(name, tensor);
+      for (const name of wanted) for (const [n, tensor] of readTensors(fd, header, [name])) use(n, tensor);
     } finally {
       closeSync(fd);
     }
   }
-  return tensors;
 }
 
 /** Each file of the checkpoint with its validated header and the tensor names to take from it. */
