@@ -10,16 +10,11 @@
 import {
   closeSync,
   fstatSync,
-  fsyncSync,
-  mkdirSync,
   openSync,
   readSync,
-  renameSync,
-  rmSync,
-  writeSync,
 } from 'node:fs';
 import { endianness } from 'node:os';
-import { dirname } from 'node:path';
+import { writeFileAtomic } from '../util/atomic.ts';
 import { UserError } from '../util/errors.ts';
 import { decodeBf16, decodeF16, encodeBf16, encodeF16 } from './halfFloat.ts';
 
@@ -301,21 +296,13 @@ export function writeSafetensors(
   const lengthBytes = Buffer.alloc(8);
   lengthBytes.writeBigUInt64LE(BigInt(headerBytes.length));
 
-  mkdirSync(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  const fd = openSync(tmp, 'w');
-  try {
-    writeFully(fd, lengthBytes);
-    writeFully(fd, headerBytes);
-    for (const { tensor, dtype } of order) writeFully(fd, tensorBytes(tensor, dtype));
-    fsyncSync(fd);
-  } catch (err) {
-    closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw err;
-  }
-  closeSync(fd);
-  renameSync(tmp, file);
+  writeFileAtomic(file, safetensorsChunks(lengthBytes, headerBytes, order));
+}
+
+function* safetensorsChunks(lengthBytes: Uint8Array, headerBytes: Uint8Array, order: Array<{ tensor: Tensor; dtype: Dtype }>): Generator<Uint8Array> {
+  yield lengthBytes;
+  yield headerBytes;
+  for (const { tensor, dtype } of order) yield tensorBytes(tensor, dtype);
 }
 
 function checkTensor(file: string, name: string, tensor: Tensor): void {
@@ -345,7 +332,3 @@ function tensorBytes(tensor: Tensor, dtype: Dtype): Uint8Array {
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
-function writeFully(fd: number, bytes: Uint8Array): void {
-  let done = 0;
-  while (done < bytes.length) done += writeSync(fd, bytes, done, Math.min(IO_CHUNK, bytes.length - done));
-}
