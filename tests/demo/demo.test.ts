@@ -7,9 +7,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+
 import { after, test } from 'node:test';
 import { chromium } from 'playwright-core';
+import { openReport } from '../helpers/report-page.ts';
 import type { DemoSummary } from '../../src/demo/summary.ts';
 
 const rlvr = new URL('../../bin/rlvr.mjs', import.meta.url).pathname;
@@ -70,16 +71,7 @@ test('the report renders offline in headless Chromium: every chart drawn, no con
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'], headless: true });
   try {
     const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-    const errors: string[] = [];
-    const requests: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error') errors.push(m.text());
-    });
-    page.on('pageerror', (e) => errors.push(String(e)));
-    page.on('request', (q) => requests.push(q.url()));
-    const url = pathToFileURL(first.report).href;
-    await page.goto(url);
-    await page.waitForFunction(() => (window as unknown as { __reportReady?: boolean }).__reportReady === true);
+    const { errors, requests, url } = await openReport(page, first.report);
     // Runs in the page as source text (tsx's helpers do not exist there).
     const charts = (await page.evaluate(`[...document.querySelectorAll('[data-chart]')].map((el) => {
       const chart = echarts.getInstanceByDom(el);

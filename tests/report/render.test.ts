@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+
 import { after, before, test } from 'node:test';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { exampleReport, writeReport } from '../../src/report/index.ts';
+import { openReport } from '../helpers/report-page.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -56,16 +57,7 @@ test('the example report renders offline: every series has drawn marks, no conso
   const report = exampleReport(0);
   writeReport(file, report);
   const page = await context.newPage();
-  const errors: string[] = [];
-  const requests: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(m.text());
-  });
-  page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('request', (r) => requests.push(r.url()));
-  const url = pathToFileURL(file).href;
-  await page.goto(url);
-  await page.waitForFunction(() => (window as unknown as { __reportReady?: boolean }).__reportReady === true);
+  const { errors, requests, url } = await openReport(page, file);
 
   const charts = (await page.evaluate(`(${CHART_MARKS})(${JSON.stringify(PALETTE)})`)) as Array<DrawnChart | null>;
 
