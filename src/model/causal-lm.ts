@@ -3,7 +3,7 @@
  * tokenizer, and the compiled graphs it runs (cached by purpose and shape, so weights can change
  * between calls without recompiling).
  */
-import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as T from '../tensor/index.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
@@ -85,11 +85,7 @@ export class CausalLM {
     saveCheckpoint(dir, tensors, { dtype: opts.dtype });
     for (const file of TOKENIZER_FILES) {
       const from = join(this.source, file);
-      if (existsSync(from) && from !== join(dir, file)) {
-        const tmp = join(dir, `${file}.${process.pid}.tmp`);
-        copyFileSync(from, tmp);
-        writeFileAtomic(join(dir, file), readFileSync(tmp));
-      }
+      if (existsSync(from) && from !== join(dir, file)) writeFileAtomic(join(dir, file), readFileSync(from));
     }
     const torchDtype = { F32: 'float32', BF16: 'bfloat16', F16: 'float16' }[opts.dtype ?? 'F32'];
     writeFileAtomic(join(dir, 'config.json'), JSON.stringify({ ...this.rawConfig, torch_dtype: torchDtype }, null, 2) + '\n');

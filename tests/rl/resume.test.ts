@@ -56,6 +56,9 @@ test('N steps straight and N/2 + resume + N/2 give bit-identical weights, optimi
   const strip = (rows: Array<Record<string, unknown>>) => rows.map(({ step, reward_mean, grad_norm, kl }) => ({ step, reward_mean, grad_norm, kl }));
   assert.deepEqual(strip(metrics(split)), strip(metrics(straight)));
   assert.deepEqual(metrics(split).map((r) => r.step), [1, 2, 3, 4]);
+  const files = readdirSync(join(straight, 'checkpoints', 'step-4'));
+  assert.ok(files.includes('tokenizer.json') && files.includes('config.json'));
+  assert.deepEqual(files.filter((f) => f.endsWith('.tmp')), [], 'a checkpoint holds no temporary files');
 });
 
 test('a crash in the middle of a checkpoint save leaves the previous checkpoint usable', async (t) => {
