@@ -87,11 +87,13 @@ export async function runGrpo(session: TrainingSession, opts: RunOptions = {}): 
 
     const sequences: Sequence[] = [];
     const advantagesByGroup = groups.map((g) => groupAdvantages(g.rewards, alg.advantage));
-    groups.forEach((g, gi) =>
+    const firstSequence: number[] = [];
+    groups.forEach((g, gi) => {
+      firstSequence.push(sequences.length);
       g.completions.forEach((c, k) =>
         sequences.push({ group: gi, promptIds: g.promptIds, completionIds: c.tokenIds, oldLogprobs: c.logprobs ?? [], refLogprobs: null, advantage: advantagesByGroup[gi][k] }),
-      ),
-    );
+      );
+    });
     if (reference && sequences.length) {
       const ref = await scoreIds(reference, sequences, { maxBatch: cfg.train.micro_batch_size });
       sequences.forEach((s, i) => (s.refLogprobs = ref.logprobs[i]));
@@ -174,7 +176,7 @@ export async function runGrpo(session: TrainingSession, opts: RunOptions = {}): 
     session.run.appendMetrics(row);
     const sampleCount = Math.ceil(cfg.logging.samples_share * groups.length);
     session.run.appendSamples(
-      groups.slice(0, sampleCount).map((g) => ({
+      groups.slice(0, sampleCount).map((g, gi) => ({
         step,
         id: g.item.id,
         prompt: g.prompt,
@@ -184,7 +186,7 @@ export async function runGrpo(session: TrainingSession, opts: RunOptions = {}): 
           reward: g.rewards[k],
           components: g.components[k],
           correct: g.correct[k],
-          advantage: sequences.find((s) => s.group === groups.indexOf(g) && s.completionIds === c.tokenIds)?.advantage ?? null,
+          advantage: sequences[firstSequence[gi] + k].advantage,
           finish_reason: c.finishReason,
         })),
       })),
