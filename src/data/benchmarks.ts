@@ -5,7 +5,7 @@ import type { BenchmarkItem } from './types.ts';
 /** Maps one row of a known benchmark file to an item. */
 export type RowMapper = (r: RowReader) => BenchmarkItem;
 
-/** The six benchmark files of ../shared/data/benchmarks, read as their sources publish them. */
+/** The six bundled benchmark files (data/benchmarks), read as their sources publish them. */
 export const benchmarkMappers: Record<string, RowMapper> = {
   // The usual MATH-500 order; the 0-based row index is the id.
   math500: (r) => ({

@@ -20,7 +20,7 @@ export interface FieldMapping {
 }
 
 export interface DatasetOptions {
-  /** Where named benchmarks live; default $RLVR_DATA_DIR, else ../shared/data/benchmarks from the repository root. */
+  /** Where named benchmarks live; default $RLVR_DATA_DIR, else the repository's data/benchmarks. */
   dataDir?: string;
   /** Read a file path with the field mapping of this named benchmark instead of a generic mapping. */
   format?: string;
@@ -38,7 +38,7 @@ export interface ResolvedDataset {
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 export function defaultDataDir(): string {
-  return process.env.RLVR_DATA_DIR ?? resolve(repoRoot, '..', 'shared', 'data', 'benchmarks');
+  return process.env.RLVR_DATA_DIR ?? resolve(repoRoot, 'data', 'benchmarks');
 }
 
 export const benchmarkNames = Object.keys(benchmarkMappers);

@@ -7,7 +7,7 @@ import { verifyPair, type VerifyResult } from './verify.ts';
 
 type Pair = { gold: string; pred: string };
 
-const MATH500 = fileURLToPath(new URL('../../../shared/data/benchmarks/math500.jsonl', import.meta.url));
+const MATH500 = fileURLToPath(new URL('../../data/benchmarks/math500.jsonl', import.meta.url));
 const LABELED = fileURLToPath(new URL('../../tests/fixtures/verify/pairs.jsonl', import.meta.url));
 
 function readJsonl(path: string): Array<Record<string, unknown>> {

@@ -5,7 +5,7 @@ import { lastBoxed } from '../../src/verify/extract.ts';
 import { verifyPair } from '../../src/verify/verify.ts';
 
 const load = (name: string) =>
-  readFileSync(new URL(`../../../shared/data/benchmarks/${name}.jsonl`, import.meta.url), 'utf8')
+  readFileSync(new URL(`../../data/benchmarks/${name}.jsonl`, import.meta.url), 'utf8')
     .trim()
     .split('\n')
     .map((l) => JSON.parse(l) as Record<string, unknown>);

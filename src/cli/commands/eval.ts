@@ -58,7 +58,7 @@ export function registerEval(program: Command): void {
     .option('--level-field <f>', 'JSONL file: field for the level breakdown')
     .option(
       '--data-dir <dir>',
-      'where benchmark names are looked up (default $RLVR_DATA_DIR or ../shared/data/benchmarks)',
+      'where benchmark names are looked up (default $RLVR_DATA_DIR, else the bundled data/benchmarks)',
     )
     .option('--model <dir>', 'embedded engine: Hugging Face model directory')
     .option('--base-url <url>', 'OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1')
