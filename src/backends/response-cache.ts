@@ -1,7 +1,8 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, statSync, truncateSync, writeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname } from 'node:path';
 import { UserError } from '../util/errors.ts';
+import { forEachLineSync } from '../util/lines.ts';
 
 /** The cache's identity of one sample: everything that determines what the server answers. */
 export interface CacheKeyParts {
@@ -71,21 +72,18 @@ export class ResponseCache<V> {
   }
 
   private load(): void {
-    const text = readFileSync(this.path, 'utf8');
-    const complete = text.lastIndexOf('\n') + 1;
-    // Anything after the last newline is a record whose write did not finish.
-    if (complete < text.length) truncateSync(this.path, Buffer.byteLength(text.slice(0, complete), 'utf8'));
-    const lines = text.slice(0, complete).split('\n');
-    for (let i = 0; i < lines.length - 1; i++) {
-      if (lines[i].trim() === '') continue;
+    const complete = forEachLineSync(this.path, (text, lineNumber) => {
+      if (text.trim() === '') return;
       let record: CacheLine<V>;
       try {
-        record = JSON.parse(lines[i]) as CacheLine<V>;
+        record = JSON.parse(text) as CacheLine<V>;
       } catch {
-        throw new UserError(`${this.path}:${i + 1}: malformed response-cache line; delete the file to start over`);
+        throw new UserError(`${this.path}:${lineNumber}: malformed response-cache line; delete the file to start over`);
       }
-      if (typeof record?.key !== 'string' || !('value' in record)) throw new UserError(`${this.path}:${i + 1}: not a response-cache record`);
+      if (typeof record?.key !== 'string' || !('value' in record)) throw new UserError(`${this.path}:${lineNumber}: not a response-cache record`);
       if (!this.entries.has(record.key)) this.entries.set(record.key, record.value);
-    }
+    });
+    // Anything after the last newline is a record whose write did not finish.
+    if (complete < statSync(this.path).size) truncateSync(this.path, complete);
   }
 }

@@ -12,8 +12,11 @@ program
 
 for (const register of commandModules) register(program);
 
+// `npx rlvr -- --help` and `npm run rlvr -- ...` can leave the separator in front of the arguments.
+const argv = process.argv[2] === '--' ? [...process.argv.slice(0, 2), ...process.argv.slice(3)] : process.argv;
+
 try {
-  await program.parseAsync(process.argv);
+  await program.parseAsync(argv);
 } catch (err) {
   if (err instanceof CommanderError) process.exit(err.exitCode);
   if (err instanceof UserError) {

@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { UserError } from '../util/errors.ts';
+import { stripBom } from '../util/lines.ts';
 
 export interface JsonlRow {
   /** 1-based line number in the file. */
@@ -30,8 +31,9 @@ export async function* readJsonl(path: string): AsyncGenerator<JsonlRow> {
   let line = 0;
   let index = 0;
   try {
-    for await (const text of lines) {
+    for await (const raw of lines) {
       line++;
+      const text = line === 1 ? stripBom(raw) : raw;
       if (text.trim() === '') continue;
       let value: unknown;
       try {

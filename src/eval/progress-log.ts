@@ -8,8 +8,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChatMessage } from '../backends/policy.ts';
 import { ResponseCache } from '../backends/response-cache.ts';
-import { writeFileAtomic } from '../util/atomic.ts';
+import { removeStaleTemps, writeFileAtomic } from '../util/atomic.ts';
+import { checkOutputDir } from '../util/output-path.ts';
 import { UserError } from '../util/errors.ts';
+import { stripBom } from '../util/lines.ts';
 
 /** One sample as recorded in progress.jsonl and written to samples.jsonl. */
 export interface SampleRecord {
@@ -38,8 +40,10 @@ export class ProgressLog {
   constructor(outDir: string, settings: Record<string, unknown>) {
     const configPath = join(outDir, 'progress.config.json');
     this.path = join(outDir, 'progress.jsonl');
+    checkOutputDir(outDir, '--out');
+    removeStaleTemps(outDir);
     if (existsSync(configPath)) {
-      const previous = JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>;
+      const previous = readSettings(configPath);
       for (const key of new Set([...Object.keys(previous), ...Object.keys(settings)])) {
         const [was, now] = [JSON.stringify(previous[key]), JSON.stringify(settings[key])];
         if (was !== now) {
@@ -70,6 +74,19 @@ export class ProgressLog {
   close(): void {
     this.cache.close();
   }
+}
+
+function readSettings(path: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(stripBom(readFileSync(path, 'utf8')));
+  } catch (err) {
+    throw new UserError(`${path} is corrupt (${(err as Error).message}); delete it and progress.jsonl beside it to start the evaluation over, or use another --out`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new UserError(`${path} is corrupt (not a JSON object); delete it and progress.jsonl beside it to start over, or use another --out`);
+  }
+  return value as Record<string, unknown>;
 }
 
 function key(id: string, sampleIndex: number): string {

@@ -45,6 +45,11 @@ export interface EvalOptions {
   policy: Policy;
   /** The model's identity for resume checks (an embedded model's directory, a server's model name). */
   model: string;
+  /**
+   * Also identify the model by its greedy answer to a fixed probe prompt, recorded with the
+   * settings: a server's model name alone cannot tell two checkpoints served under one name apart.
+   */
+  probeModel?: boolean;
   config: EvalConfig;
   outDir: string;
   /** Samples in flight at once; default 16. */
@@ -138,6 +143,7 @@ export async function runEvaluation(opts: EvalOptions): Promise<EvalResults> {
     seed: c.seed,
     extractors: extraction.extractors,
   };
+  if (opts.probeModel) Object.assign(settings, { model_probe: await modelProbe(opts.policy, chat) });
   const prompts: Array<string | ChatMessage[]> = items.map((item) =>
     chat ? template.messages(item.problem)! : template.text(item.problem),
   );
@@ -243,13 +249,7 @@ export async function runEvaluation(opts: EvalOptions): Promise<EvalResults> {
         response_tokens_per_s: generatedTokens / Math.max(samplingS, 1e-9),
       },
     };
-    writeFileAtomic(
-      join(opts.outDir, 'samples.jsonl'),
-      records
-        .flat()
-        .map((r) => JSON.stringify(r) + '\n')
-        .join(''),
-    );
+    writeFileAtomic(join(opts.outDir, 'samples.jsonl'), jsonLines(records));
     writeFileAtomic(join(opts.outDir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
     return results;
   } finally {
@@ -258,6 +258,23 @@ export async function runEvaluation(opts: EvalOptions): Promise<EvalResults> {
     if (!opts.verifier) await pool.close();
     await retry.pool?.close();
   }
+}
+
+/** The prompt whose greedy answer identifies a served model (EvalOptions.probeModel). */
+export const PROBE_PROMPT = 'Question: What is 17 + 25? Explain briefly.\nAnswer:';
+
+/** SHA-256 (first 16 hex digits) of the model's greedy 16-token answer to PROBE_PROMPT. */
+async function modelProbe(policy: Policy, chat: boolean): Promise<string> {
+  const params: SamplingParams = { maxNewTokens: 16, temperature: 0, topP: 1, topK: 0, stop: [], n: 1, seed: 0 };
+  const [c] = chat
+    ? await policy.generateChat!([[{ role: 'user', content: PROBE_PROMPT }]], params)
+    : await policy.generate([PROBE_PROMPT], params);
+  return createHash('sha256').update(c.text).digest('hex').slice(0, 16);
+}
+
+/** samples.jsonl one line at a time: joined into one string, a large evaluation would pass V8's string limit. */
+function* jsonLines(records: SampleRecord[][]): Generator<string> {
+  for (const samples of records) for (const r of samples) yield JSON.stringify(r) + '\n';
 }
 
 /** A verification that ran out of time or lost its worker says nothing about the answer. */

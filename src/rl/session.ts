@@ -52,9 +52,12 @@ export class TrainingSession {
     const extractors = EXTRACTION_PRESETS[cfg.data.extractors];
     if (!extractors) throw new UserError(`data.extractors: unknown preset '${cfg.data.extractors}'; known: ${Object.keys(EXTRACTION_PRESETS).join(', ')}`);
     const { train, val } = await trainAndValItems(cfg);
+    // A new run loads its model before creating the run directory, so a bad `model:` leaves
+    // nothing behind that would make the corrected rerun look like a resume.
+    const startModel = opts.resume ? null : CausalLM.load(cfg.model);
     const run = opts.resume ? RunDir.open(opts.out) : RunDir.create(opts.out, cfg);
     const latest = opts.resume ? run.latestCheckpoint() : null;
-    const lm = CausalLM.load(latest?.dir ?? cfg.model);
+    const lm = startModel ?? CausalLM.load(latest?.dir ?? cfg.model);
     const trainable = new Trainable(lm, {
       schedule: {
         kind: cfg.optim.schedule,

@@ -12,7 +12,8 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import YAML from 'yaml';
-import { writeFileAtomic } from '../util/atomic.ts';
+import { removeStaleTemps, writeFileAtomic } from '../util/atomic.ts';
+import { checkOutputDir } from '../util/output-path.ts';
 import { UserError } from '../util/errors.ts';
 
 const STEP_DIR = /^step-(\d+)$/;
@@ -26,6 +27,7 @@ export class RunDir {
 
   /** A new run: refuses a directory that already holds a run (resume it instead). */
   static create(dir: string, resolvedConfig: unknown): RunDir {
+    checkOutputDir(dir, '--out');
     if (existsSync(join(dir, 'config.yaml'))) {
       throw new UserError(`${dir} already holds a run (config.yaml exists); pass --resume ${dir} to continue it, or choose another --out`);
     }
@@ -36,11 +38,28 @@ export class RunDir {
 
   static open(dir: string): RunDir {
     if (!existsSync(join(dir, 'config.yaml'))) throw new UserError(`${dir} is not a run directory (no config.yaml)`);
+    checkOutputDir(dir, '--resume');
+    removeStaleTemps(dir);
     return new RunDir(dir);
   }
 
+  /**
+   * Saves the config a resumed run continues with after `--set` overrides, so the next resume
+   * keeps them (e.g. a longer `train.steps`, which changes the schedule); each change is also
+   * appended to overrides.jsonl with the step it took effect at.
+   */
+  updateConfig(resolvedConfig: unknown, overrides: readonly string[], step: number): void {
+    writeFileAtomic(join(this.dir, 'config.yaml'), YAML.stringify(resolvedConfig));
+    appendLine(join(this.dir, 'overrides.jsonl'), JSON.stringify({ at: new Date().toISOString(), step, set: overrides }));
+  }
+
   readConfig(): unknown {
-    return YAML.parse(readFileSync(join(this.dir, 'config.yaml'), 'utf8'));
+    const path = join(this.dir, 'config.yaml');
+    try {
+      return YAML.parse(readFileSync(path, 'utf8'));
+    } catch (err) {
+      throw new UserError(`${path} is not valid YAML (${(err as Error).message.split('\n')[0]})`);
+    }
   }
 
   appendMetrics(row: Record<string, unknown>): void {

@@ -5,7 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OpenAIPolicy } from '../../src/backends/openai.ts';
 import type { Completion, SamplingParams } from '../../src/backends/policy.ts';
-import { runEvaluation } from '../../src/eval/run.ts';
+import { PROBE_PROMPT, runEvaluation } from '../../src/eval/run.ts';
 import { CausalLM } from '../../src/model/causal-lm.ts';
 import { BatchedEmbeddedPolicy } from '../../src/server/batched-policy.ts';
 import { startModelServer } from '../../src/server/model-server.ts';
@@ -102,9 +102,12 @@ test('rlvr eval killed with SIGKILL midway resumes without asking a recorded sam
   policy.asked.length = 0;
   const rerun = await runCli(evalArgs(data.path, out));
   assert.equal(rerun.status, 0, rerun.stderr);
-  assert.equal(policy.asked.length, 24 - recorded.length);
-  assert.equal(new Set(policy.asked).size, policy.asked.length);
-  for (const key of policy.asked) assert.ok(!recordedKeys.has(key), `asked again: ${key}`);
+  const probes = policy.asked.filter((key) => JSON.parse(key)[0] === PROBE_PROMPT);
+  assert.equal(probes.length, 1, 'the served model is identified by one probe request');
+  const asked = policy.asked.filter((key) => JSON.parse(key)[0] !== PROBE_PROMPT);
+  assert.equal(asked.length, 24 - recorded.length);
+  assert.equal(new Set(asked).size, asked.length);
+  for (const key of asked) assert.ok(!recordedKeys.has(key), `asked again: ${key}`);
 
   const whole = tempDir('eval-whole-http');
   const http = new OpenAIPolicy({ baseURL: server.url, model: 'tiny', retry: { retries: 0 } });
@@ -117,7 +120,7 @@ test('rlvr eval killed with SIGKILL midway resumes without asking a recorded sam
       n: 3,
       ...sampling,
     };
-    await runEvaluation({ policy: http, model: 'tiny', config, outDir: whole, verifyThreads: 1 });
+    await runEvaluation({ policy: http, model: 'tiny', probeModel: true, config, outDir: whole, verifyThreads: 1 });
   } finally {
     http.close();
   }

@@ -4,6 +4,7 @@ import { runSpuriousSuite, type SpuriousSummary } from '../../audit/spurious.ts'
 import { DEFAULT_VARIANTS, parseVariants } from '../../audit/spurious-variants.ts';
 import { readTrainConfig } from '../../rl/config.ts';
 import { parseNumber } from './generate.ts';
+import { checkOutputDir } from '../../util/output-path.ts';
 
 interface SpuriousFlags {
   config: string;
@@ -43,6 +44,7 @@ export function registerSpurious(audit: Command): void {
       const concurrency = parseNumber('concurrency', f.concurrency, isPosInt, 'a positive integer');
       const config = readTrainConfig(f.config, f.set);
       const out = f.out ?? resolve('runs', `spurious-${f.config.replace(/^.*\//, '').replace(/\.ya?ml$/, '')}`);
+      checkOutputDir(out, '--out');
       const summary = await runSpuriousSuite({ config, configPath: f.config, variants, suspect: f.suspect, clean: f.clean, out, limit, maxNewTokens, concurrency });
       process.stdout.write(table(summary) + `verdict: ${summary.verdict.text}\n` + summary.verdict.notes.map((n) => `note: ${n}\n`).join('') + `summary: ${resolve(out, 'summary.json')}\n`);
     });

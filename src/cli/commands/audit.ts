@@ -23,6 +23,7 @@ import { EXTRACTION_PRESETS } from '../../verify/extract.ts';
 import { VerifierPool } from '../../verify/pool.ts';
 import { parseNumber } from './generate.ts';
 import { registerSpurious } from './audit-spurious.ts';
+import { checkOutputDir } from '../../util/output-path.ts';
 
 const BOOTSTRAP_RESAMPLES = 1000;
 const BOOTSTRAP_LEVEL = 0.95;
@@ -103,6 +104,7 @@ function registerContamination(audit: Command): void {
     .option('--threads <n>', 'verifier threads (default: every core)')
     .requiredOption('--out <dir>', 'output directory (summary.json, items.jsonl)')
     .action(async (f: ContaminationFlags) => {
+      checkOutputDir(f.out, '--out');
       const ratios = parseRatios(f.ratios);
       if ((f.model === undefined) === (f.baseUrl === undefined))
         throw new UserError('give exactly one of --model DIR or --base-url URL');
@@ -237,6 +239,7 @@ function registerPerplexity(audit: Command): void {
     .option('--seed <s>', 'bootstrap seed', '0')
     .requiredOption('--out <dir>', 'output directory (perplexity.json, perplexity_items.jsonl)')
     .action(async (f: PerplexityFlags) => {
+      checkOutputDir(f.out, '--out');
       if ((f.run === undefined) === (f.models === undefined))
         throw new UserError('give exactly one of --run RUN_DIR or --models DIR1,DIR2,...');
       const template = getTemplate(f.template);

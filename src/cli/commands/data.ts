@@ -3,6 +3,7 @@ import { defaultRandomCalcOptions, generateRandomCalc, type RandomCalcOptions } 
 import { writeFileAtomic } from '../../util/atomic.ts';
 import { UserError } from '../../util/errors.ts';
 import { progress } from '../../util/progress.ts';
+import { checkOutputFile } from '../../util/output-path.ts';
 
 /** Synthetic data generators by name. */
 const generators = ['randomcalc'];
@@ -32,6 +33,7 @@ export function registerData(program: Command): void {
     .action((generator: string, opts: RandomCalcOptions & { out: string }) => {
       if (!generators.includes(generator)) throw new UserError(`unknown generator '${generator}'; available: ${generators.join(', ')}`);
       const { out, ...options } = opts;
+      checkOutputFile(out, '--out');
       const bar = progress('randomcalc', options.n);
       const lines: string[] = [];
       for (const item of generateRandomCalc(options)) {

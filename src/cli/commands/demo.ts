@@ -4,6 +4,7 @@ import { BUDGETS } from '../../demo/budget.ts';
 import { runDemo } from '../../demo/run.ts';
 import { terminalSummary } from '../../demo/summary.ts';
 import { UserError } from '../../util/errors.ts';
+import { checkOutputDir } from '../../util/output-path.ts';
 
 export function registerDemo(program: Command): void {
   program
@@ -19,6 +20,7 @@ export function registerDemo(program: Command): void {
       throw new UserError(`demo: ${err.message.replace(/^error: /, '')}`);
     })
     .action(async (f: { out: string; quick?: boolean }) => {
+      checkOutputDir(f.out, '--out');
       const summary = await runDemo({ out: resolve(f.out), budget: f.quick ? BUDGETS.quick : BUDGETS.standard });
       process.stdout.write(terminalSummary(summary));
     });

@@ -7,6 +7,7 @@ import { runEvaluation } from '../../eval/run.ts';
 import { CausalLM } from '../../model/causal-lm.ts';
 import { BatchedEmbeddedPolicy } from '../../server/batched-policy.ts';
 import { UserError } from '../../util/errors.ts';
+import { checkOutputDir } from '../../util/output-path.ts';
 import { parseNumber } from './generate.ts';
 
 interface EvalFlags {
@@ -88,6 +89,7 @@ export function registerEval(program: Command): void {
     .requiredOption('--out <dir>', 'output directory (results.json, samples.jsonl, progress.jsonl)')
     .action(async (f: EvalFlags) => {
       const concurrency = parseNumber('concurrency', f.concurrency, isPosInt, 'a positive integer');
+      checkOutputDir(f.out, '--out');
       const { policy, model } = openPolicy(f, concurrency);
       const fields: FieldMapping = {};
       if (f.problemField) fields.problemField = f.problemField;
@@ -99,6 +101,7 @@ export function registerEval(program: Command): void {
         const results = await runEvaluation({
           policy,
           model,
+          probeModel: f.baseUrl !== undefined,
           outDir: f.out,
           concurrency,
           verifyThreads: parseNumber('verify-threads', f.verifyThreads, isPosInt, 'a positive integer'),

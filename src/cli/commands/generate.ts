@@ -5,6 +5,7 @@ import { readJsonl } from '../../data/jsonl.ts';
 import { writeFileAtomic } from '../../util/atomic.ts';
 import { UserError } from '../../util/errors.ts';
 import { progress } from '../../util/progress.ts';
+import { checkOutputFile } from '../../util/output-path.ts';
 
 export function parseNumber(flag: string, value: string, check: (n: number) => boolean, want: string): number {
   const n = Number(value);
@@ -76,6 +77,7 @@ export function registerScore(program: Command): void {
     .option('--output <file>', 'output JSONL (default: stdout)')
     .option('--batch <n>', 'sequences per forward pass', '16')
     .action(async (f: ScoreFlags) => {
+      if (f.output) checkOutputFile(f.output, '--output');
       const batchSize = parseNumber('batch', f.batch, isPosInt, 'a positive integer');
       const rows: Array<Record<string, unknown> & { prompt: string; completion: string }> = [];
       for await (const { line, value } of readJsonl(f.input)) {

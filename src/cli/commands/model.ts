@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { initModelDir } from '../../model/init.ts';
 import type { FloatWriteDtype } from '../../model/safetensors.ts';
 import { UserError } from '../../util/errors.ts';
+import { checkOutputDir } from '../../util/output-path.ts';
 
 const DTYPES: FloatWriteDtype[] = ['F32', 'BF16', 'F16'];
 
@@ -34,6 +35,7 @@ export function registerModel(program: Command): void {
         dtype: string;
         maxShardSize: string;
       }) => {
+        checkOutputDir(opts.out, '--out');
         const seed = Number(opts.seed);
         if (!Number.isSafeInteger(seed) || seed < 0)
           throw new UserError(`--seed must be a non-negative integer, got '${opts.seed}'`);

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { buildOrganism, type OrganismSize, SIZES } from '../../organism/build.ts';
 import { UserError } from '../../util/errors.ts';
+import { checkOutputDir } from '../../util/output-path.ts';
 
 function integer(flag: string) {
   return (text: string): number => {
@@ -20,6 +21,7 @@ export function registerOrganism(program: Command): void {
     .option('--steps <int>', 'optimizer steps (default: the size preset)', integer('--steps'))
     .option('--size <name>', `model and corpus preset: ${Object.keys(SIZES).join(', ')}`, 'small')
     .action(async (f: { seed: number; out: string; steps?: number; size: string }) => {
+      checkOutputDir(f.out, '--out');
       const m = await buildOrganism({ seed: f.seed, out: f.out, steps: f.steps, size: f.size as OrganismSize });
       process.stderr.write(
         `wrote organism to ${f.out}: ${m.parameters} parameters, ${m.training.steps} steps, final loss ${m.final_loss.toFixed(4)}, ${m.build_seconds.toFixed(0)} s\n`,

@@ -16,6 +16,7 @@ import { EXTRACTION_PRESETS } from '../../verify/extract.ts';
 import { VerifierPool } from '../../verify/pool.ts';
 import { parseNumber } from './generate.ts';
 import { UserError } from '../../util/errors.ts';
+import { checkOutputDir, checkOutputFile } from '../../util/output-path.ts';
 
 interface TrainFlags {
   config?: string;
@@ -40,13 +41,16 @@ export function registerTrain(program: Command): void {
       let cfg;
       let out: string;
       if (f.resume) {
-        const raw = RunDir.open(f.resume).readConfig() as Record<string, unknown>;
+        const run = RunDir.open(f.resume);
+        const raw = run.readConfig() as Record<string, unknown>;
         for (const o of f.set) applyOverride(raw, o);
         cfg = parseTrainConfig(raw, join(f.resume, 'config.yaml'));
+        if (f.set.length > 0) run.updateConfig(cfg, f.set, run.latestCheckpoint()?.step ?? 0);
         out = f.resume;
       } else {
         cfg = readTrainConfig(f.config as string, f.set);
         out = f.out ?? join('runs', (f.config as string).replace(/^.*\//, '').replace(/\.ya?ml$/, ''));
+        checkOutputDir(out, '--out');
       }
       const untilStep = f.untilStep === undefined ? undefined : Number(f.untilStep);
       if (untilStep !== undefined && !(Number.isInteger(untilStep) && untilStep > 0)) throw new UserError(`--until-step must be a positive integer, got '${f.untilStep}'`);
@@ -89,6 +93,7 @@ export function registerRejectionSample(program: Command): void {
     .option('--limit <n>', 'use the first n problems')
     .requiredOption('--out <file>', 'output JSONL of {id, prompt, completion, answer}')
     .action(async (f: RejectionFlags) => {
+      checkOutputFile(f.out, '--out');
       const k = parseNumber('k', f.k, (n) => Number.isInteger(n) && n >= 1, 'a positive integer');
       const items = (await loadDataset(f.dataset)).slice(0, f.limit === undefined ? undefined : parseNumber('limit', f.limit, (n) => Number.isInteger(n) && n >= 1, 'a positive integer'));
       const extractors = EXTRACTION_PRESETS[f.extractors];

@@ -3,8 +3,10 @@ import type { Command } from 'commander';
 import { writeFileAtomic } from '../../util/atomic.ts';
 import { UserError } from '../../util/errors.ts';
 import { progress } from '../../util/progress.ts';
+import { stripBom } from '../../util/lines.ts';
 import { EXTRACTION_PRESETS } from '../../verify/extract.ts';
 import { DEFAULT_TIMEOUT_MS, VerifierPool } from '../../verify/pool.ts';
+import { checkOutputFile } from '../../util/output-path.ts';
 
 interface VerifyFlags {
   input?: string;
@@ -23,7 +25,7 @@ function readPairs(file: string): Array<Record<string, unknown> & { gold: string
     throw new UserError(`cannot read ${file}: ${(err as Error).message}`);
   }
   const rows: Array<Record<string, unknown> & { gold: string; pred: string }> = [];
-  for (const [i, line] of text.split('\n').entries()) {
+  for (const [i, line] of stripBom(text).split('\n').entries()) {
     if (line.trim() === '') continue;
     let row: unknown;
     try {
@@ -64,6 +66,7 @@ export function registerVerify(program: Command): void {
       if (single === (flags.input !== undefined)) throw new UserError('give either --input FILE.jsonl or both --gold and --pred');
       if (single && (flags.gold === undefined || flags.pred === undefined)) throw new UserError('--gold and --pred go together');
       const timeoutMs = positiveInt('timeout-ms', flags.timeoutMs);
+      if (flags.output !== undefined) checkOutputFile(flags.output, '--output');
       const pairs = single ? [{ gold: flags.gold!, pred: flags.pred! }] : readPairs(flags.input!);
       const pool = new VerifierPool({ timeoutMs, threads: flags.threads === undefined ? undefined : positiveInt('threads', flags.threads) });
       const options = { extractors: EXTRACTION_PRESETS.cli };
@@ -82,8 +85,8 @@ export function registerVerify(program: Command): void {
         });
         bar.stop();
         const lines = pairs.map((p, i) => JSON.stringify({ ...p, ...results[i] }) + '\n');
-        if (flags.output) writeFileAtomic(flags.output, lines.join(''));
-        else process.stdout.write(lines.join(''));
+        if (flags.output) writeFileAtomic(flags.output, lines);
+        else for (const line of lines) process.stdout.write(line);
         process.stderr.write(`verify: ${correct}/${pairs.length} correct\n`);
       } finally {
         await pool.close();
