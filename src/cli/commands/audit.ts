@@ -16,7 +16,7 @@ import { itemPerplexities, type PerplexityRow, summarizePerplexities } from '../
 import type { SplitTokenizer } from '../../audit/prefix.ts';
 import { getTemplate, type RenderChat } from '../../data/templates.ts';
 import type { Tokenizer } from '../../model/tokenizer.ts';
-import { writeFileAtomic } from '../../util/atomic.ts';
+import { removeStaleTemps, writeFileAtomic } from '../../util/atomic.ts';
 import { UserError } from '../../util/errors.ts';
 import { progress } from '../../util/progress.ts';
 import { EXTRACTION_PRESETS } from '../../verify/extract.ts';
@@ -105,6 +105,7 @@ function registerContamination(audit: Command): void {
     .requiredOption('--out <dir>', 'output directory (summary.json, items.jsonl)')
     .action(async (f: ContaminationFlags) => {
       checkOutputDir(f.out, '--out');
+      removeStaleTemps(f.out);
       const ratios = parseRatios(f.ratios);
       if ((f.model === undefined) === (f.baseUrl === undefined))
         throw new UserError('give exactly one of --model DIR or --base-url URL');
@@ -240,6 +241,7 @@ function registerPerplexity(audit: Command): void {
     .requiredOption('--out <dir>', 'output directory (perplexity.json, perplexity_items.jsonl)')
     .action(async (f: PerplexityFlags) => {
       checkOutputDir(f.out, '--out');
+      removeStaleTemps(f.out);
       if ((f.run === undefined) === (f.models === undefined))
         throw new UserError('give exactly one of --run RUN_DIR or --models DIR1,DIR2,...');
       const template = getTemplate(f.template);
