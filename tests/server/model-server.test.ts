@@ -240,6 +240,7 @@ test('close() lets a request in flight finish, then refuses connections', async 
   const own = await startModelServer({ policy: new BatchedEmbeddedPolicy(lm), modelName: 'tiny' });
   const pending = fetch(own.url + '/completions', {
     method: 'POST',
+    headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ prompt: 'slow', max_tokens: 64, temperature: 0 }),
   });
   while (!own.requests['/v1/completions']) await new Promise((r) => setTimeout(r, 2));
