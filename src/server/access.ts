@@ -1,6 +1,7 @@
 /** Who may use the server: the bearer API key, and the Host header of loopback binds. */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
+import { UserError } from '../util/errors.ts';
 import { ApiError } from './http.ts';
 
 /** 127.0.0.0/8, ::1 (and the v4-mapped 127 addresses) and `localhost`. */
@@ -10,6 +11,14 @@ export function isLoopback(host: string): boolean {
   if (isIP(h) === 4) return h.startsWith('127.');
   if (isIP(h) === 6) return h === '::1' || /^::ffff:127\./.test(h);
   return false;
+}
+
+/** A server reachable from other machines must have a key. */
+export function checkBindAccess(host: string, apiKey: string | undefined): void {
+  if (!isLoopback(host) && !apiKey)
+    throw new UserError(
+      `--host ${host} is not a loopback address: anyone who can reach it could use the model; give --api-key KEY (or set RLVR_API_KEY) so that requests must send Authorization: Bearer KEY`,
+    );
 }
 
 /**

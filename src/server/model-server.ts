@@ -10,7 +10,7 @@ import Fastify, { type FastifyReply, type HTTPMethods } from 'fastify';
 import type { Completion, SamplingParams } from '../backends/policy.ts';
 import { scoreIds } from '../model/score.ts';
 import { UserError } from '../util/errors.ts';
-import { allowedHosts, bearerCheck, checkHost, isLoopback } from './access.ts';
+import { allowedHosts, bearerCheck, checkBindAccess, checkHost, isLoopback } from './access.ts';
 import type { BatchedEmbeddedPolicy } from './batched-policy.ts';
 import { ApiError, errorBody, MAX_BODY_BYTES, parseJsonObject, toApiError } from './http.ts';
 import { defaultRequestLimits, LimitChecker, maxTokenChars, type RequestLimits } from './limits.ts';
@@ -51,11 +51,8 @@ type Body = Record<string, unknown>;
 export async function startModelServer(opts: ModelServerOptions): Promise<ModelServer> {
   const { policy, modelName } = opts;
   const host = opts.host ?? '127.0.0.1';
+  checkBindAccess(host, opts.apiKey);
   const loopback = isLoopback(host);
-  if (!loopback && !opts.apiKey)
-    throw new UserError(
-      `--host ${host} is not a loopback address: anyone who can reach it could use the model; give --api-key (or $RLVR_API_KEY) to require Authorization: Bearer <key>`,
-    );
   const lm = policy.lm;
   const context = lm.config.maxPositionEmbeddings;
   const limits = new LimitChecker(context, maxTokenChars(lm.tokenizer), {
