@@ -218,9 +218,17 @@ export async function startModelServer(opts: ModelServerOptions): Promise<ModelS
   });
 
   const send = (reply: FastifyReply, err: ApiError) => reply.code(err.status).send(errorBody(err));
+  const requestTimeout = opts.requestTimeoutMs ?? 30_000;
   const app = Fastify({
     bodyLimit: MAX_BODY_BYTES,
-    requestTimeout: opts.requestTimeoutMs ?? 30_000,
+    // A client that sends its request slowly is cut off (408) once requestTimeout has passed, checked
+    // every second (node's default check every 30 s would let it hold the connection that much longer).
+    // There is no idle timeout on the socket: generating a response can take minutes without a byte sent.
+    requestTimeout,
+    http: {
+      headersTimeout: requestTimeout,
+      connectionsCheckingInterval: Math.min(1000, Math.max(10, requestTimeout / 4)),
+    },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true },

@@ -3,6 +3,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -265,4 +266,18 @@ test('close(grace): a request still running after the grace period is cancelled 
   assert.equal(body.error.type, 'server_error');
   assert.ok(own.batcher.stats.steps - before < 500);
   await assert.rejects(fetch(target.url + '/models'));
+});
+
+test('a client that sends its request too slowly is cut off with 408 after the request timeout', async () => {
+  const own = await startModelServer({ policy, modelName: 'tiny', requestTimeoutMs: 300 });
+  closers.push(() => own.close());
+  const socket = connect(own.port, '127.0.0.1');
+  let received = '';
+  socket.setEncoding('utf8').on('data', (c: string) => (received += c));
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  socket.write(
+    `POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1:${own.port}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"prompt"`,
+  );
+  await closed;
+  assert.match(received, /^HTTP\/1\.1 408/);
 });
