@@ -67,8 +67,9 @@ export class GenerationBatcher {
 
   /**
    * Completions of `rows`, in row order (`promptIndex`/`sampleIndex` as given). When `signal`
-   * aborts, a queued job leaves the queue and a running one's rows stop at the next decode step
-   * (the rest of their batch goes on); the promise rejects with the signal's reason.
+   * aborts, the promise rejects at once with its reason; a queued job leaves the queue, a running
+   * one's rows are no longer sampled from the next decode step on (the rest of their batch goes on;
+   * a batch whose rows are all gone ends there).
    */
   submit(rows: readonly BatchRow[], sampling: RowSampling, signal?: AbortSignal): Promise<Completion[]> {
     if (signal?.aborted) return Promise.reject(signal.reason);
@@ -82,10 +83,10 @@ export class GenerationBatcher {
       sampling.ignoreEos ?? false,
     ]);
     return new Promise((resolve, reject) => {
+      // A queued job leaves the queue; a running one's rows are dropped by generateIds at its next step.
       const onAbort = () => {
         const at = this.queue.indexOf(job);
-        if (at < 0) return; // running: generateIds sees the signal at its next step
-        this.queue.splice(at, 1);
+        if (at >= 0) this.queue.splice(at, 1);
         this.stats.cancelledRows += rows.length;
         reject(signal!.reason);
       };
@@ -160,9 +161,7 @@ export class GenerationBatcher {
       let at = 0;
       for (const job of jobs) {
         if (job.signal?.aborted) {
-          this.stats.cancelledRows += job.rows.length;
-          job.reject(job.signal.reason);
-          at += job.rows.length;
+          at += job.rows.length; // rejected when it aborted
           continue;
         }
         job.resolve(

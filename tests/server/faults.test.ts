@@ -39,7 +39,7 @@ interface Reply {
 function send(
   port: number,
   target: string,
-  init: { method?: string; headers?: Record<string, string>; body?: string; abortAfterMs?: number } = {},
+  init: { method?: string; headers?: Record<string, string>; body?: string; signal?: AbortSignal } = {},
 ): Promise<Reply> {
   return new Promise((resolve, reject) => {
     let answered = false;
@@ -56,12 +56,30 @@ function send(
     // a server that refuses a large body answers and closes before the client has written it all
     req.on('error', (err) => (answered ? undefined : reject(err)));
     req.end(init.body);
-    if (init.abortAfterMs !== undefined) setTimeout(() => req.destroy(), init.abortAfterMs);
+    init.signal?.addEventListener('abort', () => req.destroy(new Error('the client left')));
   });
 }
 
 const json = { 'content-type': 'application/json' };
-const longRequest = JSON.stringify({ prompt: 'long', max_tokens: 2040, temperature: 0, ignore_eos: true });
+const longRequest = (n = 1) => JSON.stringify({ prompt: 'long', n, max_tokens: 2040, temperature: 0, ignore_eos: true });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Resolves once the process has used 0.1 s of CPU: the request sent before has reached the engine. */
+async function busy(pid: number): Promise<void> {
+  const start = cpuSeconds(pid);
+  while (cpuSeconds(pid) - start < 0.1) await sleep(20);
+}
+
+/** Resolves once the process uses under 0.05 s of CPU in a quarter second; fails after `withinMs`. */
+async function idle(pid: number, withinMs: number): Promise<void> {
+  const deadline = performance.now() + withinMs;
+  for (;;) {
+    const start = cpuSeconds(pid);
+    await sleep(250);
+    if (cpuSeconds(pid) - start < 0.05) return;
+    assert.ok(performance.now() < deadline, `the server was still busy ${withinMs} ms after its client left`);
+  }
+}
 
 test('serve-model survives every bad request of the probe: each is refused, a normal request then succeeds, memory stays bounded, SIGTERM ends it', async (t) => {
   const child = spawn(
@@ -118,16 +136,17 @@ test('serve-model survives every bad request of the probe: each is refused, a no
       await normal(label);
     }
 
-    // A client that leaves mid-generation: its ~2000-step generation stops, so the process goes idle.
-    await assert.rejects(send(port, '/v1/completions', { method: 'POST', headers: json, body: longRequest, abortAfterMs: 300 }));
-    await new Promise((r) => setTimeout(r, 200));
-    const cpu0 = cpuSeconds(pid);
-    await new Promise((r) => setTimeout(r, 1000));
-    const busy = cpuSeconds(pid) - cpu0;
-    numbers['CPU in the second after a client left'] = `${busy.toFixed(2)} s`;
-    assert.ok(busy < 0.25, `the server used ${busy} s of CPU in the second after its only client left`);
+    // A client that leaves mid-generation (64 completions of ~2000 tokens: minutes of work): its
+    // generation stops, so the process goes idle (CPU < 0.05 s in a quarter second) within seconds.
+    const client = new AbortController();
+    const left = send(port, '/v1/completions', { method: 'POST', headers: json, body: longRequest(64), signal: client.signal });
+    await busy(pid);
+    client.abort();
+    await assert.rejects(left);
+    const leftAt = performance.now();
+    await idle(pid, 10_000);
+    numbers['idle after a client left'] = `${(performance.now() - leftAt).toFixed(0)} ms`;
     await normal('a client that disconnected');
-
     const end = memory(pid);
     for (const [k, v] of Object.entries(numbers)) t.diagnostic(`${k}: ${v}`);
     t.diagnostic(`RSS baseline ${baseline.rss.toFixed(0)} MiB, end ${end.rss.toFixed(0)} MiB, peak ${end.peak.toFixed(0)} MiB`);
@@ -137,8 +156,8 @@ test('serve-model survives every bad request of the probe: each is refused, a no
     assert.ok(end.rss - baseline.rss < 200, `RSS stayed ${(end.rss - baseline.rss).toFixed(0)} MiB above the baseline`);
 
     // SIGTERM with a request in flight: after the grace period it is cancelled (503) and the process exits 0.
-    const inFlight = send(port, '/v1/completions', { method: 'POST', headers: json, body: longRequest });
-    await new Promise((r) => setTimeout(r, 300));
+    const inFlight = send(port, '/v1/completions', { method: 'POST', headers: json, body: longRequest() });
+    await busy(pid);
     child.kill('SIGTERM');
     const r = await inFlight;
     assert.equal(r.status, 503, r.body);
