@@ -42,9 +42,15 @@ export class LimitChecker {
   rows(prompts: number, n: number): void {
     const { maxRows } = this.limits;
     if (prompts > maxRows)
-      throw tooMany('prompt', `${prompts} prompts; this server takes at most ${maxRows} completions per request`);
+      throw tooMany(
+        'prompt',
+        `${prompts} prompts; this server takes at most ${maxRows} completions per request`,
+      );
     if (prompts * n > maxRows)
-      throw tooMany('n', `${prompts} prompt(s) × n = ${n} is ${prompts * n} completions; this server takes at most ${maxRows} per request`);
+      throw tooMany(
+        'n',
+        `${prompts} prompt(s) × n = ${n} is ${prompts * n} completions; this server takes at most ${maxRows} per request`,
+      );
   }
 
   /** A prompt's fewest possible tokens: exact for token ids, a lower bound for text. */
@@ -59,8 +65,12 @@ export class LimitChecker {
     prompts.forEach((p, i) => {
       const tokens = this.leastTokens(p);
       if (tokens > room) {
-        const size = 'tokens' in p ? `${tokens} tokens` : `${p.text.length} characters (at least ${tokens} tokens)`;
-        throw tooMany(param, `${prompts.length > 1 ? `prompt ${i}` : 'the prompt'} has ${size}; this model's maximum context length is ${this.context} tokens`);
+        const size =
+          'tokens' in p ? `${tokens} tokens` : `${p.text.length} characters (at least ${tokens} tokens)`;
+        throw tooMany(
+          param,
+          `${prompts.length > 1 ? `prompt ${i}` : 'the prompt'} has ${size}; this model's maximum context length is ${this.context} tokens`,
+        );
       }
       least += tokens;
     });
@@ -72,9 +82,15 @@ export class LimitChecker {
     promptTokens.forEach((tokens, i) => {
       const which = promptTokens.length > 1 ? `prompt ${i}` : 'the prompt';
       if (tokens + Math.min(1, maxNewTokens) > this.context)
-        throw tooMany(param, `${which} has ${tokens} tokens; this model's maximum context length is ${this.context} tokens`);
+        throw tooMany(
+          param,
+          `${which} has ${tokens} tokens; this model's maximum context length is ${this.context} tokens`,
+        );
       if (tokens + maxNewTokens > this.context)
-        throw tooMany('max_tokens', `this model's maximum context length is ${this.context} tokens; ${which} has ${tokens} and max_tokens is ${maxNewTokens}`);
+        throw tooMany(
+          'max_tokens',
+          `this model's maximum context length is ${this.context} tokens; ${which} has ${tokens} and max_tokens is ${maxNewTokens}`,
+        );
     });
     this.total(promptTokens.reduce((s, t) => s + t, 0) * n, promptTokens.length * n, maxNewTokens, param);
   }
@@ -82,8 +98,14 @@ export class LimitChecker {
   private total(promptTokens: number, rows: number, maxNewTokens: number, param: string): void {
     const { maxTotalTokens } = this.limits;
     if (rows * maxNewTokens > maxTotalTokens)
-      throw tooMany('max_tokens', `${rows} completions × max_tokens = ${maxNewTokens} is ${rows * maxNewTokens} tokens; this server takes at most ${maxTotalTokens} per request`);
+      throw tooMany(
+        'max_tokens',
+        `${rows} completions × max_tokens = ${maxNewTokens} is ${rows * maxNewTokens} tokens; this server takes at most ${maxTotalTokens} per request`,
+      );
     if (promptTokens + rows * maxNewTokens > maxTotalTokens)
-      throw tooMany(param, `the prompts (${promptTokens} tokens over ${rows} completions) and max_tokens ask for more than this server's ${maxTotalTokens} tokens per request`);
+      throw tooMany(
+        param,
+        `the prompts (${promptTokens} tokens over ${rows} completions) and max_tokens ask for more than this server's ${maxTotalTokens} tokens per request`,
+      );
   }
 }

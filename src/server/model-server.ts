@@ -262,7 +262,13 @@ export async function startModelServer(opts: ModelServerOptions): Promise<ModelS
   app.setErrorHandler((err, req, reply) => send(reply, toApiError(err, req.body)));
   const paths = ['/v1/models', '/v1/completions', '/v1/chat/completions'];
   app.setNotFoundHandler((req, reply) =>
-    send(reply, new ApiError(404, `no route ${req.method} ${req.url.slice(0, 200)}; this server has ${paths.join(', ')}`)),
+    send(
+      reply,
+      new ApiError(
+        404,
+        `no route ${req.method} ${req.url.slice(0, 200)}; this server has ${paths.join(', ')}`,
+      ),
+    ),
   );
 
   const allMethods: HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'];

@@ -16,7 +16,8 @@ const given = (v: unknown) => v !== undefined && v !== null;
 function refuseUnsupported(body: Body): void {
   if (body.stream === true) throw bad('stream', 'streaming is not supported; send stream: false');
   for (const param of ['presence_penalty', 'frequency_penalty']) {
-    if (given(body[param]) && body[param] !== 0) throw bad(param, `only 0 is supported, got ${preview(body[param])}`);
+    if (given(body[param]) && body[param] !== 0)
+      throw bad(param, `only 0 is supported, got ${preview(body[param])}`);
   }
   if (given(body.repetition_penalty) && body.repetition_penalty !== 1)
     throw bad('repetition_penalty', `only 1 is supported, got ${preview(body.repetition_penalty)}`);

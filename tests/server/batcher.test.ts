@@ -13,8 +13,20 @@ import { GenerationBatcher, type RowSampling } from '../../src/server/batcher.ts
 const modelDir = mkdtempSync(join(tmpdir(), 'rlvr-batcher-'));
 writeCharModelDir(modelDir, { seed: 5 });
 const lm = CausalLM.load(modelDir);
-const sampling: RowSampling = { maxNewTokens: 60, temperature: 0.9, topP: 1, topK: 0, stop: [], ignoreEos: true };
-const row = (text: string, seed: number) => ({ tokens: lm.tokenizer.encode(text), seed, promptIndex: 0, sampleIndex: 0 });
+const sampling: RowSampling = {
+  maxNewTokens: 60,
+  temperature: 0.9,
+  topP: 1,
+  topK: 0,
+  stop: [],
+  ignoreEos: true,
+};
+const row = (text: string, seed: number) => ({
+  tokens: lm.tokenizer.encode(text),
+  seed,
+  promptIndex: 0,
+  sampleIndex: 0,
+});
 
 test('a job aborted mid-batch is rejected at once; the job it shared the batch with is what it would be alone', async () => {
   const batcher = new GenerationBatcher(lm, { maxBatch: 2, windowMs: 5 });
@@ -31,7 +43,12 @@ test('a job aborted mid-batch is rejected at once; the job it shared the batch w
   assert.equal(batcher.stats.cancelledRows, 1);
   // the kept row draws what an unbatched generation with its seed draws (ignore_eos: all of max_tokens)
   assert.equal(got.tokenIds.length, sampling.maxNewTokens);
-  const alone = await generateIds(lm, [row('kept', 2).tokens], { ...defaultSampling, ...sampling, n: 1, seed: 2 }, { ignoreEos: true });
+  const alone = await generateIds(
+    lm,
+    [row('kept', 2).tokens],
+    { ...defaultSampling, ...sampling, n: 1, seed: 2 },
+    { ignoreEos: true },
+  );
   assert.deepEqual(got.tokenIds, alone[0].tokenIds);
 });
 

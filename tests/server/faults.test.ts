@@ -82,7 +82,8 @@ function announceBody(port: number, length: number): Promise<Reply> {
 }
 
 const json = { 'content-type': 'application/json' };
-const longRequest = (n = 1) => JSON.stringify({ prompt: 'long', n, max_tokens: 2040, temperature: 0, ignore_eos: true });
+const longRequest = (n = 1) =>
+  JSON.stringify({ prompt: 'long', n, max_tokens: 2040, temperature: 0, ignore_eos: true });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Resolves once the process has used 0.1 s of CPU: the request sent before has reached the engine. */
@@ -105,14 +106,27 @@ async function idle(pid: number, withinMs: number): Promise<void> {
 test('serve-model survives every bad request of the probe: each is refused, a normal request then succeeds, memory stays bounded, SIGTERM ends it', async (t) => {
   const child = spawn(
     process.execPath,
-    [rlvr, 'serve-model', '--model', modelDir, '--port', '0', '--model-name', 'tiny', '--grace-period', '0.3'],
+    [
+      rlvr,
+      'serve-model',
+      '--model',
+      modelDir,
+      '--port',
+      '0',
+      '--model-name',
+      'tiny',
+      '--grace-period',
+      '0.3',
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RLVR_THREADS: '1' } },
   );
   let stderr = '';
   child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   try {
-    const first = await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve));
+    const first = await new Promise<string>((resolve) =>
+      createInterface({ input: child.stdout! }).once('line', resolve),
+    );
     const port = Number(/:(\d+)\/v1$/.exec(first)?.[1]);
     assert.ok(port > 0, first);
     const pid = child.pid!;
@@ -138,10 +152,27 @@ test('serve-model survives every bad request of the probe: each is refused, a no
       ['a 15 MB prompt', () => post(longPrompt), 400, /"param":"prompt"/],
       ['a 17 MB body (announced)', () => announceBody(port, 17_000_000), 413, /larger than 16777216 bytes/],
       ['JSON nested 100k deep', () => post(deep), 400, /nests deeper/],
-      ['a form-encoded body', () => post('prompt=x', { 'content-type': 'application/x-www-form-urlencoded' }), 415],
-      ['Host of another site', () => send(port, '/v1/models', { headers: { host: `rebind.example:${port}` } }), 403],
-      ['logit_bias', () => post(JSON.stringify({ prompt: 'x', logit_bias: { '5': 100 } })), 400, /"param":"logit_bias"/],
-      ['temperature 1e-310', () => post(JSON.stringify({ prompt: 'abc', max_tokens: 6, temperature: 1e-310 })), 200],
+      [
+        'a form-encoded body',
+        () => post('prompt=x', { 'content-type': 'application/x-www-form-urlencoded' }),
+        415,
+      ],
+      [
+        'Host of another site',
+        () => send(port, '/v1/models', { headers: { host: `rebind.example:${port}` } }),
+        403,
+      ],
+      [
+        'logit_bias',
+        () => post(JSON.stringify({ prompt: 'x', logit_bias: { '5': 100 } })),
+        400,
+        /"param":"logit_bias"/,
+      ],
+      [
+        'temperature 1e-310',
+        () => post(JSON.stringify({ prompt: 'abc', max_tokens: 6, temperature: 1e-310 })),
+        200,
+      ],
     ];
     const numbers: Record<string, string> = {};
     for (const [label, run, status, body] of cases) {
@@ -152,14 +183,20 @@ test('serve-model survives every bad request of the probe: each is refused, a no
       const after = memory(pid);
       assert.equal(r.status, status, `${label}: ${r.body.slice(0, 300)}`);
       if (body) assert.match(r.body, body, label);
-      numbers[label] = `${r.status} in ${ms.toFixed(0)} ms, RSS ${before.rss.toFixed(0)} → ${after.rss.toFixed(0)} MiB (peak ${after.peak.toFixed(0)})`;
+      numbers[label] =
+        `${r.status} in ${ms.toFixed(0)} ms, RSS ${before.rss.toFixed(0)} → ${after.rss.toFixed(0)} MiB (peak ${after.peak.toFixed(0)})`;
       await normal(label);
     }
 
     // A client that leaves mid-generation (64 completions of ~2000 tokens: minutes of work): its
     // generation stops, so the process goes idle (CPU < 0.05 s in a quarter second) within seconds.
     const client = new AbortController();
-    const left = send(port, '/v1/completions', { method: 'POST', headers: json, body: longRequest(64), signal: client.signal });
+    const left = send(port, '/v1/completions', {
+      method: 'POST',
+      headers: json,
+      body: longRequest(64),
+      signal: client.signal,
+    });
     await busy(pid);
     client.abort();
     await assert.rejects(left);
@@ -169,11 +206,16 @@ test('serve-model survives every bad request of the probe: each is refused, a no
     await normal('a client that disconnected');
     const end = memory(pid);
     for (const [k, v] of Object.entries(numbers)) t.diagnostic(`${k}: ${v}`);
-    t.diagnostic(`RSS baseline ${baseline.rss.toFixed(0)} MiB, end ${end.rss.toFixed(0)} MiB, peak ${end.peak.toFixed(0)} MiB`);
+    t.diagnostic(
+      `RSS baseline ${baseline.rss.toFixed(0)} MiB, end ${end.rss.toFixed(0)} MiB, peak ${end.peak.toFixed(0)} MiB`,
+    );
     // Refusing these requests costs their bodies (≤ 16 MiB, a few copies while parsing); building the
     // 51M rows or tokenizing the 15 MB prompt took gigabytes.
     assert.ok(end.peak - baseline.rss < 400, `peak RSS grew ${(end.peak - baseline.rss).toFixed(0)} MiB`);
-    assert.ok(end.rss - baseline.rss < 200, `RSS stayed ${(end.rss - baseline.rss).toFixed(0)} MiB above the baseline`);
+    assert.ok(
+      end.rss - baseline.rss < 200,
+      `RSS stayed ${(end.rss - baseline.rss).toFixed(0)} MiB above the baseline`,
+    );
 
     // SIGTERM with a request in flight: after the grace period it is cancelled (503) and the process exits 0.
     const inFlight = send(port, '/v1/completions', { method: 'POST', headers: json, body: longRequest() });

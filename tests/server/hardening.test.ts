@@ -39,7 +39,13 @@ function raw(
 ): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port: init.port ?? server.port, path: target, method: init.method ?? 'GET', headers: init.headers },
+      {
+        host: '127.0.0.1',
+        port: init.port ?? server.port,
+        path: target,
+        method: init.method ?? 'GET',
+        headers: init.headers,
+      },
       (res) => {
         let text = '';
         res.setEncoding('utf8');
@@ -53,7 +59,12 @@ function raw(
 }
 
 const json = { 'content-type': 'application/json' };
-const post = (body: unknown, path = '/v1/completions', headers: Record<string, string> = json, port?: number) =>
+const post = (
+  body: unknown,
+  path = '/v1/completions',
+  headers: Record<string, string> = json,
+  port?: number,
+) =>
   raw(path, { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body), port });
 
 async function stillServes(port = server.port, headers: Record<string, string> = json): Promise<void> {
@@ -78,9 +89,19 @@ test('a malformed request target (//[, a broken %-escape) is answered, and the p
 test('200k tiny prompts × n = 256 (a 1 MB body) are refused on the count before any row is built', async () => {
   const body = `{"prompt": [${Array(200_000).fill('[5]').join(',')}], "n": 256, "max_tokens": 1}`;
   assert.ok(body.length < 1.1e6);
-  assertRefused(await post(body), 400, 'prompt', /200000 prompts; this server takes at most 4096 completions/);
+  assertRefused(
+    await post(body),
+    400,
+    'prompt',
+    /200000 prompts; this server takes at most 4096 completions/,
+  );
   const hundred = Array.from({ length: 100 }, () => 'x');
-  assertRefused(await post({ prompt: hundred, n: 256 }), 400, 'n', /100 prompt\(s\) × n = 256 is 25600 completions/);
+  assertRefused(
+    await post({ prompt: hundred, n: 256 }),
+    400,
+    'n',
+    /100 prompt\(s\) × n = 256 is 25600 completions/,
+  );
   await stillServes();
 });
 
@@ -93,10 +114,20 @@ test('a 15 MB prompt is refused naming prompt, on its length, without being toke
   };
   try {
     const r = await post({ prompt: 'a'.repeat(15_000_000), max_tokens: 4 });
-    assertRefused(r, 400, 'prompt', /15000000 characters \(at least \d+ tokens\); this model's maximum context length is 2048/);
+    assertRefused(
+      r,
+      400,
+      'prompt',
+      /15000000 characters \(at least \d+ tokens\); this model's maximum context length is 2048/,
+    );
     assert.equal(longest, 0, 'the prompt was tokenized');
     // Too long only once tokenized: still named prompt; prompt that fits but not with max_tokens: max_tokens.
-    assertRefused(await post({ prompt: 'a'.repeat(context + 10), max_tokens: 4 }), 400, 'prompt', /has 2058 tokens/);
+    assertRefused(
+      await post({ prompt: 'a'.repeat(context + 10), max_tokens: 4 }),
+      400,
+      'prompt',
+      /has 2058 tokens/,
+    );
     assertRefused(await post({ prompt: 'a'.repeat(context - 2), max_tokens: 4 }), 400, 'max_tokens');
     assert.equal(longest, context + 10);
     // echo with max_tokens 0 scores a prompt that fills the context exactly
@@ -112,7 +143,12 @@ test('the total tokens of a request (completions × (prompt + max_tokens)) are l
   const own = await startModelServer({ policy, modelName: 'tiny', limits: { maxTotalTokens: 1000 } });
   closers.push(() => own.close());
   const at = (body: unknown) => post(body, '/v1/completions', json, own.port);
-  assertRefused(await at({ prompt: 'x', n: 100, max_tokens: 20 }), 400, 'max_tokens', /100 completions × max_tokens = 20 is 2000 tokens/);
+  assertRefused(
+    await at({ prompt: 'x', n: 100, max_tokens: 20 }),
+    400,
+    'max_tokens',
+    /100 completions × max_tokens = 20 is 2000 tokens/,
+  );
   // 4 prompts of 300 token ids × n 1 + 4 × 2 = 1208 > 1000: named prompt
   const ids = Array.from({ length: 4 }, () => Array(300).fill(5));
   assertRefused(await at({ prompt: ids, max_tokens: 2 }), 400, 'prompt', /1200 tokens over 4 completions/);
@@ -126,7 +162,12 @@ test('deeply nested JSON is a 400, not a 500; nesting within the limit gets the 
   // brackets inside strings are text, not nesting
   const r = await post({ prompt: '['.repeat(500), max_tokens: 2, temperature: 0, stop: ['{{{{'] });
   assert.equal(r.status, 200);
-  assertRefused(await post(`{"prompt": "x", "stop": ${deep(30)}}`), 400, 'stop', /^stop: expected a string or a list of strings, got a list of 1/);
+  assertRefused(
+    await post(`{"prompt": "x", "stop": ${deep(30)}}`),
+    400,
+    'stop',
+    /^stop: expected a string or a list of strings, got a list of 1/,
+  );
   assertRefused(await post(`{"prompt": ${deep(30)}}`), 400, 'prompt');
   await stillServes();
 });
@@ -139,7 +180,11 @@ test('temperature 1e-310 is greedy (it drew the last token every time); logit_bi
   assert.notEqual(greedy.json.choices[0].text, '~'.repeat(8)); // the last id of the character vocabulary
   for (const bias of [{ '5': 10 }, 5, 'x', [1]]) {
     assertRefused(await post({ prompt: 'x', logit_bias: bias }), 400, 'logit_bias');
-    assertRefused(await post({ messages: [{ role: 'user', content: 'x' }], logit_bias: bias }, '/v1/chat/completions'), 400, 'logit_bias');
+    assertRefused(
+      await post({ messages: [{ role: 'user', content: 'x' }], logit_bias: bias }, '/v1/chat/completions'),
+      400,
+      'logit_bias',
+    );
   }
   assert.equal((await post({ prompt: 'x', logit_bias: {}, max_tokens: 1 })).status, 200);
 });
@@ -149,33 +194,72 @@ test('fields are checked as sent (no coercion), and chat message shapes name the
   assertRefused(await post({ prompt: 'x', seed: 2 ** 60 }), 400, 'seed');
   assertRefused(await post({ prompt: 'x', echo: 'yes' }), 400, 'echo');
   const chat = (messages: unknown) => post({ messages }, '/v1/chat/completions');
-  assertRefused(await chat([{ role: 'user', content: [{ type: 'image_url', image_url: 'x' }] }]), 400, 'messages[0].content', /expected a string or a list of/);
+  assertRefused(
+    await chat([{ role: 'user', content: [{ type: 'image_url', image_url: 'x' }] }]),
+    400,
+    'messages[0].content',
+    /expected a string or a list of/,
+  );
   assertRefused(await chat([{ role: 'user' }]), 400, 'messages[0].content', /missing/);
   assertRefused(await chat(Array(context + 1).fill({ role: 'user', content: 'x' })), 400, 'messages');
-  assertRefused(await chat([{ role: 'user', content: 'a'.repeat(40_000) }]), 400, 'messages', /40000 characters/);
+  assertRefused(
+    await chat([{ role: 'user', content: 'a'.repeat(40_000) }]),
+    400,
+    'messages',
+    /40000 characters/,
+  );
 });
 
 test('Content-Type must be application/json: form and text posts (what a web page can send without asking) get 415', async () => {
   const body = JSON.stringify({ prompt: 'x', max_tokens: 1 });
   for (const type of ['application/x-www-form-urlencoded', 'text/plain', 'multipart/form-data; boundary=x']) {
-    assertRefused(await post(body, '/v1/completions', { 'content-type': type }), 415, null, /Content-Type: application\/json/);
+    assertRefused(
+      await post(body, '/v1/completions', { 'content-type': type }),
+      415,
+      null,
+      /Content-Type: application\/json/,
+    );
   }
   assertRefused(await post(body, '/v1/completions', {}), 415, null);
   assertRefused(await raw('/v1/completions', { method: 'POST' }), 400, null, /must be a JSON object/);
-  assert.equal((await post(body, '/v1/completions', { 'content-type': 'application/json; charset=utf-8' })).status, 200);
+  assert.equal(
+    (await post(body, '/v1/completions', { 'content-type': 'application/json; charset=utf-8' })).status,
+    200,
+  );
 });
 
 test('a loopback server answers only Host localhost, 127.0.0.1 or [::1] with its port (DNS rebinding)', async () => {
   const at = (host: string) => raw('/v1/models', { headers: { host } });
-  for (const host of [`localhost:${server.port}`, `127.0.0.1:${server.port}`, `[::1]:${server.port}`, `LOCALHOST:${server.port}`])
+  for (const host of [
+    `localhost:${server.port}`,
+    `127.0.0.1:${server.port}`,
+    `[::1]:${server.port}`,
+    `LOCALHOST:${server.port}`,
+  ])
     assert.equal((await at(host)).status, 200, host);
-  for (const host of [`evil.example:${server.port}`, 'localhost', `127.0.0.1:${server.port + 1}`, `127.0.0.1.evil.example:${server.port}`]) {
+  for (const host of [
+    `evil.example:${server.port}`,
+    'localhost',
+    `127.0.0.1:${server.port + 1}`,
+    `127.0.0.1.evil.example:${server.port}`,
+  ]) {
     const r = await at(host);
     assert.equal(r.status, 403, host);
     assert.equal(r.json.error.code, 'invalid_host');
   }
-  assert.ok(isLoopback('127.0.0.1') && isLoopback('::1') && isLoopback('[::1]') && isLoopback('localhost') && isLoopback('127.1.2.3'));
-  assert.ok(!isLoopback('0.0.0.0') && !isLoopback('::') && !isLoopback('192.168.1.2') && !isLoopback('localhost.evil.example'));
+  assert.ok(
+    isLoopback('127.0.0.1') &&
+      isLoopback('::1') &&
+      isLoopback('[::1]') &&
+      isLoopback('localhost') &&
+      isLoopback('127.1.2.3'),
+  );
+  assert.ok(
+    !isLoopback('0.0.0.0') &&
+      !isLoopback('::') &&
+      !isLoopback('192.168.1.2') &&
+      !isLoopback('localhost.evil.example'),
+  );
 });
 
 test('--api-key: every route needs the bearer key; a non-loopback bind refuses to start without one', async () => {
@@ -194,27 +278,48 @@ test('--api-key: every route needs the bearer key; a non-loopback bind refuses t
   assertRefused(await post({ prompt: 'x' }, '/v1/completions', json, own.port), 401, null);
   assertRefused(await raw('/nowhere', { port: own.port }), 401, null);
   await stillServes(own.port, { ...json, authorization: 'Bearer s3cret' });
-  const client = new OpenAIPolicy({ baseURL: own.url, model: 'tiny', apiKey: 's3cret', retry: { retries: 0 } });
+  const client = new OpenAIPolicy({
+    baseURL: own.url,
+    model: 'tiny',
+    apiKey: 's3cret',
+    retry: { retries: 0 },
+  });
   try {
-    const [c] = await client.generate(['1+1='], { ...defaultSampling, temperature: 0, maxNewTokens: 4, n: 1, seed: 0 });
+    const [c] = await client.generate(['1+1='], {
+      ...defaultSampling,
+      temperature: 0,
+      maxNewTokens: 4,
+      n: 1,
+      seed: 0,
+    });
     assert.equal(c.finishReason === 'stop' || c.finishReason === 'length', true);
   } finally {
     client.close();
   }
 
-  await assert.rejects(startModelServer({ policy, modelName: 'tiny', host: '0.0.0.0' }), (err) =>
-    err instanceof UserError && /--host 0\.0\.0\.0 is not a loopback address.*--api-key/.test(err.message),
+  await assert.rejects(
+    startModelServer({ policy, modelName: 'tiny', host: '0.0.0.0' }),
+    (err) =>
+      err instanceof UserError && /--host 0\.0\.0\.0 is not a loopback address.*--api-key/.test(err.message),
   );
   // with a key, any Host is answered (the key is the defence)
   const open = await startModelServer({ policy, modelName: 'tiny', host: '0.0.0.0', apiKey: 'k' });
   closers.push(() => open.close());
-  assert.equal((await raw('/v1/models', { port: open.port, headers: { host: 'box.lan', authorization: 'Bearer k' } })).status, 200);
+  assert.equal(
+    (await raw('/v1/models', { port: open.port, headers: { host: 'box.lan', authorization: 'Bearer k' } }))
+      .status,
+    200,
+  );
 
   // the CLI refuses before loading the model (the path does not exist)
-  const cli = spawnSync(process.execPath, [rlvr, 'serve-model', '--model', '/nope', '--port', '0', '--host', '0.0.0.0'], {
-    encoding: 'utf8',
-    env: { ...process.env, RLVR_API_KEY: '' },
-  });
+  const cli = spawnSync(
+    process.execPath,
+    [rlvr, 'serve-model', '--model', '/nope', '--port', '0', '--host', '0.0.0.0'],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, RLVR_API_KEY: '' },
+    },
+  );
   assert.equal(cli.status, 2, cli.stderr);
   assert.match(cli.stderr, /--host 0\.0\.0\.0 is not a loopback address/);
   assert.doesNotMatch(cli.stderr, /nope|\n\s+at /);

@@ -36,10 +36,7 @@ export function registerServeModel(program: Command): void {
       '127.0.0.1',
     )
     .option('--model-name <name>', 'the served model name (default: the directory name)')
-    .option(
-      '--api-key <key>',
-      'require Authorization: Bearer <key> on every request (default $RLVR_API_KEY)',
-    )
+    .option('--api-key <key>', 'require Authorization: Bearer <key> on every request (default $RLVR_API_KEY)')
     .option(
       '--max-batch <n>',
       'most rows (prompt × sample) per generate call; 1 turns dynamic batching off',
@@ -71,8 +68,14 @@ export function registerServeModel(program: Command): void {
       const maxBatch = parseNumber('max-batch', f.maxBatch, isPosInt, 'a positive integer');
       const windowMs = parseNumber('batch-window-ms', f.batchWindowMs, (n) => n >= 0, 'a number ≥ 0');
       const maxRows = parseNumber('max-rows', f.maxRows, isPosInt, 'a positive integer');
-      const maxTotalTokens = parseNumber('max-total-tokens', f.maxTotalTokens, isPosInt, 'a positive integer');
-      const graceMs = 1000 * parseNumber('grace-period', f.gracePeriod, (n) => n >= 0, 'a number of seconds ≥ 0');
+      const maxTotalTokens = parseNumber(
+        'max-total-tokens',
+        f.maxTotalTokens,
+        isPosInt,
+        'a positive integer',
+      );
+      const graceMs =
+        1000 * parseNumber('grace-period', f.gracePeriod, (n) => n >= 0, 'a number of seconds ≥ 0');
       const apiKey = f.apiKey ?? (process.env.RLVR_API_KEY || undefined);
       checkBindAccess(f.host, apiKey); // before the model is loaded
       const policy = new BatchedEmbeddedPolicy(CausalLM.load(f.model), { maxBatch, windowMs });
