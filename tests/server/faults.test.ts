@@ -225,7 +225,7 @@ test('serve-model survives every bad request of the probe: each is refused, a no
     assert.equal(r.status, 503, r.body);
     assert.match(r.body, /shutting down: generation was cancelled after the 300 ms grace period/);
     assert.equal(await exited, 0, stderr);
-    assert.match(stderr, /SIGTERM: finishing requests in flight \(0\.3 s at most\)/);
+    assert.match(stderr, /SIGTERM: finishing requests in flight \(0\.3 s at most;/);
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
   }

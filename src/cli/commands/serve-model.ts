@@ -55,7 +55,7 @@ export function registerServeModel(program: Command): void {
     )
     .option(
       '--grace-period <s>',
-      'on SIGINT/SIGTERM, seconds requests in flight may take to finish before they are cancelled',
+      'on SIGINT/SIGTERM, seconds requests in flight may take to finish before they are cancelled (a second signal stops at once)',
       '30',
     )
     .action(async (f: ServeFlags) => {
@@ -90,14 +90,20 @@ export function registerServeModel(program: Command): void {
       });
       process.stdout.write(`serving ${modelName} at ${server.url}${apiKey ? ' (API key required)' : ''}\n`);
       await new Promise<void>((done) => {
+        let stopping = false;
         const stop = (signal: string) => {
+          if (stopping) {
+            process.stderr.write(`${signal} again: stopping now\n`);
+            process.exit(1);
+          }
+          stopping = true;
           process.stderr.write(
-            `${signal}: finishing requests in flight (${graceMs / 1000} s at most), then stopping\n`,
+            `${signal}: finishing requests in flight (${graceMs / 1000} s at most; signal again to stop now), then stopping\n`,
           );
           void server.close(graceMs).then(done);
         };
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
       });
     });
 }
