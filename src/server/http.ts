@@ -113,8 +113,9 @@ export function toApiError(err: unknown, body: unknown): ApiError {
   const fe = err as Partial<FastifyError> & { validation?: SchemaError[] };
   if (fe.validation) return schemaError(fe.validation, body);
   switch (fe.code) {
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new ApiError(400, 'the request body is not as long as its Content-Length says');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new ApiError(415, 'send the request body as JSON with Content-Type: application/json');
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new ApiError(413, `request body larger than ${MAX_BODY_BYTES} bytes`);
