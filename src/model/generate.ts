@@ -29,6 +29,8 @@ export interface GenerateOptions {
   onStep?: (active: number) => void;
   /** The sampler of a (prompt, sample) row; default rowRng(params.seed, promptIndex, sampleIndex). Lets a batch merge rows of requests with different seeds. */
   rngFor?: (promptIndex: number, sampleIndex: number) => Rng;
+  /** Asked before each step: a row whose caller gave up stops there (its completion is cut short). Lets a server stop the work of a client that disconnected. */
+  cancelled?: (promptIndex: number, sampleIndex: number) => boolean;
 }
 
 interface Row {
@@ -57,7 +59,13 @@ export async function generateIds(lm: CausalLM, prompts: ReadonlyArray<readonly 
   const maxBatch = opts.maxBatch ?? 32;
   const out: Completion[] = [];
   for (let start = 0; start < rows.length; start += maxBatch) {
-    out.push(...(await generateBatch(lm, rows.slice(start, start + maxBatch), params, opts)));
+    const chunk = rows.slice(start, start + maxBatch);
+    const { cancelled } = opts;
+    if (cancelled && chunk.every((r) => cancelled(r.promptIndex, r.sampleIndex))) {
+      out.push(...chunk.map((r) => ({ promptIndex: r.promptIndex, sampleIndex: r.sampleIndex, text: '', tokenIds: [], logprobs: [], finishReason: 'length' as const })));
+      continue;
+    }
+    out.push(...(await generateBatch(lm, chunk, params, opts)));
   }
   return out;
 }
@@ -164,6 +172,7 @@ async function generateBatch(lm: CausalLM, rows: Row[], params: SamplingParams, 
     const logits = res.logits as Float32Array;
     for (let i = 0; i < b; i++) {
       const s = state[i];
+      if (!s.done && opts.cancelled?.(rows[i].promptIndex, rows[i].sampleIndex)) s.done = true;
       if (s.done) {
         stepIds[i] = BigInt(pad);
         continue;

@@ -1,8 +1,15 @@
 /** Choosing the next token from a row of logits: greedy, temperature, top-k, top-p (nucleus). */
 import { Rng } from '../util/rng.ts';
 
+/**
+ * Temperatures below this sample greedily, as vLLM does (its _SAMPLING_EPS): 1 / t overflows to
+ * Infinity for t below ~5.6e-309, which turned the weights into NaN and always drew the last
+ * candidate; and anything this cold is argmax except for ties within ~1e-5 of a logit.
+ */
+export const GREEDY_BELOW_TEMPERATURE = 1e-5;
+
 export interface SamplerParams {
-  /** 0 means greedy (argmax; the lowest id wins a tie). */
+  /** Below GREEDY_BELOW_TEMPERATURE (0 included) greedy: argmax, the lowest id wins a tie. */
   temperature: number;
   topP: number;
   topK: number;
@@ -32,7 +39,7 @@ function argmax(row: Float32Array): number {
 export function sampleToken(row: Float32Array, p: SamplerParams, rng: Rng, tokenizerSize = row.length): { token: number; logprob: number } {
   const lse = logSumExp(row);
   const drawable = row.subarray(0, Math.min(tokenizerSize, row.length));
-  const token = p.temperature === 0 ? argmax(drawable) : sampleFiltered(drawable, p, rng);
+  const token = p.temperature < GREEDY_BELOW_TEMPERATURE ? argmax(drawable) : sampleFiltered(drawable, p, rng);
   return { token, logprob: row[token] - lse };
 }
 

@@ -44,10 +44,14 @@ export class BatchedEmbeddedPolicy extends EmbeddedPolicy {
     );
   }
 
-  /** Completions for token-id prompts, `params.n` each, in (prompt, sample) order. */
+  /**
+   * Completions for token-id prompts, `params.n` each, in (prompt, sample) order. `signal` gives
+   * up the call (see GenerationBatcher.submit); `ignoreEos` generates past EOS (vLLM's ignore_eos).
+   */
   async generateTokens(
     prompts: ReadonlyArray<readonly number[]>,
     params: SamplingParams,
+    opts: { signal?: AbortSignal; ignoreEos?: boolean } = {},
   ): Promise<Completion[]> {
     validateSampling(params);
     prompts.forEach((p, i) => {
@@ -58,6 +62,6 @@ export class BatchedEmbeddedPolicy extends EmbeddedPolicy {
     const rows = prompts.flatMap((tokens, promptIndex) =>
       Array.from({ length: n }, (_, sampleIndex) => ({ tokens, seed, promptIndex, sampleIndex })),
     );
-    return this.batcher.submit(rows, sampling);
+    return this.batcher.submit(rows, { ...sampling, ignoreEos: opts.ignoreEos }, opts.signal);
   }
 }

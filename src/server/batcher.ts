@@ -18,7 +18,10 @@ export interface BatchRow {
 }
 
 /** Sampling settings shared by every row of a batch (seed and n are per row). */
-export type RowSampling = Omit<SamplingParams, 'seed' | 'n'>;
+export type RowSampling = Omit<SamplingParams, 'seed' | 'n'> & {
+  /** Keep generating past EOS (vLLM's ignore_eos). */
+  ignoreEos?: boolean;
+};
 
 export interface BatcherOptions {
   /** How long the first request waits for others when the engine is idle; default 2 ms. */
@@ -31,6 +34,7 @@ interface Job {
   rows: readonly BatchRow[];
   sampling: RowSampling;
   key: string;
+  signal: AbortSignal | undefined;
   resolve(completions: Completion[]): void;
   reject(err: unknown): void;
 }
@@ -39,6 +43,10 @@ export interface BatcherStats {
   /** generate calls made. */
   batches: number;
   rows: number;
+  /** Decode steps run (one token for every active row of a batch). */
+  steps: number;
+  /** Rows whose caller gave up (aborted) before they finished. */
+  cancelledRows: number;
 }
 
 export class GenerationBatcher {
@@ -47,7 +55,7 @@ export class GenerationBatcher {
   private readonly queue: Job[] = [];
   private running = false;
   private timer: NodeJS.Timeout | null = null;
-  readonly stats: BatcherStats = { batches: 0, rows: 0 };
+  readonly stats: BatcherStats = { batches: 0, rows: 0, steps: 0, cancelledRows: 0 };
 
   constructor(
     private readonly lm: CausalLM,
@@ -57,8 +65,14 @@ export class GenerationBatcher {
     this.maxBatch = Math.max(1, opts.maxBatch ?? 32);
   }
 
-  /** Completions of `rows`, in row order (`promptIndex`/`sampleIndex` as given). */
-  submit(rows: readonly BatchRow[], sampling: RowSampling): Promise<Completion[]> {
+  /**
+   * Completions of `rows`, in row order (`promptIndex`/`sampleIndex` as given). When `signal`
+   * aborts, the promise rejects at once with its reason; a queued job leaves the queue, a running
+   * one's rows are no longer sampled from the next decode step on (the rest of their batch goes on;
+   * a batch whose rows are all gone ends there).
+   */
+  submit(rows: readonly BatchRow[], sampling: RowSampling, signal?: AbortSignal): Promise<Completion[]> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
     if (rows.length === 0) return Promise.resolve([]);
     const key = JSON.stringify([
       sampling.maxNewTokens,
@@ -66,9 +80,27 @@ export class GenerationBatcher {
       sampling.topP,
       sampling.topK,
       sampling.stop,
+      sampling.ignoreEos ?? false,
     ]);
     return new Promise((resolve, reject) => {
-      this.queue.push({ rows, sampling, key, resolve, reject });
+      // A queued job leaves the queue; a running one's rows are dropped by generateIds at its next step.
+      const onAbort = () => {
+        const at = this.queue.indexOf(job);
+        if (at >= 0) this.queue.splice(at, 1);
+        this.stats.cancelledRows += rows.length;
+        reject(signal!.reason);
+      };
+      const done = () => signal?.removeEventListener('abort', onAbort);
+      const job: Job = {
+        rows,
+        sampling,
+        key,
+        signal,
+        resolve: (c) => (done(), resolve(c)),
+        reject: (e) => (done(), reject(e)),
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.queue.push(job);
       this.schedule();
     });
   }
@@ -102,25 +134,36 @@ export class GenerationBatcher {
       } else i++;
     }
     const rows = jobs.flatMap((j) => j.rows);
+    const jobOfRow = jobs.flatMap((j) => j.rows.map(() => j));
     // Every batch size compiles its own graphs; padding to a power of two (with copies of the first
     // row, which end when it ends) bounds them to log2(maxBatch) + 1 sizes.
     const padded = [...rows];
-    while (padded.length < Math.min(this.maxBatch, 2 ** Math.ceil(Math.log2(rows.length))))
+    while (padded.length < Math.min(this.maxBatch, 2 ** Math.ceil(Math.log2(rows.length)))) {
       padded.push(rows[0]);
+      jobOfRow.push(jobs[0]);
+    }
+    const { ignoreEos, ...sampling } = head.sampling;
     try {
       const out = await generateIds(
         this.lm,
         padded.map((r) => r.tokens),
-        { ...head.sampling, n: 1, seed: 0 },
+        { ...sampling, n: 1, seed: 0 },
         {
           maxBatch: this.maxBatch,
+          ignoreEos,
           rngFor: (i) => rowRng(padded[i].seed, padded[i].promptIndex, padded[i].sampleIndex),
+          cancelled: (i) => jobOfRow[i].signal?.aborted === true,
+          onStep: () => this.stats.steps++,
         },
       );
       this.stats.batches++;
       this.stats.rows += rows.length;
       let at = 0;
       for (const job of jobs) {
+        if (job.signal?.aborted) {
+          at += job.rows.length; // rejected when it aborted
+          continue;
+        }
         job.resolve(
           job.rows.map((r, k) => ({
             ...out[at + k],

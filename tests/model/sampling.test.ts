@@ -57,3 +57,18 @@ test('ids past the tokenizer are never drawn, but still count in the logprob nor
   }
   assert.ok(sampleToken(row, { temperature: 0, topP: 1, topK: 0 }, rng, 2).token < 2);
 });
+
+test('a temperature too small to divide by (1e-310, 1e-8) is greedy, as vLLM treats t < 1e-5; 1e-3 still samples', () => {
+  // 1 / 1e-310 is Infinity: before, every weight was NaN and the last candidate (id 5) was drawn
+  for (const temperature of [1e-310, 5e-324, 1e-8]) {
+    const f = frequencies({ temperature, topP: 1, topK: 0 }, 200, 9);
+    assert.deepEqual(f, [1, 0, 0, 0, 0, 0], `temperature ${temperature}`);
+  }
+  // two logits 1e-4 apart at t = 1e-3: odds e^-0.1, so the second wins about 47.5% of draws
+  const near = Float32Array.of(1.0001, 1.0);
+  const rng = new Rng(4);
+  let second = 0;
+  for (let i = 0; i < 4000; i++) second += sampleToken(near, { temperature: 1e-3, topP: 1, topK: 0 }, rng).token;
+  const p = 1 / (1 + Math.exp((near[0] - near[1]) / 1e-3));
+  assert.ok(Math.abs(second / 4000 - p) < 5 * Math.sqrt((p * (1 - p)) / 4000), `${second / 4000} vs ${p}`);
+});

@@ -240,6 +240,7 @@ test('close() lets a request in flight finish, then refuses connections', async 
   const own = await startModelServer({ policy: new BatchedEmbeddedPolicy(lm), modelName: 'tiny' });
   const pending = fetch(own.url + '/completions', {
     method: 'POST',
+    headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ prompt: 'slow', max_tokens: 64, temperature: 0 }),
   });
   while (!own.requests['/v1/completions']) await new Promise((r) => setTimeout(r, 2));
@@ -268,6 +269,44 @@ test('rlvr serve-model stops cleanly on SIGTERM', async () => {
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
     assert.equal(await exited, 0);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
+});
+
+test('rlvr serve-model: a second signal stops at once, without waiting out the grace period', async () => {
+  const child = spawn(process.execPath, [rlvr, 'serve-model', '--model', modelDir, '--port', '0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  try {
+    const first = await new Promise<string>((resolve) =>
+      createInterface({ input: child.stdout! }).once('line', resolve),
+    );
+    const url = /at (http:\/\/127\.0\.0\.1:\d+\/v1)$/.exec(first)![1];
+    // ~2000 decode steps: still running when the signals come, and the default grace is 30 s
+    const pending = fetch(url + '/completions', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ prompt: 'long', max_tokens: 2040, temperature: 0, ignore_eos: true }),
+    });
+    pending.catch(() => {});
+    let stderr = '';
+    const said = (text: string) =>
+      new Promise<void>((resolve) =>
+        child.stderr!.on('data', (c: Buffer) => {
+          stderr += c.toString();
+          if (stderr.includes(text)) resolve();
+        }),
+      );
+    await new Promise((r) => setTimeout(r, 300));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const graceful = said('SIGINT: finishing requests in flight (30 s at most');
+    child.kill('SIGINT');
+    await graceful;
+    child.kill('SIGTERM');
+    assert.equal(await exited, 1);
+    assert.match(stderr, /SIGTERM again: stopping now/);
+    await assert.rejects(pending);
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
   }
