@@ -1,4 +1,4 @@
-import { evalExact, evalFloat, type Complex } from './evaluate.ts';
+import { evalExact, evalFloat, type Complex, type Exact } from './evaluate.ts';
 import { hasDecimal, parseExpression, ParseError, variables, type Node } from './parse.ts';
 import * as Q from './rational.ts';
 import { parseAnswer, type Answer } from './structure.ts';
@@ -37,8 +37,18 @@ function close(a: Complex, b: Complex, tol: number): boolean {
 
 const finite = (c: Complex) => Number.isFinite(c.re) && Number.isFinite(c.im);
 
-/** Deterministic points so that a verdict never changes between runs. */
-function samplePoints(vars: string[], count: number): Array<Map<string, number>> {
+interface Point {
+  float: Map<string, number>;
+  exact: Map<string, Q.Rational>;
+}
+
+/**
+ * Deterministic points so that a verdict never changes between runs: rationals k/1000, half of
+ * them negative so that |x| vs x or sqrt(x^2) vs x are told apart. Expressions with floor or
+ * ceiling also get integers (0 and multiples of every small number: 720720 = lcm(1..16), 7207200)
+ * and points just beside them, where such functions jump.
+ */
+function samplePoints(vars: string[], count: number, steps = false): Point[] {
   let state = 0x9e3779b9;
   const next = () => {
     state = (state + 0x6d2b79f5) | 0;
@@ -47,9 +57,36 @@ function samplePoints(vars: string[], count: number): Array<Map<string, number>>
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-  // Half the points negative so that |x| vs x or sqrt(x^2) vs x are told apart.
-  return Array.from({ length: count }, (_, i) => new Map(vars.map((v) => [v, (i % 2 ? -1 : 1) * (0.2 + 2.8 * next())])));
+  const values: Q.Rational[][] = Array.from({ length: count }, (_, i) =>
+    vars.map(() => Q.rat(BigInt((i % 2 ? -1 : 1) * (200 + Math.floor(2800 * next()))), 1000n)!),
+  );
+  if (steps) {
+    const special: Array<[bigint, bigint]> = [[0n, 1n], [720720n, 1n], [-7207200n, 1n], [7207199999n, 1000n], [-72071999999n, 10000n], [1n, 2n], [-5n, 2n]];
+    for (const [n, d] of special) values.push(vars.map(() => Q.rat(n, d)!));
+  }
+  return values.map((vs) => ({
+    float: new Map(vars.map((v, k) => [v, Q.toNumber(vs[k])])),
+    exact: new Map(vars.map((v, k) => [v, vs[k]])),
+  }));
 }
+
+function hasSteps(n: Node): boolean {
+  switch (n.t) {
+    case 'fn':
+      return n.name === 'floor' || n.name === 'ceil' || n.args.some(hasSteps);
+    case 'num':
+    case 'var':
+    case 'const':
+      return false;
+    case 'neg':
+    case 'fact':
+      return hasSteps(n.a);
+    default:
+      return hasSteps(n.a) || hasSteps(n.b);
+  }
+}
+
+const showPoint = (p: Point) => [...p.float].map(([k, v]) => `${k}=${+v.toFixed(4)}`).join(', ');
 
 function tryParse(text: string): Node | null {
   try {
@@ -64,25 +101,92 @@ function sameVars(a: Set<string>, b: Set<string>): boolean {
   return a.size === b.size && [...a].every((v) => b.has(v));
 }
 
-/** Compares values at sample points; both undefined at a point skips it. */
+/** Relative size below which a difference is float rounding noise in any reasonable answer. */
+const NOISE = 1e-14;
+
+/**
+ * Compares two functions at sample points; both undefined at a point skips it. `exact` gives
+ * exact values where it can (rational functions, floor, ceiling at rational points): those
+ * decide on their own, so x and x + 10^{-10} differ. Float values must agree within `tol`,
+ * and a difference that is above rounding noise at every point with one sign is systematic
+ * (sin x vs sin x + 10^{-11}), not rounding, so it is not equal either.
+ */
 function numericIdentity(
-  f: (env: Map<string, number>) => Complex,
-  g: (env: Map<string, number>) => Complex,
-  vars: string[],
-  count: number,
+  f: (p: Point) => Complex,
+  g: (p: Point) => Complex,
+  points: Point[],
   tol: number,
+  exact?: (p: Point) => [Exact | null, Exact | null],
 ): Verdict {
   let checked = 0;
-  for (const env of samplePoints(vars, count)) {
-    const a = f(env);
-    const b = g(env);
+  let exactChecked = 0;
+  let systematic = 0;
+  let sign = 0;
+  for (const point of points) {
+    const [ea, eb] = exact?.(point) ?? [null, null];
+    if (ea && eb) {
+      if (!Q.eq(ea.re, eb.re) || !Q.eq(ea.im, eb.im)) return no(`values differ at ${showPoint(point)} (exact)`);
+      checked++;
+      exactChecked++;
+      continue;
+    }
+    const a = f(point);
+    const b = g(point);
     const fa = finite(a);
     const fb = finite(b);
     if (!fa && !fb) continue;
-    if (fa !== fb || !close(a, b, tol)) return no(`values differ at ${[...env].map(([k, v]) => `${k}=${v.toFixed(3)}`).join(', ')}`);
+    if (fa !== fb || !close(a, b, tol)) return no(`values differ at ${showPoint(point)}`);
+    const diff = a.re - b.re || a.im - b.im;
+    const scale = Math.max(Math.hypot(a.re, a.im), Math.hypot(b.re, b.im));
+    if (Math.abs(diff) > NOISE * scale && (sign === 0 || Math.sign(diff) === sign)) systematic++;
+    sign ||= Math.sign(diff);
     checked++;
   }
-  return checked >= Math.min(3, count) ? yes(`numerically identical at ${checked} random points`) : no('could not evaluate at enough points');
+  const floatChecked = checked - exactChecked;
+  if (floatChecked >= 3 && systematic === floatChecked) return no(`values differ by a small systematic amount (${floatChecked} points)`);
+  if (checked < Math.min(3, points.length)) return no('could not evaluate at enough points');
+  return yes(exactChecked === checked ? `exactly equal at ${checked} rational points` : `numerically identical at ${checked} points`);
+}
+
+/** Below this magnitude a double may be an underflowed value: it cannot stand for an exact one. */
+const FLOAT_FLOOR = 1e-290;
+/** A decimal reference is exact: both sides rounded to this many places must agree (as math-verify does)... */
+const DECIMAL_PLACES = 6;
+/** ...and agree relatively, so that tiny references (6.72e-5 vs 6.73e-5) are not all equal. */
+const DECIMAL_REL_TOL = 1e-5;
+
+/** Whether a power or exponential inside the tree underflows doubles (e^{-1000} evaluates to 0). */
+function underflows(n: Node): boolean {
+  switch (n.t) {
+    case 'num':
+    case 'var':
+    case 'const':
+      return false;
+    case 'neg':
+    case 'fact':
+      return underflows(n.a);
+    case 'fn': {
+      if (n.args.some(underflows)) return true;
+      if (n.name !== 'exp') return false;
+      const v = evalFloat(n, new Map());
+      return Math.hypot(v.re, v.im) < FLOAT_FLOOR;
+    }
+    default: {
+      if (underflows(n.a) || underflows(n.b)) return true;
+      if (n.t !== 'pow') return false;
+      const base = evalFloat(n.a, new Map());
+      const v = evalFloat(n, new Map());
+      return Math.hypot(base.re, base.im) !== 0 && Math.hypot(v.re, v.im) < FLOAT_FLOOR;
+    }
+  }
+}
+
+function sameAtPlaces(ge: Exact | null, pe: Exact | null, gv: Complex, pv: Complex): boolean {
+  if (ge && pe) {
+    return Q.roundToPlaces(ge.re, DECIMAL_PLACES) === Q.roundToPlaces(pe.re, DECIMAL_PLACES) && Q.roundToPlaces(ge.im, DECIMAL_PLACES) === Q.roundToPlaces(pe.im, DECIMAL_PLACES);
+  }
+  const r = (x: number) => Math.round(x * 10 ** DECIMAL_PLACES);
+  return r(gv.re) === r(pv.re) && r(gv.im) === r(pv.im);
 }
 
 function compareConstants(ga: Node, pa: Node, opts: CompareOptions): Verdict {
@@ -101,10 +205,20 @@ function compareConstants(ga: Node, pa: Node, opts: CompareOptions): Verdict {
     const bothInf = ga.t === pa.t && isInfinity(ga) && isInfinity(pa);
     return bothInf ? yes('same infinity') : no('value overflows or is undefined');
   }
+  // e^{-1000} is 0 in doubles: a float that small says nothing about an exact value.
+  if ((!ge && underflows(ga)) || (!pe && underflows(pa))) return no('value below the floating-point range, cannot be compared');
   if (gv.re === 0 && gv.im === 0 && (pv.re !== 0 || pv.im !== 0)) return no('reference is zero, prediction is not');
   if (!approx) return close(gv, pv, TIGHT_TOL) ? yes('numerically equal closed forms') : no(`values differ: ${fmt(gv)} vs ${fmt(pv)}`);
-  // A bare decimal must be the other value correctly rounded to the digits it shows, and either
-  // within the relative tolerance or showing at least MIN_SIG_DIGITS significant digits.
+  // A decimal reference, or one with a finite decimal form (5/4), is an exact value: a less or
+  // more precise decimal is a different answer.
+  if (hasDecimal(ga) || (ge && Q.finiteDecimal(ge.re) && Q.finiteDecimal(ge.im))) {
+    return sameAtPlaces(ge, pe, gv, pv) && close(gv, pv, DECIMAL_REL_TOL)
+      ? yes(`equal to ${DECIMAL_PLACES} decimal places`)
+      : no(`decimal reference, values differ: ${fmt(gv)} vs ${fmt(pv)}`);
+  }
+  // A reference without a finite decimal form (1/3, pi, sqrt 2): a bare decimal must be it
+  // correctly rounded to the digits it shows, and either within the relative tolerance or
+  // showing at least MIN_SIG_DIGITS significant digits.
   const literals = [decimalLiteral(ga), decimalLiteral(pa)].filter((n) => n !== null);
   const places = Math.min(...literals.map((n) => n.places));
   const rounded = literals.length === 0 || Math.hypot(gv.re - pv.re, gv.im - pv.im) <= 0.5 * 10 ** -places * (1 + 1e-9);
@@ -138,10 +252,9 @@ function casCross(a: CasExpr, b: CasExpr, opts: CompareOptions, label: string): 
   if (!sameVars(vars, new Set(b.unknowns))) return no(`different variables: {${a.unknowns}} vs {${b.unknowns}}`);
   const proved = casProvesEqual(a, b);
   const numeric = numericIdentity(
-    (env) => casEvaluate(a, env),
-    (env) => casEvaluate(b, env),
-    [...vars],
-    proved ? opts.points : 2 * opts.points,
+    (p) => casEvaluate(a, p.float),
+    (p) => casEvaluate(b, p.float),
+    samplePoints([...vars], proved ? opts.points : 2 * opts.points),
     TIGHT_TOL,
   );
   if (!numeric.equal) return no(`${label}: ${proved ? 'symbolic proof contradicted numerically, ' : ''}${numeric.reason}`);
@@ -159,18 +272,23 @@ export function compareScalars(gold: string, pred: string, opts: CompareOptions)
   if (!sameVars(gvars, pvars)) return no(`different variables: {${[...gvars]}} vs {${[...pvars]}}`);
   if (gvars.size === 0) return compareConstants(ga, pa, opts);
   const tol = hasDecimal(ga) || hasDecimal(pa) ? opts.relTol : TIGHT_TOL;
-  const vars = [...gvars];
+  const points = samplePoints([...gvars], 2 * opts.points, hasSteps(ga) || hasSteps(pa));
+  const f = (p: Point) => evalFloat(ga, p.float);
+  const g = (p: Point) => evalFloat(pa, p.float);
+  const exact = (p: Point): [Exact | null, Exact | null] => [evalExact(ga, p.exact), evalExact(pa, p.exact)];
+  // Exact values at rational points decide rational functions (and floor/ceiling) outright.
+  const numeric = numericIdentity(f, g, points, tol, exact);
+  if (numeric.reason.startsWith('exactly') || numeric.reason.endsWith('(exact)')) return numeric;
   if (opts.cas && !casHazard(gold) && !casHazard(pred)) {
     const a = casParse(gold);
     const b = casParse(pred);
     if (a && b && casProvesEqual(a, b)) {
       // The cross-check only has to catch the CAS's tolerance slips (values apart by a factor),
       // so it may forgive float cancellation that the tight tolerance would not.
-      const cross = numericIdentity((e) => evalFloat(ga, e), (e) => evalFloat(pa, e), vars, opts.points, Math.max(tol, CROSS_CHECK_TOL));
+      const cross = numericIdentity(f, g, points.slice(0, opts.points), Math.max(tol, CROSS_CHECK_TOL), exact);
       return cross.equal ? yes(`symbolically equal (CAS), ${cross.reason}`) : no(`CAS says equal but ${cross.reason}`);
     }
   }
-  const numeric = numericIdentity((e) => evalFloat(ga, e), (e) => evalFloat(pa, e), vars, 2 * opts.points, tol);
   return numeric.equal ? yes(`${numeric.reason} (no symbolic proof)`) : numeric;
 }
 
@@ -187,7 +305,7 @@ function compareEquations(g: { lhs: string; rhs: string }, p: { lhs: string; rhs
   if (!sameVars(vars, variables(pf)) || vars.size === 0) return no('equations in different variables');
   let ratio: Complex | null = null;
   let checked = 0;
-  for (const env of samplePoints([...vars], 2 * opts.points)) {
+  for (const { float: env } of samplePoints([...vars], 2 * opts.points)) {
     const a = evalFloat(gf, env);
     const b = evalFloat(pf, env);
     if (!finite(a) || !finite(b)) continue;
