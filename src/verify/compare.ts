@@ -1,6 +1,7 @@
 import { evalExact, evalFloat, type Complex, type Exact } from './evaluate.ts';
 import { hasDecimal, parseExpression, ParseError, variables, type Node } from './parse.ts';
 import * as Q from './rational.ts';
+import { intervalSet, relationSet, type Interval, type SolutionSet } from './relation.ts';
 import { parseAnswer, type Answer } from './structure.ts';
 import { casEvaluate, casHazard, casParse, casProvesEqual, type CasExpr } from './symbolic.ts';
 
@@ -296,8 +297,7 @@ const ASSIGNED = /^(?:[A-Za-z]|\\[A-Za-z]+)(?:_\{?\w+\}?)?$/;
 
 /** Equations are equal when one is a nonzero constant multiple of the other (same solution set). */
 function compareEquations(g: { lhs: string; rhs: string }, p: { lhs: string; rhs: string }, opts: CompareOptions): Verdict {
-  const gAssign = ASSIGNED.test(g.lhs);
-  if (gAssign && ASSIGNED.test(p.lhs) && g.lhs === p.lhs) return compareAnswerTexts(g.rhs, p.rhs, opts);
+  if (isName(g.lhs) && isName(p.lhs) && squash(g.lhs) === squash(p.lhs)) return compareAnswerTexts(g.rhs, p.rhs, opts);
   const gf = tryParse(`(${g.lhs})-(${g.rhs})`);
   const pf = tryParse(`(${p.lhs})-(${p.rhs})`);
   if (!gf || !pf) return no('equation not parseable');
@@ -363,11 +363,124 @@ function baseValue(digits: string, base: number): bigint {
   return v;
 }
 
+/** Left-hand sides that name a quantity rather than state an equation: f(3), |PQ|, [ABC], AB, \angle ABC, Area, A:B. */
+const NAMED: RegExp[] = [
+  ASSIGNED,
+  /^[A-Za-z](?:_\{?\w+\}?)?(?:\^\{?-1\}?)?\s*\([^()]*\)$/,
+  /^\|[^|]+\|$/,
+  /^\[[A-Za-z]{2,5}\]$/,
+  /^[A-Z]{2,4}$/,
+  /^\\(?:overline|widehat|overrightarrow)\s*\{[^{}]+\}$/,
+  /^(?:m\s*)?\\angle\s*[A-Za-z]{1,3}$/,
+  /^[A-Za-z]{3,}(?:\s+[A-Za-z]+)*$/,
+  /^[A-Za-z]+(?:\s*:\s*[A-Za-z]+)+$/,
+];
+const isName = (s: string) => NAMED.some((re) => re.test(s.trim()));
+const baseName = (s: string) => s.replace(/_\{?\w+\}?$/, '');
+
+/**
+ * Reads what an answer states: a computation "2^8 = 256" is its value; "(a,b) = (1,4)" and
+ * "m = 3, n = 8" are assignments; "x = 2 or x = 5" (one name, or x_1, x_2) is the list of values.
+ */
+function resolve(a: Answer): Answer {
+  if (a.kind === 'equation') {
+    const lhs = tryParse(a.lhs);
+    if (lhs && variables(lhs).size === 0) return parseAnswer(a.rhs);
+    const names = parseAnswer(a.lhs);
+    const values = parseAnswer(a.rhs);
+    if (names.kind === 'seq' && names.open === '(' && names.items.every(isName) && values.kind === 'seq' && values.items.length === names.items.length) {
+      return { kind: 'assignments', names: names.items, values: values.items };
+    }
+    return a;
+  }
+  if (a.kind === 'list' && a.items.length > 1 && a.items.every((i) => i.kind === 'equation' && isName(i.lhs))) {
+    const eqs = a.items as Array<{ kind: 'equation'; lhs: string; rhs: string }>;
+    const names = eqs.map((e) => squash(e.lhs));
+    if (names.every((n) => baseName(n) === baseName(names[0]))) return { kind: 'list', items: eqs.map((e) => parseAnswer(e.rhs)) };
+    if (new Set(names).size === names.length) return { kind: 'assignments', names, values: eqs.map((e) => e.rhs) };
+  }
+  return a;
+}
+
+function compareAssignments(g: Answer, p: Answer, opts: CompareOptions): Verdict {
+  if (g.kind === 'assignments' && p.kind === 'assignments') {
+    if (g.names.length !== p.names.length) return no(`assignments: ${p.names.length} quantities, expected ${g.names.length}`);
+    for (let i = 0; i < g.names.length; i++) {
+      const j = p.names.findIndex((n) => squash(n) === squash(g.names[i]));
+      if (j < 0) return no(`assignments: no value for ${g.names[i]}`);
+      const v = compareAnswerTexts(g.values[i], p.values[j], opts);
+      if (!v.equal) return no(`assignments: ${g.names[i]} differs (${v.reason})`);
+    }
+    return yes(`assignments: all ${g.names.length} quantities match`);
+  }
+  // Assigned values against a bare tuple or list: in the order written.
+  const [named, other] = g.kind === 'assignments' ? [g, p] : [p as Extract<Answer, { kind: 'assignments' }>, g];
+  const items = other.kind === 'seq' && other.open === '(' ? other.items.map((t) => parseAnswer(t)) : other.kind === 'list' || other.kind === 'set' ? other.items : null;
+  if (!items) return no(`answer kinds differ: assignments vs ${other.kind}`);
+  if (items.length !== named.values.length) return no(`${named.values.length} assigned values vs ${items.length}`);
+  for (let i = 0; i < items.length; i++) {
+    const [a, b] = g.kind === 'assignments' ? [parseAnswer(named.values[i]), items[i]] : [items[i], parseAnswer(named.values[i])];
+    const v = compareAnswers(a, b, opts);
+    if (!v.equal) return no(`value ${i + 1} differs (${v.reason})`);
+  }
+  return yes(`assigned values match in order`);
+}
+
+/** A relation, an interval, a union of intervals or relations joined by "or", as a solution set. */
+function solutionSet(a: Answer): SolutionSet | null {
+  switch (a.kind) {
+    case 'relation':
+      return relationSet(a);
+    case 'seq': {
+      const i = intervalSet(a.open, a.close, a.items);
+      return i && { variable: null, intervals: [i] };
+    }
+    case 'union':
+    case 'list': {
+      const sets = (a.kind === 'union' ? a.parts : a.items).map(solutionSet);
+      if (sets.some((x) => x === null)) return null;
+      const vars = new Set(sets.map((x) => x!.variable).filter((v) => v !== null));
+      if (vars.size > 1) return null;
+      return { variable: [...vars][0] ?? null, intervals: sets.flatMap((x) => x!.intervals) };
+    }
+    default:
+      return null;
+  }
+}
+
+const isRelation = (a: Answer) => a.kind === 'relation' || (a.kind === 'list' && a.items.some((i) => i.kind === 'relation'));
+
+function sameEnd(a: string | null, b: string | null, opts: CompareOptions): boolean {
+  return a === null || b === null ? a === b : compareAnswerTexts(a, b, opts).equal;
+}
+
+function compareSolutionSets(g: SolutionSet, p: SolutionSet, opts: CompareOptions): Verdict {
+  if (g.variable && p.variable && g.variable !== p.variable) return no(`relations in different variables: ${p.variable} vs ${g.variable}`);
+  if (g.intervals.length !== p.intervals.length) return no(`solution sets of ${p.intervals.length} and ${g.intervals.length} intervals`);
+  const used = new Array<boolean>(p.intervals.length).fill(false);
+  const same = (x: Interval, y: Interval) => x.loClosed === y.loClosed && x.hiClosed === y.hiClosed && sameEnd(x.lo, y.lo, opts) && sameEnd(x.hi, y.hi, opts);
+  for (const gi of g.intervals) {
+    const j = p.intervals.findIndex((pi, k) => !used[k] && same(gi, pi));
+    if (j < 0) return no('solution sets differ (an end or its openness)');
+    used[j] = true;
+  }
+  return yes('same solution set');
+}
+
 /** Structural comparison; kinds that cannot describe the same answer are not equal. */
-export function compareAnswers(g: Answer, p: Answer, opts: CompareOptions): Verdict {
+export function compareAnswers(g0: Answer, p0: Answer, opts: CompareOptions): Verdict {
+  const g = resolve(g0);
+  const p = resolve(p0);
+  if (g.kind === 'assignments' || p.kind === 'assignments') return compareAssignments(g, p, opts);
   if (g.kind === 'equation' && p.kind === 'equation') return compareEquations(g, p, opts);
-  if (g.kind === 'equation' && ASSIGNED.test(g.lhs)) return compareAnswers(parseAnswer(g.rhs), p, opts);
-  if (p.kind === 'equation' && ASSIGNED.test(p.lhs)) return compareAnswers(g, parseAnswer(p.rhs), opts);
+  if (g.kind === 'equation' && isName(g.lhs)) return compareAnswers(parseAnswer(g.rhs), p, opts);
+  if (p.kind === 'equation' && isName(p.lhs)) return compareAnswers(g, parseAnswer(p.rhs), opts);
+  if (isRelation(g) || isRelation(p)) {
+    const gs = solutionSet(g);
+    const ps = solutionSet(p);
+    if (gs && ps) return compareSolutionSets(gs, ps, opts);
+    return no(`answer kinds differ: ${g.kind} vs ${p.kind} (relation)`);
+  }
   const collection = (a: Answer) => a.kind === 'set' || a.kind === 'list' || a.kind === 'plusminus';
   if (collection(g) && collection(p)) {
     return unordered((g as { items: Answer[] }).items, (p as { items: Answer[] }).items, opts, 'unordered');

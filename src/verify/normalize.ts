@@ -12,6 +12,21 @@ const UNICODE: Array<[RegExp, string]> = [
   [/√/g, '\\sqrt'],
   [/°/g, '^\\circ'],
   [/\u00a0/g, ' '],
+  [/≤/g, '\\le '],
+  [/≥/g, '\\ge '],
+  [/≠/g, '\\ne '],
+  [/≈/g, '\\approx '],
+  [/[€£]/g, ' '],
+];
+
+/** Relation operators in one spelling each: \le, \ge, \ne, <, >; \approx reads as =. */
+const RELATIONS: Array<[RegExp, string]> = [
+  [/\\(?:leqslant|leq|le)(?![A-Za-z])|<=|=</g, ' \\le '],
+  [/\\(?:geqslant|geq|ge)(?![A-Za-z])|>=/g, ' \\ge '],
+  [/\\(?:neq|ne)(?![A-Za-z])|!=/g, ' \\ne '],
+  [/\\lt(?![A-Za-z])/g, ' < '],
+  [/\\gt(?![A-Za-z])/g, ' > '],
+  [/\\approx(?![A-Za-z])|\\simeq(?![A-Za-z])/g, ' = '],
 ];
 
 /** Words accepted as units after a quantity; removed so that "15 cm^2" compares as 15. */
@@ -74,7 +89,14 @@ export function normalizeAnswer(raw: string): string {
   // Thousands separators written as {,} or ,\! (possibly followed by a space) before 3 digits.
   s = s.replace(/(\d)\s*(?:\{,\}|,\\!|,\\,)\s*(?=\d{3})/g, '$1,');
   s = s.replace(/(?<!\\)\\[!,;:> ]|\\q?quad\b|~/g, (m) => (m === '\\!' || m === '\\,' ? '' : ' '));
-  s = s.replace(/\\[dt]frac\b/g, '\\frac').replace(/\\[dt]binom\b/g, '\\binom');
+  s = s.replace(/\\[dt]frac(?![A-Za-z])/g, '\\frac').replace(/\\[dt]binom(?![A-Za-z])/g, '\\binom');
+  for (const [re, rep] of RELATIONS) s = s.replace(re, rep);
+  // A decimal comma written {,} before fewer than 3 digits (0{,}75); groups of 3 stay thousands.
+  s = s.replace(/(\d)\{,\}(?=\d{1,2}(?!\d))/g, '$1,');
+  // Digit groups separated by spaces: 1 000, 1 234 567.
+  s = s.replace(/(?<![\d.,])\d{1,3}(?: \d{3})+(?![\d.,])/g, (m) => m.replace(/ /g, ''));
+  // A lone matrix inside brackets (\left[ \begin{array} ... \right]) is the matrix.
+  s = s.replace(/^\s*[[(]\s*(\\begin\{(\w+)\}[\s\S]*\\end\{\2\})\s*[\])]\s*$/, '$1');
   s = s.replace(/\^\s*\{?\s*\\circ\s*\}?|\\circ|\\degree\b/g, '');
   s = s.replace(/\\?%/g, '');
   s = s.replace(/\\\$/g, '');
@@ -83,6 +105,7 @@ export function normalizeAnswer(raw: string): string {
   s = s.replace(TRAILING_UNIT_RE, '');
   s = s.replace(TRAILING_WORDS, (m) => (/\b(?:and|or)\b/i.test(m) ? m : ''));
   s = s.replace(/^[a-zA-Z]\s*\\in\s+/, '');
+  s = s.replace(/^=\s*/, '');
   s = s.replace(/[\s.,;:]+$/, '');
   return s.trim();
 }

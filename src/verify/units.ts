@@ -107,3 +107,8 @@ export function unitOf(raw: string): Unit | null {
   const bare = BARE_UNIT.exec(s.replace(/\\[,;: !]|~/g, ' '));
   return bare ? unitFromWord(bare[1], Number(bare[2] ?? 1)) : null;
 }
+
+/** A unit of measure (not a counted noun): "km", "minutes", "m". */
+export function isUnitWord(word: string): boolean {
+  return lookup(word) !== null;
+}

@@ -17,7 +17,7 @@ test('lastBoxed takes the last box with nested and escaped braces', () => {
 test('extractors: answer tag, final answer phrase, GSM8K marker; last number only when asked', () => {
   assert.deepEqual(extractAnswer('<think>2+2</think><answer> 4 </answer>'), { answer: '4', by: 'answer_tag' });
   assert.deepEqual(extractAnswer('<answer>so \\boxed{5}</answer>'), { answer: '5', by: 'boxed' });
-  assert.deepEqual(extractAnswer('Thus the final answer is $\\frac{1}{2}$. Done'), { answer: '$\\frac{1}{2}$', by: 'final_answer' });
+  assert.deepEqual(extractAnswer('Thus the final answer is $\\frac{1}{2}$. Done'), { answer: '\\frac{1}{2}', by: 'final_answer' });
   assert.deepEqual(extractAnswer('The answer is 3.5.'), { answer: '3.5', by: 'final_answer' });
   assert.deepEqual(extractAnswer('5 + 7 = 12\n#### 12'), { answer: '12', by: 'gsm8k' });
   assert.equal(extractAnswer('I computed 12 and then 13'), null);
