@@ -1,6 +1,7 @@
 import { evalExact, evalFloat, type Complex, type Exact } from './evaluate.ts';
 import { hasDecimal, parseExpression, ParseError, variables, type Node } from './parse.ts';
 import * as Q from './rational.ts';
+import { evaluateMatrixExpression } from './matrix.ts';
 import { intervalSet, relationSet, type Interval, type SolutionSet } from './relation.ts';
 import { parseAnswer, type Answer } from './structure.ts';
 import { casEvaluate, casHazard, casParse, casProvesEqual, type CasExpr } from './symbolic.ts';
@@ -351,9 +352,15 @@ function vectorOf(a: Answer): string[] | null {
 
 const squash = (s: string) => s.replace(/\s+/g, '');
 
+const NUMBER_WORDS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve', 'thirteen', 'fourteen', 'fifteen', 'sixteen', 'seventeen', 'eighteen', 'nineteen', 'twenty'];
+
 /** Equality of two normalized answer strings; identical text is equal whatever it means. */
 export function compareAnswerTexts(gold: string, pred: string, opts: CompareOptions): Verdict {
   if (squash(gold) === squash(pred)) return yes('identical');
+  if (gold.includes('\\begin') || pred.includes('\\begin')) {
+    gold = evaluateMatrixExpression(gold) ?? gold;
+    pred = evaluateMatrixExpression(pred) ?? pred;
+  }
   return compareAnswers(parseAnswer(gold), parseAnswer(pred), opts);
 }
 
@@ -490,6 +497,8 @@ export function compareAnswers(g0: Answer, p0: Answer, opts: CompareOptions): Ve
   switch (g.kind) {
     case 'expr':
       if (p.kind === 'expr') return compareScalars(g.text, p.text, opts);
+      // "The answer is three."
+      if (p.kind === 'text' && NUMBER_WORDS.includes(p.text.toLowerCase().trim())) return compareScalars(g.text, String(NUMBER_WORDS.indexOf(p.text.toLowerCase().trim())), opts);
       break;
     case 'text':
       if (p.kind === 'text' || p.kind === 'expr') {

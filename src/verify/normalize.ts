@@ -12,6 +12,8 @@ const UNICODE: Array<[RegExp, string]> = [
   [/√/g, '\\sqrt'],
   [/°/g, '^\\circ'],
   [/\u00a0/g, ' '],
+  [/²/g, '^2'],
+  [/³/g, '^3'],
   [/≤/g, '\\le '],
   [/≥/g, '\\ge '],
   [/≠/g, '\\ne '],
@@ -64,7 +66,7 @@ function handleTextGroups(s: string): string {
     out += s.slice(i, m.index);
     const rest = s.slice(0, m.index) + s.slice(end);
     if (/^(?:and|or)$/i.test(word)) out += ` ${word.toLowerCase()} `;
-    else if ((UNIT_RE.test(word) || (/^[a-z][a-z\s.]*$/i.test(word) && /[\d}]\s*$/.test(out))) && /[\d}]/.test(rest)) {
+    else if ((word.split('/').every((w) => UNIT_RE.test(w.trim())) || (/^[a-z][a-z\s.]*$/i.test(word) && /[\d}]\s*$/.test(out))) && /[\d}]/.test(rest)) {
       if (power) end += power[0].length;
     } else out += inner;
     i = end;
@@ -104,7 +106,8 @@ export function normalizeAnswer(raw: string): string {
   s = s.replace(/\s+/g, ' ').trim();
   s = s.replace(TRAILING_UNIT_RE, '');
   s = s.replace(TRAILING_WORDS, (m) => (/\b(?:and|or)\b/i.test(m) ? m : ''));
-  s = s.replace(/^[a-zA-Z]\s*\\in\s+/, '');
+  s = s.replace(/^[a-zA-Z]\s*\\in(?![A-Za-z])\s*/, '');
+  s = s.replace(/(?<=\d)\s+(?:mm|cm|m|km|ft|in|yd)\s*\^\s*\{?[23]\}?$/, '');
   s = s.replace(/^=\s*/, '');
   s = s.replace(/[\s.,;:]+$/, '');
   return s.trim();

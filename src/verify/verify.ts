@@ -59,6 +59,9 @@ export function verifyPair(gold: string, pred: string, options: Partial<VerifyOp
         several = true;
       }
     }
+    // A decimal comma (2,5 or 0{,}75 for 2.5 or 0.75) where the reference is one number; groups
+    // of three digits stay thousands separators and a reference list keeps the comma a separator.
+    if (/^-?\d+,\d+$/.test(p) && !/^-?\d{1,3}(?:,\d{3})+$/.test(p) && parseAnswer(g).kind === 'expr') p = p.replace(',', '.');
     // Units: normalization drops them, so two stated units are compared first.
     let converted = '';
     const gu = unitOf(goldRaw);
