@@ -5,10 +5,11 @@ import { EXTRACTION_PRESETS } from './extract.ts';
 import { VerifierPool } from './pool.ts';
 import { verifyPair, type VerifyResult } from './verify.ts';
 
-type Pair = { gold: string; pred: string };
+type Pair = { gold: string; pred: string; expected?: boolean };
 
 const MATH500 = fileURLToPath(new URL('../../data/benchmarks/math500.jsonl', import.meta.url));
 const LABELED = fileURLToPath(new URL('../../tests/fixtures/verify/pairs.jsonl', import.meta.url));
+const FREEFORM = fileURLToPath(new URL('../../tests/fixtures/verify/freeform.jsonl', import.meta.url));
 
 function readJsonl(path: string): Array<Record<string, unknown>> {
   try {
@@ -22,7 +23,7 @@ function percentile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
 
-function summarize(latencies: number[], seconds: number, results: VerifyResult[]) {
+function summarize(latencies: number[], seconds: number, results: VerifyResult[], pairs?: Pair[]) {
   const sorted = [...latencies].sort((a, b) => a - b);
   const reasons: Record<string, number> = {};
   for (const r of results) {
@@ -36,8 +37,19 @@ function summarize(latencies: number[], seconds: number, results: VerifyResult[]
     p50Ms: +percentile(sorted, 0.5).toFixed(3),
     p99Ms: +percentile(sorted, 0.99).toFixed(3),
     maxMs: +sorted[sorted.length - 1].toFixed(3),
+    ...(pairs?.[0]?.expected !== undefined ? agreement(pairs, results) : {}),
     reasons,
   };
+}
+
+function agreement(pairs: Pair[], results: VerifyResult[]) {
+  let agree = 0;
+  let falsePositives = 0;
+  results.forEach((r, i) => {
+    if (r.correct === pairs[i].expected) agree++;
+    else if (r.correct) falsePositives++;
+  });
+  return { agree, falsePositives, negatives: pairs.filter((p) => !p.expected).length };
 }
 
 function inProcess(pairs: Pair[], extractors = EXTRACTION_PRESETS.math) {
@@ -49,17 +61,25 @@ function inProcess(pairs: Pair[], extractors = EXTRACTION_PRESETS.math) {
     results.push(verifyPair(p.gold, p.pred, { extractors }));
     latencies.push(performance.now() - t);
   }
-  return summarize(latencies, (performance.now() - t0) / 1000, results);
+  return summarize(latencies, (performance.now() - t0) / 1000, results, pairs);
 }
 
-async function onPool(pairs: Pair[], threads: number, extractors = EXTRACTION_PRESETS.math) {
-  const pool = new VerifierPool({ threads });
+/**
+ * Pool throughput with start-up (workers loading and warming up) timed apart. `inWorkerShare` is
+ * the verification time summed over pairs divided by threads × wall time: well below 1 means the
+ * time goes to dispatch (messages, chunking) rather than to verifying.
+ */
+async function onPool(pairs: Pair[], threads: number, extractors = EXTRACTION_PRESETS.math, chunkSize?: number) {
+  const s0 = performance.now();
+  const pool = new VerifierPool({ threads, chunkSize });
   try {
     await pool.ready;
+    const startupMs = Math.round(performance.now() - s0);
     const t0 = performance.now();
     const results = await pool.verifyMany(pairs, { extractors });
     const seconds = (performance.now() - t0) / 1000;
-    return { threads, ...summarize(results.map((r) => r.ms), seconds, results) };
+    const busy = results.reduce((a, r) => a + (Number.isFinite(r.ms) ? r.ms : 0), 0) / 1000;
+    return { threads, chunkSize: chunkSize ?? 16, startupMs, inWorkerShare: +(busy / (threads * seconds)).toFixed(2), ...summarize(results.map((r) => r.ms), seconds, results, pairs) };
   } finally {
     await pool.close();
   }
@@ -76,7 +96,9 @@ export async function runBench(args: string[]): Promise<object> {
   const passes = at >= 0 ? Number(args[at + 1]) : 4;
   if (!Number.isInteger(passes) || passes <= 0) throw new UserError(`--passes must be a positive integer, got '${args[at + 1]}'`);
   const math = readJsonl(MATH500).map((r) => ({ gold: String(r.answer), pred: String(r.solution) }));
-  const labeled = readJsonl(LABELED).map((r) => ({ gold: String(r.gold), pred: String(r.pred) }));
+  const labeled = readJsonl(LABELED).map((r) => ({ gold: String(r.gold), pred: String(r.pred), expected: Boolean(r.expected) }));
+  const freeform = readJsonl(FREEFORM).map((r) => ({ gold: String(r.gold), pred: String(r.pred), expected: Boolean(r.expected) }));
+  const prose = freeform.filter((p) => !p.pred.includes('\\boxed'));
   const repeat = (ps: Pair[]) => Array.from({ length: passes }, () => ps).flat();
   inProcess(math); // warm-up: JIT and the CAS's lazy tables
   return {
@@ -85,10 +107,17 @@ export async function runBench(args: string[]): Promise<object> {
       singleProcess: inProcess(repeat(math)),
       pool1: await onPool(repeat(math), 1),
       poolAll: await onPool(repeat(math), 2),
+      poolAllChunk64: await onPool(repeat(math), 2, EXTRACTION_PRESETS.math, 64),
     },
     labeledPairs: {
       singleProcess: inProcess(repeat(labeled), EXTRACTION_PRESETS.cli),
       poolAll: await onPool(repeat(labeled), 2, EXTRACTION_PRESETS.cli),
+    },
+    freeform: {
+      all: inProcess(freeform, EXTRACTION_PRESETS.cli),
+      proseSingleProcess: inProcess(repeat(prose), EXTRACTION_PRESETS.cli),
+      prosePoolAll: await onPool(repeat(prose), 2, EXTRACTION_PRESETS.cli),
+      prosePoolAllChunk64: await onPool(repeat(prose), 2, EXTRACTION_PRESETS.cli, 64),
     },
   };
 }

@@ -29,7 +29,7 @@ type Pair = { gold: string; pred: string };
  * needs. Piscina's abort clock starts at submission, so at most one task per thread is in
  * flight and no task waits in its queue while its time runs.
  *
- * Pairs travel in chunks of `chunkSize` with a budget of chunkSize × timeoutMs; inside the
+ * Pairs travel in chunks of `chunkSize` with a budget of (chunkSize + 1) × timeoutMs; inside the
  * worker each pair is timed and one over timeoutMs is reported as a timeout. A chunk that is
  * killed (budget or memory) is re-run one pair per task, so only the offending pair fails.
  */
@@ -100,7 +100,9 @@ export class VerifierPool {
     await this.slot();
     // A referenced timer (AbortSignal.timeout's is not) keeps the process alive until the task settles.
     const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(), this.timeoutMs * pairs.length);
+    // One pair of the chunk may be run twice (the worker's retry of a first timeout).
+    const timer = setTimeout(() => abort.abort(), this.timeoutMs * (pairs.length + 1));
+    let released = false;
     try {
       const task: VerifyTask = { pairs, options, timeoutMs: this.timeoutMs };
       const results = await this.pool.run(task, { signal: abort.signal });
@@ -108,15 +110,16 @@ export class VerifierPool {
       return results;
     } catch (err) {
       const e = err as { name?: string; code?: string; message?: string };
-      // Keep the slot until the replacement worker has loaded, so that the next task's clock
-      // does not run while it starts.
-      await this.warm();
+      // Keep the slot until the replacement worker has loaded and warmed up, so that the next
+      // task's clock does not run while it starts; this pair's answer need not wait for it.
+      released = true;
+      void this.warm().finally(() => this.release());
       if (e.name === 'AbortError') return { failed: this.workerFailure ?? 'timeout' };
       if (e.code === 'ERR_WORKER_OUT_OF_MEMORY') return { failed: 'memory' };
       return { failed: `worker error: ${e.message ?? String(err)}` };
     } finally {
       clearTimeout(timer);
-      this.release();
+      if (!released) this.release();
     }
   }
 

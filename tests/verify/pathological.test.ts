@@ -99,3 +99,18 @@ test('a worker over its memory limit fails its pair with reason "memory", not th
     await tiny.close();
   }
 });
+
+test('verdicts do not depend on position: the first CAS-heavy pair of a fresh pool verifies like later ones', async () => {
+  // Without the warm-up, the first pair loading the CAS took most of a tight budget.
+  const fresh = new VerifierPool({ threads: 1, timeoutMs: 250 });
+  try {
+    await fresh.ready;
+    const pair = { gold: '\\operatorname{arccot} x', pred: '\\boxed{\\arctan \\frac{1}{x}}' };
+    const first = await fresh.verify(pair.gold, pair.pred);
+    const later = await Promise.all([1, 2, 3].map(() => fresh.verify(pair.gold, pair.pred)));
+    assert.notEqual(first.reason, 'timeout');
+    for (const r of later) assert.deepEqual([r.correct, r.reason], [first.correct, first.reason]);
+  } finally {
+    await fresh.close();
+  }
+});
