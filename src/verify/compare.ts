@@ -211,6 +211,9 @@ function compareConstants(ga: Node, pa: Node, opts: CompareOptions): Verdict {
   if ((!ge && underflows(ga)) || (!pe && underflows(pa))) return no('value below the floating-point range, cannot be compared');
   if (gv.re === 0 && gv.im === 0 && (pv.re !== 0 || pv.im !== 0)) return no('reference is zero, prediction is not');
   if (!approx) return close(gv, pv, TIGHT_TOL) ? yes('numerically equal closed forms') : no(`values differ: ${fmt(gv)} vs ${fmt(pv)}`);
+  // A decimal inside a function or sum (\ln 3.0001) is an input, not a rounded answer: no tolerance.
+  const inner = (n: Node) => hasDecimal(n) && !scientific(n);
+  if (inner(ga) || inner(pa)) return close(gv, pv, TIGHT_TOL) ? yes('numerically equal') : no(`values differ: ${fmt(gv)} vs ${fmt(pv)}`);
   // A decimal reference, or one with a finite decimal form (5/4), is an exact value: a less or
   // more precise decimal is a different answer.
   if (hasDecimal(ga) || (ge && Q.finiteDecimal(ge.re) && Q.finiteDecimal(ge.im))) {
@@ -229,6 +232,14 @@ function compareConstants(ga: Node, pa: Node, opts: CompareOptions): Verdict {
   return literals.some((n) => n.sig >= MIN_SIG_DIGITS)
     ? yes(`correctly rounded to ${MIN_SIG_DIGITS}+ significant digits`)
     : no(`values differ beyond relative tolerance ${opts.relTol}: ${fmt(gv)} vs ${fmt(pv)}`);
+}
+
+/** A decimal literal, or one times a power of ten (6.72\\times10^{-5}): a rounded value as a whole. */
+function scientific(n: Node): boolean {
+  if (n.t === 'neg') return scientific(n.a);
+  if (n.t === 'num') return true;
+  const power = (m: Node) => m.t === 'pow' && m.a.t === 'num' && !m.a.decimal && m.a.v.n === 10n && m.a.v.d === 1n && !hasDecimal(m.b);
+  return n.t === 'mul' && ((n.a.t === 'num' && power(n.b)) || (n.b.t === 'num' && power(n.a)));
 }
 
 function decimalLiteral(n: Node): { places: number; sig: number } | null {
@@ -383,6 +394,22 @@ const NAMED: RegExp[] = [
   /^[A-Za-z]+(?:\s*:\s*[A-Za-z]+)+$/,
 ];
 const isName = (s: string) => NAMED.some((re) => re.test(s.trim()));
+
+/**
+ * A predicted "a + b = 11", "\\cos\\theta = 3/5" or "A^{-1} = (matrix)" against a constant
+ * reference restates the asked quantity: its left side has no numbers, its right side no
+ * variables. (A reference equation is never read this way: "x + y = 7" may be a line.)
+ */
+function restatesQuantity(p: { lhs: string; rhs: string }, g: Answer): boolean {
+  if (/\d/.test(p.lhs.replace(/\^\s*\{?\s*(?:-1|T)\s*\}?/g, ''))) return false;
+  const constant = (s: string) => {
+    const t = tryParse(s);
+    return t !== null && variables(t).size === 0;
+  };
+  if (g.kind === 'expr' ? !constant(g.text) : g.kind !== 'matrix') return false;
+  const rhs = parseAnswer(p.rhs);
+  return rhs.kind === 'matrix' ? rhs.rows.flat().every(constant) : rhs.kind === 'expr' && constant(rhs.text);
+}
 const baseName = (s: string) => s.replace(/_\{?\w+\}?$/, '');
 
 /**
@@ -481,7 +508,7 @@ export function compareAnswers(g0: Answer, p0: Answer, opts: CompareOptions): Ve
   if (g.kind === 'assignments' || p.kind === 'assignments') return compareAssignments(g, p, opts);
   if (g.kind === 'equation' && p.kind === 'equation') return compareEquations(g, p, opts);
   if (g.kind === 'equation' && isName(g.lhs)) return compareAnswers(parseAnswer(g.rhs), p, opts);
-  if (p.kind === 'equation' && isName(p.lhs)) return compareAnswers(g, parseAnswer(p.rhs), opts);
+  if (p.kind === 'equation' && (isName(p.lhs) || restatesQuantity(p, g))) return compareAnswers(g, parseAnswer(p.rhs), opts);
   if (isRelation(g) || isRelation(p)) {
     const gs = solutionSet(g);
     const ps = solutionSet(p);

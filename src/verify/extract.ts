@@ -230,15 +230,16 @@ function gsm8k(text: string): string | null {
 
 /** The last number (thousands separators, a decimal comma) with the unit or counted noun right after it. */
 function lastNumber(text: string): string | null {
-  const re = /-?(?:\d+\/\d+|\d+(?:,\d{3})+(?:\.\d+)?(?!\d)|\d+(?:[.,]\d+)?|\.\d+)(?:\s*(?:\\?%|°|€|\\\$))?(?:\s+([A-Za-z]+(?:\^\{?[23]\}?|[²³])?))?/g;
+  const re = /-?(?:\d+\/\d+|\d{1,3}(?: \d{3})+(?![\d.,])|\d+(?:,\d{3})+(?:\.\d+)?(?!\d)|\d+(?:[.,]\d+)?|\.\d+)(?:\s*(?:\\?%|°|€|\\\$))?(?:\s+([A-Za-z]+(?:\^\{?[23]\}?|[²³])?))?/g;
   let last: RegExpExecArray | null = null;
   for (let m = re.exec(text); m; m = re.exec(text)) last = m;
   if (!last) return null;
   const word = last[1];
   const value = word && !/^(?:and|or|to|of|in|is|by|the)$/i.test(word) ? last[0] : last[0].slice(0, last[0].length - (word?.length ?? 0)).trim();
   // "3, 4, and 5": a list of numbers ending the text is one answer.
-  const list = /(?:-?\d+(?:\.\d+)?,\s+(?:and\s+)?)+(?:and\s+)?$/.exec(text.slice(0, last.index));
-  return list && !word ? `${list[0].replace(/\band\b/g, ' ')}${value}` : value;
+  // "maybe 7 or 8" is a hedge: both values are the answer, so it matches neither alone.
+  const list = /(?:-?\d+(?:\.\d+)?(?:,\s+(?:and\s+|or\s+)?|\s+or\s+))+$/.exec(text.slice(0, last.index));
+  return list && !word ? `${list[0].replace(/\b(?:and|or)\b/g, ',').replace(/,\s*,/g, ',')}${value}` : value;
 }
 
 /** A short single-line response that is an answer, not prose ("Answer 7" and "She has 5" are prose). */

@@ -77,9 +77,32 @@ function fromBound(op: Op, c: string): Interval[] {
   }
 }
 
-/** Solution set of one relation: `x > 2`, `3 \le y`, `-y > -3`, `-1 \le t < 4`, `x \ne 3`. */
+/** |x| op c, the bound on either side: |x| \le 3 is [-3, 3], |x| > 2 is (-inf, -2) U (2, inf). */
+function absolute(l: string, op: Op, r: string): SolutionSet | null {
+  const abs = (s: string) => /^\|\s*([^|]+?)\s*\|$/.exec(s.trim())?.[1];
+  let v = abs(l);
+  let c = r;
+  if (!v) {
+    v = abs(r);
+    c = l;
+    op = FLIP[op];
+  }
+  if (!v || !NAME.test(v) || op === '\\ne') return null;
+  const closed = op === '\\le' || op === '\\ge';
+  if (op === '<' || op === '\\le') return { variable: v, intervals: [{ lo: `-(${c})`, loClosed: closed, hi: c, hiClosed: closed }] };
+  return {
+    variable: v,
+    intervals: [
+      { lo: null, loClosed: false, hi: `-(${c})`, hiClosed: closed },
+      { lo: c, loClosed: closed, hi: null, hiClosed: false },
+    ],
+  };
+}
+
+/** Solution set of one relation: `x > 2`, `3 \le y`, `-y > -3`, `|x| \le 3`, `-1 \le t < 4`, `x \ne 3`. */
 export function relationSet(rel: { parts: string[]; ops: Op[] }): SolutionSet | null {
   const { parts, ops } = rel;
+  if (ops.length === 1 && (parts[0].includes('|') || parts[1].includes('|'))) return absolute(parts[0], ops[0], parts[1]);
   if (ops.length === 1) {
     const b = oneSided(parts[0], ops[0], parts[1]);
     return b && { variable: b.v, intervals: fromBound(b.op, b.c) };
