@@ -82,7 +82,7 @@ async function onPool(pairs: Pair[], threads: number, extractors = EXTRACTION_PR
     const results = await pool.verifyMany(pairs, { extractors });
     const seconds = (performance.now() - t0) / 1000;
     const busy = results.reduce((a, r) => a + (Number.isFinite(r.ms) ? r.ms : 0), 0) / 1000;
-    return { threads, chunkSize: chunkSize ?? 16, startupMs, inWorkerShare: +(busy / (threads * seconds)).toFixed(2), ...summarize(results.map((r) => r.ms), seconds, results, pairs) };
+    return { threads, chunkSize: chunkSize ?? 'adaptive', startupMs, inWorkerShare: +(busy / (threads * seconds)).toFixed(2), ...summarize(results.map((r) => r.ms), seconds, results, pairs) };
   } finally {
     await pool.close();
   }
@@ -113,7 +113,7 @@ export async function runBench(args: string[]): Promise<object> {
       singleProcess: inProcess(repeat(math)),
       pool1: await onPool(repeat(math), 1),
       poolAll: await onPool(repeat(math), 2),
-      poolAllChunk64: await onPool(repeat(math), 2, EXTRACTION_PRESETS.math, 64),
+      poolAllChunk16: await onPool(repeat(math), 2, EXTRACTION_PRESETS.math, 16),
     },
     labeledPairs: {
       singleProcess: inProcess(repeat(labeled), EXTRACTION_PRESETS.cli),
@@ -123,7 +123,7 @@ export async function runBench(args: string[]): Promise<object> {
       all: inProcess(freeform, EXTRACTION_PRESETS.cli),
       proseSingleProcess: inProcess(repeat(prose), EXTRACTION_PRESETS.cli),
       prosePoolAll: await onPool(repeat(prose), 2, EXTRACTION_PRESETS.cli),
-      prosePoolAllChunk64: await onPool(repeat(prose), 2, EXTRACTION_PRESETS.cli, 64),
+      prosePoolAllChunk16: await onPool(repeat(prose), 2, EXTRACTION_PRESETS.cli, 16),
     },
   };
 }

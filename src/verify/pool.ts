@@ -10,7 +10,10 @@ export interface PoolOptions {
   timeoutMs?: number;
   /** V8 old-generation limit per worker; a worker over it dies and its pair fails with "memory". */
   maxMemoryMb?: number;
-  /** Pairs sent to a worker in one message by verifyMany (amortizes the thread round trip). */
+  /**
+   * Pairs sent to a worker in one message by verifyMany (amortizes the thread round trip);
+   * default: the batch split into 4 chunks per thread, 16 to 256 pairs each.
+   */
   chunkSize?: number;
   /** How long the first tasks wait for workers to load before their own clocks start anyway. */
   startupTimeoutMs?: number;
@@ -18,7 +21,9 @@ export interface PoolOptions {
 
 export const DEFAULT_TIMEOUT_MS = 1000;
 const DEFAULT_MEMORY_MB = 256;
-const DEFAULT_CHUNK = 16;
+const MIN_CHUNK = 16;
+const MAX_CHUNK = 256;
+const CHUNKS_PER_THREAD = 4;
 const DEFAULT_STARTUP_MS = 10_000;
 
 type Pair = { gold: string; pred: string };
@@ -29,14 +34,15 @@ type Pair = { gold: string; pred: string };
  * needs. Piscina's abort clock starts at submission, so at most one task per thread is in
  * flight and no task waits in its queue while its time runs.
  *
- * Pairs travel in chunks of `chunkSize` with a budget of (chunkSize + 1) × timeoutMs; inside the
- * worker each pair is timed and one over timeoutMs is reported as a timeout. A chunk that is
- * killed (budget or memory) is re-run one pair per task, so only the offending pair fails.
+ * Pairs travel in chunks (fewer thread round trips); inside the worker each pair is timed, one
+ * over timeoutMs is run once more and then reported as a timeout, and a watchdog kills the worker
+ * when one attempt runs past 2 × timeoutMs, whatever the chunk's size. A chunk that is killed
+ * (watchdog or memory) is re-run one pair per task, so only the offending pair fails.
  */
 export class VerifierPool {
   private readonly pool: Piscina<VerifyTask | null, TimedResult[]>;
   private readonly timeoutMs: number;
-  private readonly chunkSize: number;
+  private readonly chunkSize: number | undefined;
   readonly threads: number;
   /** Resolves once every worker has loaded its modules. */
   readonly ready: Promise<void>;
@@ -49,7 +55,7 @@ export class VerifierPool {
   constructor(opts: PoolOptions = {}) {
     this.threads = Math.max(1, opts.threads ?? availableParallelism());
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.chunkSize = Math.max(1, opts.chunkSize ?? DEFAULT_CHUNK);
+    this.chunkSize = opts.chunkSize === undefined ? undefined : Math.max(1, opts.chunkSize);
     this.startupTimeoutMs = opts.startupTimeoutMs ?? DEFAULT_STARTUP_MS;
     this.pool = new Piscina({
       filename: new URL('./worker.ts', import.meta.url).href,
@@ -98,13 +104,26 @@ export class VerifierPool {
   private async runChunk(pairs: Pair[], options?: Partial<VerifyOptions>): Promise<TimedResult[] | { failed: string }> {
     await this.startup(this.ready);
     await this.slot();
-    // A referenced timer (AbortSignal.timeout's is not) keeps the process alive until the task settles.
+    // Watchdog: the worker stamps when each attempt at a pair starts; an attempt past twice the
+    // limit (the worker itself reports one past the limit as a timeout, after one retry) is
+    // killed. A task that has not started within the start-up budget is killed too. The timer
+    // is referenced (AbortSignal.timeout's is not), so the process stays alive until the task settles.
     const abort = new AbortController();
-    // One pair of the chunk may be run twice (the worker's retry of a first timeout).
-    const timer = setTimeout(() => abort.abort(), this.timeoutMs * (pairs.length + 1));
+    const clock = new SharedArrayBuffer(8);
+    const stamp = new Float64Array(clock);
+    const submitted = performance.timeOrigin + performance.now();
+    const timer = setInterval(
+      () => {
+        const now = performance.timeOrigin + performance.now();
+        const started = stamp[0];
+        if (started < 0) return;
+        if (started > 0 ? now - started > 2 * this.timeoutMs : now - submitted > this.startupTimeoutMs + this.timeoutMs) abort.abort();
+      },
+      Math.max(5, this.timeoutMs / 8),
+    );
     let released = false;
     try {
-      const task: VerifyTask = { pairs, options, timeoutMs: this.timeoutMs };
+      const task: VerifyTask = { pairs, options, timeoutMs: this.timeoutMs, clock };
       const results = await this.pool.run(task, { signal: abort.signal });
       this.workerFailure = null;
       return results;
@@ -118,7 +137,7 @@ export class VerifierPool {
       if (e.code === 'ERR_WORKER_OUT_OF_MEMORY') return { failed: 'memory' };
       return { failed: `worker error: ${e.message ?? String(err)}` };
     } finally {
-      clearTimeout(timer);
+      clearInterval(timer);
       if (!released) this.release();
     }
   }
@@ -142,11 +161,12 @@ export class VerifierPool {
     onResult?: (index: number, result: TimedResult) => void,
   ): Promise<TimedResult[]> {
     const out = new Array<TimedResult>(pairs.length);
+    const size = this.chunkSize ?? Math.min(MAX_CHUNK, Math.max(MIN_CHUNK, Math.ceil(pairs.length / (this.threads * CHUNKS_PER_THREAD))));
     const chunks: number[] = [];
-    for (let i = 0; i < pairs.length; i += this.chunkSize) chunks.push(i);
+    for (let i = 0; i < pairs.length; i += size) chunks.push(i);
     await Promise.all(
       chunks.map(async (start) => {
-        const slice = pairs.slice(start, start + this.chunkSize);
+        const slice = pairs.slice(start, start + size);
         const r = await this.runChunk(slice, options);
         const results = 'failed' in r ? await Promise.all(slice.map((p) => this.verifyTimed(p.gold, p.pred, options))) : r;
         results.forEach((res, k) => {

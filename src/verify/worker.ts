@@ -5,6 +5,12 @@ export interface VerifyTask {
   options?: Partial<VerifyOptions>;
   /** A pair that ran longer than this is reported as a timeout even if it finished. */
   timeoutMs: number;
+  /**
+   * Shared with the pool (a SharedArrayBuffer is not copied): slot 0 holds when the current
+   * attempt at a pair started (epoch ms), so that the pool can kill a runaway pair without
+   * waiting for the whole chunk's budget.
+   */
+  clock?: SharedArrayBuffer;
 }
 
 export type TimedResult = VerifyResult & { ms: number };
@@ -21,8 +27,9 @@ const WARM_UP: Array<[string, string]> = [
 
 let warm = false;
 
-function timed(p: { gold: string; pred: string }, task: VerifyTask): TimedResult {
+function timed(p: { gold: string; pred: string }, task: VerifyTask, clock: Float64Array | null): TimedResult {
   const t = performance.now();
+  if (clock) clock[0] = performance.timeOrigin + t;
   const r = verifyPair(p.gold, p.pred, task.options);
   return { ...r, ms: performance.now() - t };
 }
@@ -39,9 +46,12 @@ export default function verifyTask(task: VerifyTask | null): TimedResult[] {
     warm = true;
   }
   if (task === null) return [];
-  return task.pairs.map((p) => {
-    let r = timed(p, task);
-    if (r.ms > task.timeoutMs) r = timed(p, task);
+  const clock = task.clock ? new Float64Array(task.clock) : null;
+  const results = task.pairs.map((p) => {
+    let r = timed(p, task, clock);
+    if (r.ms > task.timeoutMs) r = timed(p, task, clock);
     return r.ms > task.timeoutMs ? { correct: false, extracted: r.extracted, reason: 'timeout', ms: r.ms } : r;
   });
+  if (clock) clock[0] = -1; // done: the result may take a while to reach the pool
+  return results;
 }
