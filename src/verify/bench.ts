@@ -23,7 +23,13 @@ function percentile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
 
-function summarize(latencies: number[], seconds: number, results: VerifyResult[], pairs?: Pair[]) {
+/** CPU seconds of this process (all threads) since `from`: unlike wall time, not inflated by other processes. */
+function cpuSeconds(from: NodeJS.CpuUsage): number {
+  const u = process.cpuUsage(from);
+  return (u.user + u.system) / 1e6;
+}
+
+function summarize(latencies: number[], seconds: number, results: VerifyResult[], pairs?: Pair[], cpu?: number) {
   const sorted = [...latencies].sort((a, b) => a - b);
   const reasons: Record<string, number> = {};
   for (const r of results) {
@@ -34,6 +40,7 @@ function summarize(latencies: number[], seconds: number, results: VerifyResult[]
     pairs: results.length,
     correct: results.filter((r) => r.correct).length,
     pairsPerSec: Math.round(results.length / seconds),
+    ...(cpu ? { pairsPerCpuSec: Math.round(results.length / cpu) } : {}),
     p50Ms: +percentile(sorted, 0.5).toFixed(3),
     p99Ms: +percentile(sorted, 0.99).toFixed(3),
     maxMs: +sorted[sorted.length - 1].toFixed(3),
@@ -57,12 +64,13 @@ function inProcess(pairs: Pair[], extractors = EXTRACTION_PRESETS.math) {
   const latencies: number[] = [];
   const results: VerifyResult[] = [];
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   for (const p of pairs) {
     const t = performance.now();
     results.push(verifyPair(p.gold, p.pred, { extractors }));
     latencies.push(performance.now() - t);
   }
-  return summarize(latencies, (performance.now() - t0) / 1000, results, pairs);
+  return summarize(latencies, (performance.now() - t0) / 1000, results, pairs, cpuSeconds(c0));
 }
 
 /**
@@ -79,10 +87,12 @@ async function onPool(pairs: Pair[], threads: number, extractors = EXTRACTION_PR
     await pool.verifyMany(pairs.slice(0, 200), { extractors });
     const startupMs = Math.round(performance.now() - s0);
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     const results = await pool.verifyMany(pairs, { extractors });
     const seconds = (performance.now() - t0) / 1000;
+    const cpu = cpuSeconds(c0);
     const busy = results.reduce((a, r) => a + (Number.isFinite(r.ms) ? r.ms : 0), 0) / 1000;
-    return { threads, chunkSize: chunkSize ?? 'adaptive', startupMs, inWorkerShare: +(busy / (threads * seconds)).toFixed(2), ...summarize(results.map((r) => r.ms), seconds, results, pairs) };
+    return { threads, chunkSize: chunkSize ?? 'adaptive', startupMs, inWorkerShare: +(busy / (threads * seconds)).toFixed(2), ...summarize(results.map((r) => r.ms), seconds, results, pairs, cpu) };
   } finally {
     await pool.close();
   }
@@ -90,9 +100,12 @@ async function onPool(pairs: Pair[], threads: number, extractors = EXTRACTION_PR
 
 /**
  * `bench verify [--passes N]`: pairs/s and latency on the 500 MATH-500 (solution, answer)
- * pairs, in-process on one core and on the worker pool with one and with all threads; plus the
- * same on the hand-labeled pairs, whose answers are rarely identical strings. Pool latency is
- * the time each pair took inside its worker.
+ * pairs (boxed answers), in-process on one core and on the worker pool with one and with all
+ * threads (adaptive chunks, and fixed chunks of 16); the same on the hand-labeled pairs, and on
+ * the free-form pairs (prose without boxes), with agreement and false positives. Pool latency is
+ * the time each pair took inside its worker; pool start-up (workers loading, warming up, a first
+ * pass) is reported apart; `pairsPerCpuSec` divides by this process's CPU time, which other
+ * processes on a shared machine do not inflate.
  */
 export async function runBench(args: string[]): Promise<object> {
   const at = args.indexOf('--passes');
