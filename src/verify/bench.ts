@@ -5,6 +5,8 @@ import { EXTRACTION_PRESETS } from './extract.ts';
 import { VerifierPool } from './pool.ts';
 import { verifyPair, type VerifyResult } from './verify.ts';
 
+const MIN_TIMED_PAIRS = 10_000;
+
 type Pair = { gold: string; pred: string; expected?: boolean };
 
 const MATH500 = fileURLToPath(new URL('../../data/benchmarks/math500.jsonl', import.meta.url));
@@ -115,7 +117,9 @@ export async function runBench(args: string[]): Promise<object> {
   const labeled = readJsonl(LABELED).map((r) => ({ gold: String(r.gold), pred: String(r.pred), expected: Boolean(r.expected) }));
   const freeform = readJsonl(FREEFORM).map((r) => ({ gold: String(r.gold), pred: String(r.pred), expected: Boolean(r.expected) }));
   const prose = freeform.filter((p) => !p.pred.includes('\\boxed'));
-  const repeat = (ps: Pair[]) => Array.from({ length: passes }, () => ps).flat();
+  // Cheap suites are repeated up to at least MIN_TIMED_PAIRS, so that a timed run lasts long
+  // enough for JIT tier-up and dispatch to settle (500 boxed pairs take tens of milliseconds).
+  const repeat = (ps: Pair[], min = 0) => Array.from({ length: Math.max(passes, Math.ceil(min / ps.length)) }, () => ps).flat();
   // Warm-up: JIT and the CAS's lazy tables, on every suite.
   inProcess(math);
   inProcess(labeled, EXTRACTION_PRESETS.cli);
@@ -123,10 +127,10 @@ export async function runBench(args: string[]): Promise<object> {
   return {
     passes,
     math500: {
-      singleProcess: inProcess(repeat(math)),
-      pool1: await onPool(repeat(math), 1),
-      poolAll: await onPool(repeat(math), 2),
-      poolAllChunk16: await onPool(repeat(math), 2, EXTRACTION_PRESETS.math, 16),
+      singleProcess: inProcess(repeat(math, MIN_TIMED_PAIRS)),
+      pool1: await onPool(repeat(math, MIN_TIMED_PAIRS), 1),
+      poolAll: await onPool(repeat(math, MIN_TIMED_PAIRS), 2),
+      poolAllChunk16: await onPool(repeat(math, MIN_TIMED_PAIRS), 2, EXTRACTION_PRESETS.math, 16),
     },
     labeledPairs: {
       singleProcess: inProcess(repeat(labeled), EXTRACTION_PRESETS.cli),
@@ -134,9 +138,9 @@ export async function runBench(args: string[]): Promise<object> {
     },
     freeform: {
       all: inProcess(freeform, EXTRACTION_PRESETS.cli),
-      proseSingleProcess: inProcess(repeat(prose), EXTRACTION_PRESETS.cli),
-      prosePoolAll: await onPool(repeat(prose), 2, EXTRACTION_PRESETS.cli),
-      prosePoolAllChunk16: await onPool(repeat(prose), 2, EXTRACTION_PRESETS.cli, 16),
+      proseSingleProcess: inProcess(repeat(prose, MIN_TIMED_PAIRS), EXTRACTION_PRESETS.cli),
+      prosePoolAll: await onPool(repeat(prose, MIN_TIMED_PAIRS), 2, EXTRACTION_PRESETS.cli),
+      prosePoolAllChunk16: await onPool(repeat(prose, MIN_TIMED_PAIRS), 2, EXTRACTION_PRESETS.cli, 16),
     },
   };
 }
