@@ -28,6 +28,9 @@ export interface Extraction {
   by: Extractor;
 }
 
+/** Longest text after an answer cue that is read as the answer's sentence. */
+const MAX_PHRASE_CHARS = 2000;
+
 /** Longest bare response `whole` accepts; anything longer is a response, not an answer. */
 const WHOLE_MAX_CHARS = 200;
 
@@ -93,7 +96,8 @@ function finalAnswer(text: string): string | null {
   const rest = text.slice(last.index + last[0].length).replace(/^[\s*_:]+/, '');
   const boxed = /^\$*\s*\\(?:boxed|fbox)/.test(rest) ? lastBoxed(rest) : null;
   if (boxed !== null) return boxed;
-  const phrase = firstSentence(rest);
+  // An answer sentence is short; the cap keeps the phrase scans linear on adversarial input.
+  const phrase = firstSentence(rest.slice(0, MAX_PHRASE_CHARS));
   return phrase.trim() === '' ? null : answerFromPhrase(phrase);
 }
 
@@ -142,13 +146,18 @@ export function mathSpans(text: string): Span[] {
 /** Text up to the end of its first sentence (a period before a space, or a newline), math spans kept whole. */
 function firstSentence(text: string): string {
   const spans = mathSpans(text);
-  const inSpan = (k: number) => spans.some((s) => k > s.start && k < s.end - 1);
   const end = /\.(?:\s|$)|\n|[!?](?:\s|$)/g;
-  for (let m = end.exec(text); m; m = end.exec(text)) if (!inSpan(m.index) && !/\d/.test(text[m.index + 1] ?? '')) return text.slice(0, m.index);
+  let j = 0; // spans and matches both advance left to right: linear
+  for (let m = end.exec(text); m; m = end.exec(text)) {
+    while (j < spans.length && spans[j].end - 1 <= m.index) j++;
+    const inSpan = j < spans.length && m.index > spans[j].start;
+    if (!inSpan) return text.slice(0, m.index);
+  }
   return text;
 }
 
-const COPULA = /\b(?:is|are|was|were|equals?|gives?|get|gets|obtain|becomes?|be|yields?|remains?)\b\s*:?|:/gi;
+const COPULA = /\b(?:is|are|was|were|equals?|gives?|get|gets|obtain|becomes?|be|yields?|remains?)\b\s*:?|:/i;
+const COPULAS = new RegExp(COPULA.source, 'gi');
 /** Between two values that are one answer: "and", "or", commas. */
 const JOINER = /^(?:[\s,;]|\band\b|\bor\b|\\text\s*\{\s*(?:and|or)\s*\})*$/i;
 const TRIVIAL_SPAN = /^[A-Za-z]$/;
@@ -163,12 +172,11 @@ function answerFromSpans(text: string, spans: Span[]): string | null {
   let from = 0;
   for (let k = 0; k < spans.length; k++) {
     const gap = text.slice(k === 0 ? 0 : spans[k - 1].end, spans[k].start);
-    if (gap.match(COPULA)) from = k;
+    if (COPULA.test(gap)) from = k;
   }
   const after = spans.slice(from);
   const candidates = after.some((s) => !TRIVIAL_SPAN.test(s.content)) ? after : spans;
   const hasCopula = from > 0 || COPULA.test(text.slice(0, spans[0].start));
-  COPULA.lastIndex = 0;
   let first = hasCopula ? candidates.findIndex((s) => !TRIVIAL_SPAN.test(s.content)) : -1;
   if (first < 0) {
     first = candidates.length - 1;
@@ -190,7 +198,7 @@ const HEDGE_WORDS = /^(?:approximately|about|exactly|roughly|around|precisely|ju
 function answerFromPhrase(phrase: string): string {
   const spans = mathSpans(phrase);
   let copulaEnd = -1;
-  for (const m of phrase.matchAll(COPULA)) {
+  for (const m of phrase.matchAll(COPULAS)) {
     if (!spans.some((s) => m.index! >= s.start && m.index! < s.end)) copulaEnd = m.index! + m[0].length;
   }
   const tail = copulaEnd >= 0 ? phrase.slice(copulaEnd) : phrase;
