@@ -112,6 +112,9 @@ const OPENERS: Array<[string, string]> = [['$$', '$$'], ['\\[', '\\]'], ['\\(', 
 /** Math spans ($…$, $$…$$, \(…\), \[…\]) in order; `\$` is a dollar sign. Linear scan. */
 export function mathSpans(text: string): Span[] {
   const spans: Span[] = [];
+  // Per closing delimiter, a position before which it does not occur (after a failed scan):
+  // later scans resume there, so unclosed delimiters cannot make the scan quadratic.
+  const clear: Record<string, number> = {};
   let i = 0;
   while (i < text.length) {
     const c = text[i];
@@ -123,22 +126,28 @@ export function mathSpans(text: string): Span[] {
       i += 2;
       continue;
     }
-    const pair = OPENERS.find(([open]) => text.startsWith(open, i))!;
-    let j = i + pair[0].length;
+    const [open, closer] = OPENERS.find(([o]) => text.startsWith(o, i))!;
+    const single = open === '$';
+    const from = i + open.length;
     let close = -1;
-    while (j < text.length) {
-      if (text.startsWith(pair[1], j) && (pair[1] !== '$' || text[j - 1] !== '\\')) {
-        close = j;
-        break;
-      }
-      j += text[j] === '\\' && pair[1] === '$' ? 2 : 1;
+    if (single) {
+      // The first unescaped $ closes; but after "$5" a $ that follows a space means both were
+      // dollar signs ("costs $5 and $10").
+      let j = from;
+      while (j < text.length && text[j] !== '$') j += text[j] === '\\' ? 2 : 1;
+      if (j < text.length && !(/\d/.test(text[from] ?? '') && /\s/.test(text[j - 1]))) close = j;
+    } else {
+      const at = text.indexOf(closer, Math.max(from, clear[closer] ?? 0));
+      if (at < 0) clear[closer] = text.length;
+      else close = at;
     }
-    if (close < 0) {
-      i += pair[0].length;
+    // A single-dollar span that reads as prose was two dollar signs.
+    if (close < 0 || (single && proseWords(text.slice(from, close)) >= 2)) {
+      i += open.length;
       continue;
     }
-    spans.push({ start: i, end: close + pair[1].length, content: text.slice(i + pair[0].length, close).trim() });
-    i = close + pair[1].length;
+    spans.push({ start: i, end: close + closer.length, content: text.slice(from, close).trim() });
+    i = close + closer.length;
   }
   return spans;
 }
@@ -195,7 +204,8 @@ const CUT_WORDS = /\s+(?:because|since|as|which|when|where|so|but|if|for|with|gi
 const HEDGE_WORDS = /^(?:approximately|about|exactly|roughly|around|precisely|just|only|then|therefore|thus|so|that)\s+/i;
 
 /** The answer in a phrase after a cue ("the largest $k$ is 12", "5 because ...", "$24$"). */
-function answerFromPhrase(phrase: string): string {
+function answerFromPhrase(text: string): string {
+  const phrase = text.replace(/\*\*|__/g, '');
   const spans = mathSpans(phrase);
   let copulaEnd = -1;
   for (const m of phrase.matchAll(COPULAS)) {
