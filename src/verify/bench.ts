@@ -94,7 +94,7 @@ async function onPool(pairs: Pair[], threads: number, extractors = EXTRACTION_PR
     const seconds = (performance.now() - t0) / 1000;
     const cpu = cpuSeconds(c0);
     const busy = results.reduce((a, r) => a + (Number.isFinite(r.ms) ? r.ms : 0), 0) / 1000;
-    return { threads, chunkSize: chunkSize ?? 'adaptive', startupMs, inWorkerShare: +(busy / (threads * seconds)).toFixed(2), ...summarize(results.map((r) => r.ms), seconds, results, pairs, cpu) };
+    return { threads, chunkSize: chunkSize ?? 16, startupMs, inWorkerShare: +(busy / (threads * seconds)).toFixed(2), ...summarize(results.map((r) => r.ms), seconds, results, pairs, cpu) };
   } finally {
     await pool.close();
   }
@@ -103,7 +103,7 @@ async function onPool(pairs: Pair[], threads: number, extractors = EXTRACTION_PR
 /**
  * `bench verify [--passes N]`: pairs/s and latency on the 500 MATH-500 (solution, answer)
  * pairs (boxed answers), in-process on one core and on the worker pool with one and with all
- * threads (adaptive chunks, and fixed chunks of 16); the same on the hand-labeled pairs, and on
+ * threads (chunks of 16, the default, and of 128); the same on the hand-labeled pairs, and on
  * the free-form pairs (prose without boxes), with agreement and false positives. Pool latency is
  * the time each pair took inside its worker; pool start-up (workers loading, warming up, a first
  * pass) is reported apart; `pairsPerCpuSec` divides by this process's CPU time, which other
@@ -130,7 +130,7 @@ export async function runBench(args: string[]): Promise<object> {
       singleProcess: inProcess(repeat(math, MIN_TIMED_PAIRS)),
       pool1: await onPool(repeat(math, MIN_TIMED_PAIRS), 1),
       poolAll: await onPool(repeat(math, MIN_TIMED_PAIRS), 2),
-      poolAllChunk16: await onPool(repeat(math, MIN_TIMED_PAIRS), 2, EXTRACTION_PRESETS.math, 16),
+      poolAllChunk128: await onPool(repeat(math, MIN_TIMED_PAIRS), 2, EXTRACTION_PRESETS.math, 128),
     },
     labeledPairs: {
       singleProcess: inProcess(repeat(labeled), EXTRACTION_PRESETS.cli),
@@ -140,7 +140,7 @@ export async function runBench(args: string[]): Promise<object> {
       all: inProcess(freeform, EXTRACTION_PRESETS.cli),
       proseSingleProcess: inProcess(repeat(prose, MIN_TIMED_PAIRS), EXTRACTION_PRESETS.cli),
       prosePoolAll: await onPool(repeat(prose, MIN_TIMED_PAIRS), 2, EXTRACTION_PRESETS.cli),
-      prosePoolAllChunk16: await onPool(repeat(prose, MIN_TIMED_PAIRS), 2, EXTRACTION_PRESETS.cli, 16),
+      prosePoolAllChunk128: await onPool(repeat(prose, MIN_TIMED_PAIRS), 2, EXTRACTION_PRESETS.cli, 128),
     },
   };
 }
