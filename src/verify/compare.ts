@@ -1,6 +1,8 @@
-import { evalExact, evalFloat, type Complex } from './evaluate.ts';
+import { evalExact, evalFloat, type Complex, type Exact } from './evaluate.ts';
 import { hasDecimal, parseExpression, ParseError, variables, type Node } from './parse.ts';
 import * as Q from './rational.ts';
+import { evaluateMatrixExpression } from './matrix.ts';
+import { intervalSet, relationSet, type Interval, type SolutionSet } from './relation.ts';
 import { parseAnswer, type Answer } from './structure.ts';
 import { casEvaluate, casHazard, casParse, casProvesEqual, type CasExpr } from './symbolic.ts';
 
@@ -37,8 +39,18 @@ function close(a: Complex, b: Complex, tol: number): boolean {
 
 const finite = (c: Complex) => Number.isFinite(c.re) && Number.isFinite(c.im);
 
-/** Deterministic points so that a verdict never changes between runs. */
-function samplePoints(vars: string[], count: number): Array<Map<string, number>> {
+interface Point {
+  float: Map<string, number>;
+  exact: Map<string, Q.Rational>;
+}
+
+/**
+ * Deterministic points so that a verdict never changes between runs: rationals k/1000, half of
+ * them negative so that |x| vs x or sqrt(x^2) vs x are told apart. Expressions with floor or
+ * ceiling also get integers (0 and multiples of every small number: 720720 = lcm(1..16), 7207200)
+ * and points just beside them, where such functions jump.
+ */
+function samplePoints(vars: string[], count: number, steps = false): Point[] {
   let state = 0x9e3779b9;
   const next = () => {
     state = (state + 0x6d2b79f5) | 0;
@@ -47,9 +59,36 @@ function samplePoints(vars: string[], count: number): Array<Map<string, number>>
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-  // Half the points negative so that |x| vs x or sqrt(x^2) vs x are told apart.
-  return Array.from({ length: count }, (_, i) => new Map(vars.map((v) => [v, (i % 2 ? -1 : 1) * (0.2 + 2.8 * next())])));
+  const values: Q.Rational[][] = Array.from({ length: count }, (_, i) =>
+    vars.map(() => Q.rat(BigInt((i % 2 ? -1 : 1) * (200 + Math.floor(2800 * next()))), 1000n)!),
+  );
+  if (steps) {
+    const special: Array<[bigint, bigint]> = [[0n, 1n], [720720n, 1n], [-7207200n, 1n], [7207199999n, 1000n], [-72071999999n, 10000n], [1n, 2n], [-5n, 2n]];
+    for (const [n, d] of special) values.push(vars.map(() => Q.rat(n, d)!));
+  }
+  return values.map((vs) => ({
+    float: new Map(vars.map((v, k) => [v, Q.toNumber(vs[k])])),
+    exact: new Map(vars.map((v, k) => [v, vs[k]])),
+  }));
 }
+
+function hasSteps(n: Node): boolean {
+  switch (n.t) {
+    case 'fn':
+      return n.name === 'floor' || n.name === 'ceil' || n.args.some(hasSteps);
+    case 'num':
+    case 'var':
+    case 'const':
+      return false;
+    case 'neg':
+    case 'fact':
+      return hasSteps(n.a);
+    default:
+      return hasSteps(n.a) || hasSteps(n.b);
+  }
+}
+
+const showPoint = (p: Point) => [...p.float].map(([k, v]) => `${k}=${+v.toFixed(4)}`).join(', ');
 
 function tryParse(text: string): Node | null {
   try {
@@ -64,25 +103,92 @@ function sameVars(a: Set<string>, b: Set<string>): boolean {
   return a.size === b.size && [...a].every((v) => b.has(v));
 }
 
-/** Compares values at sample points; both undefined at a point skips it. */
+/** Relative size below which a difference is float rounding noise in any reasonable answer. */
+const NOISE = 1e-14;
+
+/**
+ * Compares two functions at sample points; both undefined at a point skips it. `exact` gives
+ * exact values where it can (rational functions, floor, ceiling at rational points): those
+ * decide on their own, so x and x + 10^{-10} differ. Float values must agree within `tol`,
+ * and a difference that is above rounding noise at every point with one sign is systematic
+ * (sin x vs sin x + 10^{-11}), not rounding, so it is not equal either.
+ */
 function numericIdentity(
-  f: (env: Map<string, number>) => Complex,
-  g: (env: Map<string, number>) => Complex,
-  vars: string[],
-  count: number,
+  f: (p: Point) => Complex,
+  g: (p: Point) => Complex,
+  points: Point[],
   tol: number,
+  exact?: (p: Point) => [Exact | null, Exact | null],
 ): Verdict {
   let checked = 0;
-  for (const env of samplePoints(vars, count)) {
-    const a = f(env);
-    const b = g(env);
+  let exactChecked = 0;
+  let systematic = 0;
+  let sign = 0;
+  for (const point of points) {
+    const [ea, eb] = exact?.(point) ?? [null, null];
+    if (ea && eb) {
+      if (!Q.eq(ea.re, eb.re) || !Q.eq(ea.im, eb.im)) return no(`values differ at ${showPoint(point)} (exact)`);
+      checked++;
+      exactChecked++;
+      continue;
+    }
+    const a = f(point);
+    const b = g(point);
     const fa = finite(a);
     const fb = finite(b);
     if (!fa && !fb) continue;
-    if (fa !== fb || !close(a, b, tol)) return no(`values differ at ${[...env].map(([k, v]) => `${k}=${v.toFixed(3)}`).join(', ')}`);
+    if (fa !== fb || !close(a, b, tol)) return no(`values differ at ${showPoint(point)}`);
+    const diff = a.re - b.re || a.im - b.im;
+    const scale = Math.max(Math.hypot(a.re, a.im), Math.hypot(b.re, b.im));
+    if (Math.abs(diff) > NOISE * scale && (sign === 0 || Math.sign(diff) === sign)) systematic++;
+    sign ||= Math.sign(diff);
     checked++;
   }
-  return checked >= Math.min(3, count) ? yes(`numerically identical at ${checked} random points`) : no('could not evaluate at enough points');
+  const floatChecked = checked - exactChecked;
+  if (floatChecked >= 3 && systematic === floatChecked) return no(`values differ by a small systematic amount (${floatChecked} points)`);
+  if (checked < Math.min(3, points.length)) return no('could not evaluate at enough points');
+  return yes(exactChecked === checked ? `exactly equal at ${checked} rational points` : `numerically identical at ${checked} points`);
+}
+
+/** Below this magnitude a double may be an underflowed value: it cannot stand for an exact one. */
+const FLOAT_FLOOR = 1e-290;
+/** A decimal reference is exact: both sides rounded to this many places must agree (as math-verify does)... */
+const DECIMAL_PLACES = 6;
+/** ...and agree relatively, so that tiny references (6.72e-5 vs 6.73e-5) are not all equal. */
+const DECIMAL_REL_TOL = 1e-5;
+
+/** Whether a power or exponential inside the tree underflows doubles (e^{-1000} evaluates to 0). */
+function underflows(n: Node): boolean {
+  switch (n.t) {
+    case 'num':
+    case 'var':
+    case 'const':
+      return false;
+    case 'neg':
+    case 'fact':
+      return underflows(n.a);
+    case 'fn': {
+      if (n.args.some(underflows)) return true;
+      if (n.name !== 'exp') return false;
+      const v = evalFloat(n, new Map());
+      return Math.hypot(v.re, v.im) < FLOAT_FLOOR;
+    }
+    default: {
+      if (underflows(n.a) || underflows(n.b)) return true;
+      if (n.t !== 'pow') return false;
+      const base = evalFloat(n.a, new Map());
+      const v = evalFloat(n, new Map());
+      return Math.hypot(base.re, base.im) !== 0 && Math.hypot(v.re, v.im) < FLOAT_FLOOR;
+    }
+  }
+}
+
+function sameAtPlaces(ge: Exact | null, pe: Exact | null, gv: Complex, pv: Complex): boolean {
+  if (ge && pe) {
+    return Q.roundToPlaces(ge.re, DECIMAL_PLACES) === Q.roundToPlaces(pe.re, DECIMAL_PLACES) && Q.roundToPlaces(ge.im, DECIMAL_PLACES) === Q.roundToPlaces(pe.im, DECIMAL_PLACES);
+  }
+  const r = (x: number) => Math.round(x * 10 ** DECIMAL_PLACES);
+  return r(gv.re) === r(pv.re) && r(gv.im) === r(pv.im);
 }
 
 function compareConstants(ga: Node, pa: Node, opts: CompareOptions): Verdict {
@@ -101,10 +207,23 @@ function compareConstants(ga: Node, pa: Node, opts: CompareOptions): Verdict {
     const bothInf = ga.t === pa.t && isInfinity(ga) && isInfinity(pa);
     return bothInf ? yes('same infinity') : no('value overflows or is undefined');
   }
+  // e^{-1000} is 0 in doubles: a float that small says nothing about an exact value.
+  if ((!ge && underflows(ga)) || (!pe && underflows(pa))) return no('value below the floating-point range, cannot be compared');
   if (gv.re === 0 && gv.im === 0 && (pv.re !== 0 || pv.im !== 0)) return no('reference is zero, prediction is not');
   if (!approx) return close(gv, pv, TIGHT_TOL) ? yes('numerically equal closed forms') : no(`values differ: ${fmt(gv)} vs ${fmt(pv)}`);
-  // A bare decimal must be the other value correctly rounded to the digits it shows, and either
-  // within the relative tolerance or showing at least MIN_SIG_DIGITS significant digits.
+  // A decimal inside a function or sum (\ln 3.0001) is an input, not a rounded answer: no tolerance.
+  const inner = (n: Node) => hasDecimal(n) && !scientific(n);
+  if (inner(ga) || inner(pa)) return close(gv, pv, TIGHT_TOL) ? yes('numerically equal') : no(`values differ: ${fmt(gv)} vs ${fmt(pv)}`);
+  // A decimal reference, or one with a finite decimal form (5/4), is an exact value: a less or
+  // more precise decimal is a different answer.
+  if (hasDecimal(ga) || (ge && Q.finiteDecimal(ge.re) && Q.finiteDecimal(ge.im))) {
+    return sameAtPlaces(ge, pe, gv, pv) && close(gv, pv, DECIMAL_REL_TOL)
+      ? yes(`equal to ${DECIMAL_PLACES} decimal places`)
+      : no(`decimal reference, values differ: ${fmt(gv)} vs ${fmt(pv)}`);
+  }
+  // A reference without a finite decimal form (1/3, pi, sqrt 2): a bare decimal must be it
+  // correctly rounded to the digits it shows, and either within the relative tolerance or
+  // showing at least MIN_SIG_DIGITS significant digits.
   const literals = [decimalLiteral(ga), decimalLiteral(pa)].filter((n) => n !== null);
   const places = Math.min(...literals.map((n) => n.places));
   const rounded = literals.length === 0 || Math.hypot(gv.re - pv.re, gv.im - pv.im) <= 0.5 * 10 ** -places * (1 + 1e-9);
@@ -113,6 +232,14 @@ function compareConstants(ga: Node, pa: Node, opts: CompareOptions): Verdict {
   return literals.some((n) => n.sig >= MIN_SIG_DIGITS)
     ? yes(`correctly rounded to ${MIN_SIG_DIGITS}+ significant digits`)
     : no(`values differ beyond relative tolerance ${opts.relTol}: ${fmt(gv)} vs ${fmt(pv)}`);
+}
+
+/** A decimal literal, or one times a power of ten (6.72\\times10^{-5}): a rounded value as a whole. */
+function scientific(n: Node): boolean {
+  if (n.t === 'neg') return scientific(n.a);
+  if (n.t === 'num') return true;
+  const power = (m: Node) => m.t === 'pow' && m.a.t === 'num' && !m.a.decimal && m.a.v.n === 10n && m.a.v.d === 1n && !hasDecimal(m.b);
+  return n.t === 'mul' && ((n.a.t === 'num' && power(n.b)) || (n.b.t === 'num' && power(n.a)));
 }
 
 function decimalLiteral(n: Node): { places: number; sig: number } | null {
@@ -138,10 +265,9 @@ function casCross(a: CasExpr, b: CasExpr, opts: CompareOptions, label: string): 
   if (!sameVars(vars, new Set(b.unknowns))) return no(`different variables: {${a.unknowns}} vs {${b.unknowns}}`);
   const proved = casProvesEqual(a, b);
   const numeric = numericIdentity(
-    (env) => casEvaluate(a, env),
-    (env) => casEvaluate(b, env),
-    [...vars],
-    proved ? opts.points : 2 * opts.points,
+    (p) => casEvaluate(a, p.float),
+    (p) => casEvaluate(b, p.float),
+    samplePoints([...vars], proved ? opts.points : 2 * opts.points),
     TIGHT_TOL,
   );
   if (!numeric.equal) return no(`${label}: ${proved ? 'symbolic proof contradicted numerically, ' : ''}${numeric.reason}`);
@@ -159,27 +285,29 @@ export function compareScalars(gold: string, pred: string, opts: CompareOptions)
   if (!sameVars(gvars, pvars)) return no(`different variables: {${[...gvars]}} vs {${[...pvars]}}`);
   if (gvars.size === 0) return compareConstants(ga, pa, opts);
   const tol = hasDecimal(ga) || hasDecimal(pa) ? opts.relTol : TIGHT_TOL;
-  const vars = [...gvars];
-  if (opts.cas && !casHazard(gold) && !casHazard(pred)) {
-    const a = casParse(gold);
-    const b = casParse(pred);
-    if (a && b && casProvesEqual(a, b)) {
-      // The cross-check only has to catch the CAS's tolerance slips (values apart by a factor),
-      // so it may forgive float cancellation that the tight tolerance would not.
-      const cross = numericIdentity((e) => evalFloat(ga, e), (e) => evalFloat(pa, e), vars, opts.points, Math.max(tol, CROSS_CHECK_TOL));
-      return cross.equal ? yes(`symbolically equal (CAS), ${cross.reason}`) : no(`CAS says equal but ${cross.reason}`);
-    }
-  }
-  const numeric = numericIdentity((e) => evalFloat(ga, e), (e) => evalFloat(pa, e), vars, 2 * opts.points, tol);
-  return numeric.equal ? yes(`${numeric.reason} (no symbolic proof)`) : numeric;
+  const points = samplePoints([...gvars], 2 * opts.points, hasSteps(ga) || hasSteps(pa));
+  const f = (p: Point) => evalFloat(ga, p.float);
+  const g = (p: Point) => evalFloat(pa, p.float);
+  const exact = (p: Point): [Exact | null, Exact | null] => [evalExact(ga, p.exact), evalExact(pa, p.exact)];
+  // Exact values at rational points decide rational functions (and floor/ceiling) outright;
+  // agreement of floats within the tight tolerance decides the rest.
+  const numeric = numericIdentity(f, g, points, tol, exact);
+  if (numeric.equal || numeric.reason.endsWith('(exact)')) return numeric;
+  // Floats that agree only loosely may be cancellation in a true identity: a symbolic proof by
+  // the CAS, with the loose cross-check, settles it.
+  if (!opts.cas || casHazard(gold) || casHazard(pred)) return numeric;
+  const cross = numericIdentity(f, g, points.slice(0, opts.points), Math.max(tol, CROSS_CHECK_TOL), exact);
+  if (!cross.equal) return numeric;
+  const a = casParse(gold);
+  const b = casParse(pred);
+  return a && b && casProvesEqual(a, b) ? yes(`symbolically equal (CAS), ${cross.reason}`) : numeric;
 }
 
 const ASSIGNED = /^(?:[A-Za-z]|\\[A-Za-z]+)(?:_\{?\w+\}?)?$/;
 
 /** Equations are equal when one is a nonzero constant multiple of the other (same solution set). */
 function compareEquations(g: { lhs: string; rhs: string }, p: { lhs: string; rhs: string }, opts: CompareOptions): Verdict {
-  const gAssign = ASSIGNED.test(g.lhs);
-  if (gAssign && ASSIGNED.test(p.lhs) && g.lhs === p.lhs) return compareAnswerTexts(g.rhs, p.rhs, opts);
+  if (isName(g.lhs) && isName(p.lhs) && squash(g.lhs) === squash(p.lhs)) return compareAnswerTexts(g.rhs, p.rhs, opts);
   const gf = tryParse(`(${g.lhs})-(${g.rhs})`);
   const pf = tryParse(`(${p.lhs})-(${p.rhs})`);
   if (!gf || !pf) return no('equation not parseable');
@@ -187,7 +315,7 @@ function compareEquations(g: { lhs: string; rhs: string }, p: { lhs: string; rhs
   if (!sameVars(vars, variables(pf)) || vars.size === 0) return no('equations in different variables');
   let ratio: Complex | null = null;
   let checked = 0;
-  for (const env of samplePoints([...vars], 2 * opts.points)) {
+  for (const { float: env } of samplePoints([...vars], 2 * opts.points)) {
     const a = evalFloat(gf, env);
     const b = evalFloat(pf, env);
     if (!finite(a) || !finite(b)) continue;
@@ -233,9 +361,15 @@ function vectorOf(a: Answer): string[] | null {
 
 const squash = (s: string) => s.replace(/\s+/g, '');
 
+const NUMBER_WORDS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve', 'thirteen', 'fourteen', 'fifteen', 'sixteen', 'seventeen', 'eighteen', 'nineteen', 'twenty'];
+
 /** Equality of two normalized answer strings; identical text is equal whatever it means. */
 export function compareAnswerTexts(gold: string, pred: string, opts: CompareOptions): Verdict {
   if (squash(gold) === squash(pred)) return yes('identical');
+  if (gold.includes('\\begin') || pred.includes('\\begin')) {
+    gold = evaluateMatrixExpression(gold) ?? gold;
+    pred = evaluateMatrixExpression(pred) ?? pred;
+  }
   return compareAnswers(parseAnswer(gold), parseAnswer(pred), opts);
 }
 
@@ -245,11 +379,140 @@ function baseValue(digits: string, base: number): bigint {
   return v;
 }
 
+/** Left-hand sides that name a quantity rather than state an equation: f(3), |PQ|, [ABC], AB, \angle ABC, Area, A:B. */
+const NAMED: RegExp[] = [
+  ASSIGNED,
+  /^[A-Za-z](?:_\{?\w+\}?)?(?:\^\{?-1\}?)?\s*\([^()]*\)$/,
+  /^\|[^|]+\|$/,
+  /^\[[A-Za-z]{2,5}\]$/,
+  /^[A-Z]{2,4}$/,
+  /^\\(?:overline|widehat|overrightarrow)\s*\{[^{}]+\}$/,
+  /^(?:m\s*)?\\angle\s*[A-Za-z]{1,3}$/,
+  /^[A-Za-z]{3,}(?:\s+[A-Za-z]+)*$/,
+  /^[A-Za-z]+(?:\s*:\s*[A-Za-z]+)+$/,
+];
+const isName = (s: string) => NAMED.some((re) => re.test(s.trim()));
+
+/**
+ * A predicted "a + b = 11", "\\cos\\theta = 3/5" or "A^{-1} = (matrix)" against a constant
+ * reference restates the asked quantity: its left side has no numbers, its right side no
+ * variables. (A reference equation is never read this way: "x + y = 7" may be a line.)
+ */
+function restatesQuantity(p: { lhs: string; rhs: string }, g: Answer): boolean {
+  if (/\d/.test(p.lhs.replace(/\^\s*\{?\s*(?:-1|T)\s*\}?/g, ''))) return false;
+  const constant = (s: string) => {
+    const t = tryParse(s);
+    return t !== null && variables(t).size === 0;
+  };
+  if (g.kind === 'expr' ? !constant(g.text) : g.kind !== 'matrix') return false;
+  const rhs = parseAnswer(p.rhs);
+  return rhs.kind === 'matrix' ? rhs.rows.flat().every(constant) : rhs.kind === 'expr' && constant(rhs.text);
+}
+const baseName = (s: string) => s.replace(/_\{?\w+\}?$/, '');
+
+/**
+ * Reads what an answer states: a computation "2^8 = 256" is its value; "(a,b) = (1,4)" and
+ * "m = 3, n = 8" are assignments; "x = 2 or x = 5" (one name, or x_1, x_2) is the list of values.
+ */
+function resolve(a: Answer): Answer {
+  if (a.kind === 'equation') {
+    const lhs = tryParse(a.lhs);
+    if (lhs && variables(lhs).size === 0) return parseAnswer(a.rhs);
+    const names = parseAnswer(a.lhs);
+    const values = parseAnswer(a.rhs);
+    if (names.kind === 'seq' && names.open === '(' && names.items.every(isName) && values.kind === 'seq' && values.items.length === names.items.length) {
+      return { kind: 'assignments', names: names.items, values: values.items };
+    }
+    return a;
+  }
+  if (a.kind === 'list' && a.items.length > 1 && a.items.every((i) => i.kind === 'equation' && isName(i.lhs))) {
+    const eqs = a.items as Array<{ kind: 'equation'; lhs: string; rhs: string }>;
+    const names = eqs.map((e) => squash(e.lhs));
+    if (names.every((n) => baseName(n) === baseName(names[0]))) return { kind: 'list', items: eqs.map((e) => parseAnswer(e.rhs)) };
+    if (new Set(names).size === names.length) return { kind: 'assignments', names, values: eqs.map((e) => e.rhs) };
+  }
+  return a;
+}
+
+function compareAssignments(g: Answer, p: Answer, opts: CompareOptions): Verdict {
+  if (g.kind === 'assignments' && p.kind === 'assignments') {
+    if (g.names.length !== p.names.length) return no(`assignments: ${p.names.length} quantities, expected ${g.names.length}`);
+    for (let i = 0; i < g.names.length; i++) {
+      const j = p.names.findIndex((n) => squash(n) === squash(g.names[i]));
+      if (j < 0) return no(`assignments: no value for ${g.names[i]}`);
+      const v = compareAnswerTexts(g.values[i], p.values[j], opts);
+      if (!v.equal) return no(`assignments: ${g.names[i]} differs (${v.reason})`);
+    }
+    return yes(`assignments: all ${g.names.length} quantities match`);
+  }
+  // Assigned values against a bare tuple or list: in the order written.
+  const [named, other] = g.kind === 'assignments' ? [g, p] : [p as Extract<Answer, { kind: 'assignments' }>, g];
+  const items = other.kind === 'seq' && other.open === '(' ? other.items.map((t) => parseAnswer(t)) : other.kind === 'list' || other.kind === 'set' ? other.items : null;
+  if (!items) return no(`answer kinds differ: assignments vs ${other.kind}`);
+  if (items.length !== named.values.length) return no(`${named.values.length} assigned values vs ${items.length}`);
+  for (let i = 0; i < items.length; i++) {
+    const [a, b] = g.kind === 'assignments' ? [parseAnswer(named.values[i]), items[i]] : [items[i], parseAnswer(named.values[i])];
+    const v = compareAnswers(a, b, opts);
+    if (!v.equal) return no(`value ${i + 1} differs (${v.reason})`);
+  }
+  return yes(`assigned values match in order`);
+}
+
+/** A relation, an interval, a union of intervals or relations joined by "or", as a solution set. */
+function solutionSet(a: Answer): SolutionSet | null {
+  switch (a.kind) {
+    case 'relation':
+      return relationSet(a);
+    case 'seq': {
+      const i = intervalSet(a.open, a.close, a.items);
+      return i && { variable: null, intervals: [i] };
+    }
+    case 'union':
+    case 'list': {
+      const sets = (a.kind === 'union' ? a.parts : a.items).map(solutionSet);
+      if (sets.some((x) => x === null)) return null;
+      const vars = new Set(sets.map((x) => x!.variable).filter((v) => v !== null));
+      if (vars.size > 1) return null;
+      return { variable: [...vars][0] ?? null, intervals: sets.flatMap((x) => x!.intervals) };
+    }
+    default:
+      return null;
+  }
+}
+
+const isRelation = (a: Answer) => a.kind === 'relation' || (a.kind === 'list' && a.items.some((i) => i.kind === 'relation'));
+
+function sameEnd(a: string | null, b: string | null, opts: CompareOptions): boolean {
+  return a === null || b === null ? a === b : compareAnswerTexts(a, b, opts).equal;
+}
+
+function compareSolutionSets(g: SolutionSet, p: SolutionSet, opts: CompareOptions): Verdict {
+  if (g.variable && p.variable && g.variable !== p.variable) return no(`relations in different variables: ${p.variable} vs ${g.variable}`);
+  if (g.intervals.length !== p.intervals.length) return no(`solution sets of ${p.intervals.length} and ${g.intervals.length} intervals`);
+  const used = new Array<boolean>(p.intervals.length).fill(false);
+  const same = (x: Interval, y: Interval) => x.loClosed === y.loClosed && x.hiClosed === y.hiClosed && sameEnd(x.lo, y.lo, opts) && sameEnd(x.hi, y.hi, opts);
+  for (const gi of g.intervals) {
+    const j = p.intervals.findIndex((pi, k) => !used[k] && same(gi, pi));
+    if (j < 0) return no('solution sets differ (an end or its openness)');
+    used[j] = true;
+  }
+  return yes('same solution set');
+}
+
 /** Structural comparison; kinds that cannot describe the same answer are not equal. */
-export function compareAnswers(g: Answer, p: Answer, opts: CompareOptions): Verdict {
+export function compareAnswers(g0: Answer, p0: Answer, opts: CompareOptions): Verdict {
+  const g = resolve(g0);
+  const p = resolve(p0);
+  if (g.kind === 'assignments' || p.kind === 'assignments') return compareAssignments(g, p, opts);
   if (g.kind === 'equation' && p.kind === 'equation') return compareEquations(g, p, opts);
-  if (g.kind === 'equation' && ASSIGNED.test(g.lhs)) return compareAnswers(parseAnswer(g.rhs), p, opts);
-  if (p.kind === 'equation' && ASSIGNED.test(p.lhs)) return compareAnswers(g, parseAnswer(p.rhs), opts);
+  if (g.kind === 'equation' && isName(g.lhs)) return compareAnswers(parseAnswer(g.rhs), p, opts);
+  if (p.kind === 'equation' && (isName(p.lhs) || restatesQuantity(p, g))) return compareAnswers(g, parseAnswer(p.rhs), opts);
+  if (isRelation(g) || isRelation(p)) {
+    const gs = solutionSet(g);
+    const ps = solutionSet(p);
+    if (gs && ps) return compareSolutionSets(gs, ps, opts);
+    return no(`answer kinds differ: ${g.kind} vs ${p.kind} (relation)`);
+  }
   const collection = (a: Answer) => a.kind === 'set' || a.kind === 'list' || a.kind === 'plusminus';
   if (collection(g) && collection(p)) {
     return unordered((g as { items: Answer[] }).items, (p as { items: Answer[] }).items, opts, 'unordered');
@@ -259,6 +522,8 @@ export function compareAnswers(g: Answer, p: Answer, opts: CompareOptions): Verd
   switch (g.kind) {
     case 'expr':
       if (p.kind === 'expr') return compareScalars(g.text, p.text, opts);
+      // "The answer is three."
+      if (p.kind === 'text' && NUMBER_WORDS.includes(p.text.toLowerCase().trim())) return compareScalars(g.text, String(NUMBER_WORDS.indexOf(p.text.toLowerCase().trim())), opts);
       break;
     case 'text':
       if (p.kind === 'text' || p.kind === 'expr') {

@@ -72,29 +72,33 @@ function binomExact(n: Exact, k: Exact): Exact | null {
  * Exact value over the Gaussian rationals, or null when the tree needs a variable, an
  * irrational constant or function, or a result beyond the size limits.
  */
-export function evalExact(n: Node): Exact | null {
+export function evalExact(n: Node, env?: ReadonlyMap<string, Rational>): Exact | null {
+  const rec = (m: Node) => evalExact(m, env);
   switch (n.t) {
     case 'num':
       return real(n.v);
     case 'const':
       return n.name === 'i' ? { re: Q.ZERO, im: Q.ONE } : null;
-    case 'var':
-      return null;
+    case 'var': {
+      const v = env?.get(n.name);
+      return v ? real(v) : null;
+    }
     case 'neg': {
-      const a = evalExact(n.a);
+      const a = rec(n.a);
       return a && { re: Q.neg(a.re), im: Q.neg(a.im) };
     }
     case 'fact': {
-      const a = evalExact(n.a);
+      const a = rec(n.a);
       return a && factorialExact(a, BigInt(n.step));
     }
     case 'fn': {
-      const args = n.args.map(evalExact);
+      const args = n.args.map(rec);
       if (args.some((a) => a === null)) return null;
       const [x, y] = args as Exact[];
       if (n.name === 'binom') return binomExact(x, y);
       if (!Q.isZero(x.im)) return null;
       if (n.name === 'abs') return real(x.re.n < 0n ? Q.neg(x.re) : x.re);
+      if (n.name === 'floor' || n.name === 'ceil') return real({ n: floorDiv(x.re.n * (n.name === 'ceil' ? -1n : 1n), x.re.d) * (n.name === 'ceil' ? -1n : 1n), d: 1n });
       if (n.name === 'sqrt') {
         if (x.re.n >= 0n) {
           const r = Q.exactSqrt(x.re);
@@ -106,8 +110,8 @@ export function evalExact(n: Node): Exact | null {
       return null;
     }
     default: {
-      const a = evalExact(n.a);
-      const b = a && evalExact(n.b);
+      const a = rec(n.a);
+      const b = a && rec(n.b);
       if (!a || !b) return null;
       switch (n.t) {
         case 'add':
@@ -123,6 +127,11 @@ export function evalExact(n: Node): Exact | null {
       }
     }
   }
+}
+
+function floorDiv(a: bigint, b: bigint): bigint {
+  const q = a / b;
+  return a % b !== 0n && (a < 0n) !== (b < 0n) ? q - 1n : q;
 }
 
 /** Complex float a + bi. */

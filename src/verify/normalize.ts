@@ -12,6 +12,23 @@ const UNICODE: Array<[RegExp, string]> = [
   [/√/g, '\\sqrt'],
   [/°/g, '^\\circ'],
   [/\u00a0/g, ' '],
+  [/²/g, '^2'],
+  [/³/g, '^3'],
+  [/≤/g, '\\le '],
+  [/≥/g, '\\ge '],
+  [/≠/g, '\\ne '],
+  [/≈/g, '\\approx '],
+  [/[€£]/g, ' '],
+];
+
+/** Relation operators in one spelling each: \le, \ge, \ne, <, >; \approx reads as =. */
+const RELATIONS: Array<[RegExp, string]> = [
+  [/\\(?:leqslant|leq|le)(?![A-Za-z])|<=|=</g, ' \\le '],
+  [/\\(?:geqslant|geq|ge)(?![A-Za-z])|>=/g, ' \\ge '],
+  [/\\(?:neq|ne)(?![A-Za-z])|!=/g, ' \\ne '],
+  [/\\lt(?![A-Za-z])/g, ' < '],
+  [/\\gt(?![A-Za-z])/g, ' > '],
+  [/\\approx(?![A-Za-z])|\\simeq(?![A-Za-z])/g, ' = '],
 ];
 
 /** Words accepted as units after a quantity; removed so that "15 cm^2" compares as 15. */
@@ -49,7 +66,7 @@ function handleTextGroups(s: string): string {
     out += s.slice(i, m.index);
     const rest = s.slice(0, m.index) + s.slice(end);
     if (/^(?:and|or)$/i.test(word)) out += ` ${word.toLowerCase()} `;
-    else if ((UNIT_RE.test(word) || (/^[a-z][a-z\s.]*$/i.test(word) && /[\d}]\s*$/.test(out))) && /[\d}]/.test(rest)) {
+    else if ((word.split('/').every((w) => UNIT_RE.test(w.trim())) || (/^[a-z][a-z\s.]*$/i.test(word) && /[\d}]\s*$/.test(out))) && /[\d}]/.test(rest)) {
       if (power) end += power[0].length;
     } else out += inner;
     i = end;
@@ -74,7 +91,14 @@ export function normalizeAnswer(raw: string): string {
   // Thousands separators written as {,} or ,\! (possibly followed by a space) before 3 digits.
   s = s.replace(/(\d)\s*(?:\{,\}|,\\!|,\\,)\s*(?=\d{3})/g, '$1,');
   s = s.replace(/(?<!\\)\\[!,;:> ]|\\q?quad\b|~/g, (m) => (m === '\\!' || m === '\\,' ? '' : ' '));
-  s = s.replace(/\\[dt]frac\b/g, '\\frac').replace(/\\[dt]binom\b/g, '\\binom');
+  s = s.replace(/\\[dt]frac(?![A-Za-z])/g, '\\frac').replace(/\\[dt]binom(?![A-Za-z])/g, '\\binom');
+  for (const [re, rep] of RELATIONS) s = s.replace(re, rep);
+  // A decimal comma written {,} before fewer than 3 digits (0{,}75); groups of 3 stay thousands.
+  s = s.replace(/(\d)\{,\}(?=\d{1,2}(?!\d))/g, '$1,');
+  // Digit groups separated by spaces: 1 000, 1 234 567.
+  s = s.replace(/(?<![\d.,])\d{1,3}(?: \d{3})+(?![\d.,])/g, (m) => m.replace(/ /g, ''));
+  // A lone matrix inside brackets (\left[ \begin{array} ... \right]) is the matrix.
+  s = s.replace(/^\s*[[(]\s*(\\begin\{(\w+)\}[\s\S]*\\end\{\2\})\s*[\])]\s*$/, '$1');
   s = s.replace(/\^\s*\{?\s*\\circ\s*\}?|\\circ|\\degree\b/g, '');
   s = s.replace(/\\?%/g, '');
   s = s.replace(/\\\$/g, '');
@@ -82,7 +106,9 @@ export function normalizeAnswer(raw: string): string {
   s = s.replace(/\s+/g, ' ').trim();
   s = s.replace(TRAILING_UNIT_RE, '');
   s = s.replace(TRAILING_WORDS, (m) => (/\b(?:and|or)\b/i.test(m) ? m : ''));
-  s = s.replace(/^[a-zA-Z]\s*\\in\s+/, '');
+  s = s.replace(/^[a-zA-Z]\s*\\in(?![A-Za-z])\s*/, '');
+  s = s.replace(/(?<=\d)\s+(?:mm|cm|m|km|ft|in|yd)\s*\^\s*\{?[23]\}?$/, '');
+  s = s.replace(/^=\s*/, '');
   s = s.replace(/[\s.,;:]+$/, '');
   return s.trim();
 }

@@ -5,7 +5,7 @@ export interface Rational {
 }
 
 /** Limit on numerator/denominator size so exact arithmetic cannot blow up memory or time. */
-export const MAX_RATIONAL_BITS = 4096;
+export const MAX_RATIONAL_BITS = 16384;
 
 function gcd(a: bigint, b: bigint): bigint {
   if (a < 0n) a = -a;
@@ -90,6 +90,22 @@ function isqrt(x: bigint): bigint {
     if (next >= r) return r;
     r = next;
   }
+}
+
+/** a rounded to `places` decimal places (half away from zero), as an integer count of 10^-places. */
+export function roundToPlaces(a: Rational, places: number): bigint {
+  const scaled = a.n * 10n ** BigInt(places);
+  const twice = 2n * (scaled < 0n ? -scaled : scaled) + a.d;
+  const r = twice / (2n * a.d);
+  return scaled < 0n ? -r : r;
+}
+
+/** True when a has a finite decimal expansion (its reduced denominator is 2^i 5^j). */
+export function finiteDecimal(a: Rational): boolean {
+  let d = a.d;
+  while (d % 2n === 0n) d /= 2n;
+  while (d % 5n === 0n) d /= 5n;
+  return d === 1n;
 }
 
 export function ratToString(a: Rational): string {

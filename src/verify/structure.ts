@@ -1,4 +1,5 @@
 import { splitTopLevel } from './latex.ts';
+import { splitRelation } from './relation.ts';
 
 /** The shape of a normalized answer, decided before any value is compared. */
 export type Answer =
@@ -12,6 +13,8 @@ export type Answer =
   | { kind: 'list'; items: Answer[] }
   | { kind: 'matrix'; rows: string[][] }
   | { kind: 'equation'; lhs: string; rhs: string }
+  | { kind: 'assignments'; names: string[]; values: string[] }
+  | { kind: 'relation'; parts: string[]; ops: Array<'\\le' | '\\ge' | '\\ne' | '<' | '>'> }
   | { kind: 'plusminus'; items: Answer[] };
 
 const THOUSANDS = /^-?\d{1,3}(?:,\d{3})+(?:\.\d+)?$/;
@@ -70,7 +73,14 @@ export function parseAnswer(s: string): Answer {
   if (unions.length > 1) return { kind: 'union', parts: unions.map((p) => parseAnswer(p)) };
 
   const eqParts = splitTopLevel(s, '=');
-  if (eqParts.length === 2 && splitList(s) === null) return { kind: 'equation', lhs: eqParts[0].trim(), rhs: eqParts[1].trim() };
+  // A chain "x = 2+3 = 5" states its value last.
+  if (eqParts.length >= 2 && splitList(s) === null && eqParts.every((p) => p.trim() !== '')) {
+    return { kind: 'equation', lhs: eqParts[0].trim(), rhs: eqParts[eqParts.length - 1].trim() };
+  }
+  const relation = splitList(s) === null ? splitRelation(s) : null;
+  if (relation) return { kind: 'relation', ...relation };
+  const ratio = splitTopLevel(s, ':');
+  if (ratio.length > 1 && splitList(s) === null && ratio.every((p) => p.trim() !== '')) return { kind: 'seq', open: ':', close: ':', items: ratio.map((p) => p.trim()) };
 
   const braced = s.startsWith('{') && s.endsWith('}') && matchCloseAny(s) === s.length - 1 && splitTopLevel(s.slice(1, -1), ',').length > 1;
   if ((s.startsWith('\\{') && s.endsWith('\\}')) || braced) {

@@ -41,13 +41,21 @@ test('labeled pairs: every verdict matches its label (false positives and false 
   assert.deepEqual(wrong, [], `accuracy ${(100 * accuracy).toFixed(1)}% on ${pairs.length} pairs:\n${wrong.join('\n')}`);
 });
 
-test('verdicts are symmetric for bare answers of the same kind', () => {
+test('verdicts are symmetric for bare answers of the same kind, except a decimal against an exact value', () => {
   const asymmetric: string[] = [];
-  const bare = (q: LabeledPair) => !q.pred.includes('\\boxed') && !['extraction', 'base_n', 'equation', 'units', 'text_choice', 'misc'].includes(q.category);
+  // A decimal reference is exact (0.33333 is not 1/3), while a decimal answer may round an exact
+  // reference that has no finite decimal form (1/3 accepts 0.33333): asymmetric by design.
+  const decimal = (s: string) => /\d\.\d/.test(s);
+  const bare = (q: LabeledPair) =>
+    !q.pred.includes('\\boxed') &&
+    decimal(q.gold) === decimal(q.pred) &&
+    !['extraction', 'base_n', 'equation', 'units', 'text_choice', 'misc'].includes(q.category);
   for (const p of pairs.filter(bare)) {
     const forward = verifyPair(p.gold, p.pred, { extractors: ['verbatim'] }).correct;
     const backward = verifyPair(p.pred, p.gold, { extractors: ['verbatim'] }).correct;
     if (forward !== backward) asymmetric.push(`${p.gold} | ${p.pred}`);
   }
   assert.deepEqual(asymmetric, []);
+  assert.equal(verifyPair('\\frac{1}{3}', '0.33333', { extractors: ['verbatim'] }).correct, true);
+  assert.equal(verifyPair('0.33333', '\\frac{1}{3}', { extractors: ['verbatim'] }).correct, false);
 });

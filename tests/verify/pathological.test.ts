@@ -37,6 +37,10 @@ const CASES: Array<[string, string, string]> = [
   ['binary garbage', '1', garbage(200_000)],
   ['binary garbage in a box', '1', `\\boxed{${garbage(500)}}`],
   ['deep parentheses', '1', `\\boxed{${'('.repeat(5000)}1${')'.repeat(5000)}}`],
+  ['300,000 dollar signs (currency, no math spans)', '1', '$5 '.repeat(300_000)],
+  ['200,000 unclosed \\( delimiters', '1', '\\( x '.repeat(200_000)],
+  ['100,000 math spans in one sentence', '1', '$a b c$ '.repeat(100_000)],
+  ['an answer cue followed by 300,000 copulas', '1', `The answer is ${'is '.repeat(300_000)}`],
   ['many variables', '1', `\\boxed{${Array.from({ length: 300 }, (_, i) => `x_{${i}}`).join('+')}}`],
   ['a sum with a huge bound (refused before the CAS)', '\\sum_{k=1}^{10^{6}} \\frac{1}{k}', '\\boxed{1+\\sum_{k=2}^{10^{6}} \\frac{1}{k}}'],
   ['a double sum the CAS evaluates term by term (hits the timeout)', SLOW_SUM, `\\boxed{1+${SLOW_SUM.replace('k=1', 'k=2')}}`],
@@ -97,5 +101,20 @@ test('a worker over its memory limit fails its pair with reason "memory", not th
     assert.equal(r.reason, 'memory');
   } finally {
     await tiny.close();
+  }
+});
+
+test('verdicts do not depend on position: the first CAS-heavy pair of a fresh pool verifies like later ones', async () => {
+  // Without the warm-up, the first pair loading the CAS took most of a tight budget.
+  const fresh = new VerifierPool({ threads: 1, timeoutMs: 250 });
+  try {
+    await fresh.ready;
+    const pair = { gold: '\\operatorname{arccot} x', pred: '\\boxed{\\arctan \\frac{1}{x}}' };
+    const first = await fresh.verify(pair.gold, pair.pred);
+    const later = await Promise.all([1, 2, 3].map(() => fresh.verify(pair.gold, pair.pred)));
+    assert.notEqual(first.reason, 'timeout');
+    for (const r of later) assert.deepEqual([r.correct, r.reason], [first.correct, first.reason]);
+  } finally {
+    await fresh.close();
   }
 });
