@@ -86,6 +86,11 @@ export async function startRewardService(opts: RewardServiceOptions): Promise<Re
     if (header === undefined) throw new RequestError(401, 'missing bearer token: send "Authorization: Bearer <token>"');
     if (!sameSecret(header, `Bearer ${token}`)) throw new RequestError(401, 'wrong bearer token');
   });
+  // Answers sent while closing end their connection, so that close() does not wait out keep-alive.
+  let closing = false;
+  app.addHook('onSend', async (_req, reply) => {
+    if (closing) void reply.header('connection', 'close');
+  });
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
     metrics.requests.inc({ route, status: String(reply.statusCode) });
@@ -149,6 +154,7 @@ export async function startRewardService(opts: RewardServiceOptions): Promise<Re
     pool,
     app,
     async close() {
+      closing = true;
       await app.close();
       await pool.close();
     },
