@@ -25,6 +25,8 @@ export interface PoolCounters {
   errors: number;
   workerRestarts: number;
   retries: number;
+  /** Items answered, for the drain-rate estimate behind Retry-After. */
+  answered: number;
 }
 
 interface Pending {
@@ -59,7 +61,7 @@ export class ScoringPool {
   private busy = 0;
   private inFlightItems = 0;
   private closed = false;
-  readonly counters: PoolCounters = { timeouts: 0, errors: 0, workerRestarts: 0, retries: 0 };
+  readonly counters: PoolCounters = { timeouts: 0, errors: 0, workerRestarts: 0, retries: 0, answered: 0 };
   /** Resolves once every worker has loaded. */
   readonly ready: Promise<void>;
 
@@ -102,7 +104,19 @@ export class ScoringPool {
   /** One result per item, in order; never rejects. */
   score(items: readonly ScoreItem[]): Promise<ItemResult[]> {
     if (this.closed) throw new Error('scoring pool is closed');
-    const results = items.map((item) => new Promise<ItemResult>((resolve) => this.queue.push({ item, attempt: 0, resolve })));
+    const results = items.map(
+      (item) =>
+        new Promise<ItemResult>((resolve) =>
+          this.queue.push({
+            item,
+            attempt: 0,
+            resolve: (r) => {
+              this.counters.answered++;
+              resolve(r);
+            },
+          }),
+        ),
+    );
     this.pump();
     return Promise.all(results);
   }

@@ -80,11 +80,30 @@ export async function startRewardService(opts: RewardServiceOptions): Promise<Re
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false, allowUnionTypes: true } },
   });
 
+  // Items answered per second over the last few seconds: how soon a full queue has room again.
+  let drainRate = 0;
+  let lastAnswered = 0;
+  const sampler = setInterval(() => {
+    const answered = pool.counters.answered;
+    drainRate = 0.5 * drainRate + 0.5 * (answered - lastAnswered);
+    lastAnswered = answered;
+  }, 1000).unref();
+  const retryAfter = () => String(Math.min(60, Math.max(1, Math.ceil(pool.pending / Math.max(drainRate, 1)))));
+  const queueFull = (reply: { header(k: string, v: string): unknown }, adding: string) => {
+    const wait = retryAfter();
+    reply.header('retry-after', wait);
+    return new RequestError(429, `queue full: ${pool.pending} items pending, limit ${maxQueue}${adding}; retry after ${wait} s`);
+  };
+
   app.addHook('onRequest', async (req) => {
     if (token === undefined || req.url === '/health') return;
     const header = req.headers.authorization;
     if (header === undefined) throw new RequestError(401, 'missing bearer token: send "Authorization: Bearer <token>"');
     if (!sameSecret(header, `Bearer ${token}`)) throw new RequestError(401, 'wrong bearer token');
+  });
+  // Refused before its body is read and parsed, so that a retry storm costs little.
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.method === 'POST' && pool.pending >= maxQueue) throw queueFull(reply, '');
   });
   // Answers sent while closing end their connection, so that close() does not wait out keep-alive.
   let closing = false;
@@ -108,10 +127,7 @@ export async function startRewardService(opts: RewardServiceOptions): Promise<Re
 
   async function admit(route: string, items: ScoreItem[], reply: { header(k: string, v: string): unknown }): Promise<ItemResult[]> {
     if (items.length > maxItems) throw new RequestError(413, `${items.length} items in one request, more than the service's --max-items ${maxItems}; split the batch`);
-    if (items.length > 0 && pool.pending + items.length > maxQueue) {
-      reply.header('retry-after', '1');
-      throw new RequestError(429, `queue full: ${pool.pending} items pending, limit ${maxQueue}; retry after 1 s`);
-    }
+    if (items.length > 0 && pool.pending + items.length > maxQueue) throw queueFull(reply, `, this request adds ${items.length}`);
     metrics.items.inc({ route }, items.length);
     return items.length === 0 ? [] : pool.score(items);
   }
@@ -155,6 +171,7 @@ export async function startRewardService(opts: RewardServiceOptions): Promise<Re
     app,
     async close() {
       closing = true;
+      clearInterval(sampler);
       await app.close();
       await pool.close();
     },

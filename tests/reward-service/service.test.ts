@@ -203,7 +203,7 @@ test('bounded queue: beyond it 429 with Retry-After, and graceful shutdown answe
   await until(() => small.pool.pending > 0);
   const refused = await post(slow);
   assert.equal(refused.status, 429);
-  assert.equal(refused.headers.get('retry-after'), '1');
+  assert.match(refused.headers.get('retry-after') ?? '', /^[1-9]\d*$/);
   assert.match(((await refused.json()) as { error: { message: string } }).error.message, /queue full/);
   const closing = small.close();
   const answered = await first;
