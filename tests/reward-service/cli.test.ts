@@ -46,6 +46,6 @@ test('serve-rewards serves until SIGTERM, then exits 0', async () => {
   const r = await fetch(`${url}/get_reward`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: ['\\boxed{4}'], labels: ['4'] }) });
   assert.deepEqual(((await r.json()) as { rewards: number[] }).rewards, [1]);
   child.kill('SIGTERM');
-  const [code] = (await new Promise((resolve) => child.once('exit', (...a) => resolve(a)))) as [number];
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
   assert.equal(code, 0);
 });
