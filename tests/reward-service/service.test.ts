@@ -60,6 +60,9 @@ test('OpenRLHF /get_reward: recorded one-sample requests score as the trainer re
   const empty = await call('/get_reward', f.empty);
   assert.equal(empty.status, 200);
   assert.deepEqual(empty.json, { rewards: [], scores: [], extra_logs: { accuracy: [], boxed_format: [], correct: [], timeout: [], error: [] } });
+  // A label may be a record (a dataset column holding a dict): the answer is read from it.
+  const record = await call('/get_reward', { query: ['so \\boxed{3}'], prompts: ['so '], labels: [{ answer: '3', source: 'x' }] });
+  assert.deepEqual(record.json!.rewards, [1.25]);
   const batched = await call('/get_reward', fixture('openrlhf-batched.json').request);
   assert.deepEqual(batched.json!.extra_logs.accuracy, f.expected_accuracy);
 });
