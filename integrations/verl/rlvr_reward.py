@@ -136,14 +136,14 @@ def compute_score(data_source, solution_str, ground_truth, extra_info=None, **kw
     return compute_score_batch([data_source], [solution_str], [ground_truth], [extra_info], **kwargs)[0]
 
 
-_semaphores = {}
+_executors = {}
 
 
 async def compute_score_async(data_source, solution_str, ground_truth, extra_info=None, **kwargs):
     """The async variant (verl awaits coroutine functions): at most rlvr_concurrency requests in flight per event loop."""
     loop = asyncio.get_running_loop()
-    sem = _semaphores.get(loop)
-    if sem is None:
-        sem = _semaphores[loop] = asyncio.Semaphore(_settings(kwargs)["concurrency"])
-    async with sem:
-        return await loop.run_in_executor(None, lambda: compute_score(data_source, solution_str, ground_truth, extra_info, **kwargs))
+    pool = _executors.get(loop)
+    if pool is None:
+        # Its own threads, sized to the concurrency: the loop's default executor may be smaller or busy.
+        pool = _executors[loop] = ThreadPoolExecutor(max_workers=_settings(kwargs)["concurrency"], thread_name_prefix="rlvr-reward")
+    return await loop.run_in_executor(pool, lambda: compute_score(data_source, solution_str, ground_truth, extra_info, **kwargs))
