@@ -6,7 +6,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError } from 'fastify';
 import { UserError } from '../util/errors.ts';
 import { serviceMetrics } from './metrics.ts';
 import { ScoringPool, type ScoringPoolOptions } from './pool.ts';
@@ -41,7 +41,6 @@ export interface RewardService {
   readonly url: string;
   readonly port: number;
   readonly pool: ScoringPool;
-  readonly app: FastifyInstance;
   /** Stops accepting requests, answers those in flight, then stops the workers. */
   close(): Promise<void>;
 }
@@ -168,7 +167,6 @@ export async function startRewardService(opts: RewardServiceOptions): Promise<Re
     url: `http://${shown}:${port}`,
     port,
     pool,
-    app,
     async close() {
       closing = true;
       clearInterval(sampler);
