@@ -8,6 +8,7 @@ const suites: Record<string, () => Promise<{ runBench(args: string[]): Promise<u
   train: () => import('../../bench/train.ts'),
   verify: () => import('../../verify/bench.ts'),
   eval: () => import('../../bench/eval.ts'),
+  rewards: () => import('../../reward-service/bench.ts'),
 };
 
 export function registerBench(program: Command): void {

@@ -9,9 +9,12 @@ import { BatchedEmbeddedPolicy } from '../../server/batched-policy.ts';
 import { UserError } from '../../util/errors.ts';
 import { checkOutputDir } from '../../util/output-path.ts';
 import { parseNumber } from './generate.ts';
+import { checkExportFormat, exportEval, importSamples } from './eval-lm-eval.ts';
 
 interface EvalFlags {
-  dataset: string;
+  dataset?: string;
+  export?: string;
+  importSamples?: string;
   problemField?: string;
   answerField?: string;
   idField?: string;
@@ -36,7 +39,7 @@ interface EvalFlags {
   extraction?: string;
   concurrency: string;
   verifyThreads: string;
-  out: string;
+  out?: string;
 }
 
 const isPosInt = (n: number) => Number.isInteger(n) && n >= 1;
@@ -48,7 +51,7 @@ export function registerEval(program: Command): void {
     .description(
       'evaluate a model on a benchmark: sample, verify, and write results.json (metrics with CIs) and samples.jsonl; resumes an interrupted run in the same --out',
     )
-    .requiredOption(
+    .option(
       '--dataset <name|file>',
       'benchmark name (math500, aime24, amc23, gsm8k, minerva_math, olympiadbench) or a JSONL file',
     )
@@ -86,8 +89,13 @@ export function registerEval(program: Command): void {
     )
     .option('--concurrency <n>', 'samples in flight (HTTP requests at once; rows per engine batch)', '16')
     .option('--verify-threads <n>', 'verifier worker threads', '2')
-    .requiredOption('--out <dir>', 'output directory (results.json, samples.jsonl, progress.jsonl)')
+    .option('--out <dir>', 'output directory (results.json, samples.jsonl, progress.jsonl); with --import-samples, a JSON report file')
+    .option('--export <format>', 'also write the results as lm-evaluation-harness does (lm-eval): <out>/lm-eval/<model>/results_<date>.json, samples_<task>_<date>.jsonl')
+    .option('--import-samples <file>', "re-grade an lm-eval samples_<task>_<date>.jsonl with our verifier and report the disagreements (no model needed)")
     .action(async (f: EvalFlags) => {
+      if (f.importSamples !== undefined) return importSamples(f.importSamples, f);
+      if (f.dataset === undefined || f.out === undefined) throw new UserError('--dataset and --out are required (unless --import-samples)');
+      checkExportFormat(f.export);
       const concurrency = parseNumber('concurrency', f.concurrency, isPosInt, 'a positive integer');
       checkOutputDir(f.out, '--out');
       const { policy, model } = openPolicy(f, concurrency);
@@ -129,6 +137,7 @@ export function registerEval(program: Command): void {
         process.stdout.write(
           `pass@1 ${p1.value.toFixed(4)} [${p1.ci.map((x) => x.toFixed(4)).join(', ')}] over ${results.counts.items} items × ${results.counts.samples_per_item} samples; ${resolve(f.out, 'results.json')}\n`,
         );
+        exportEval(f.export, f.out);
       } finally {
         if (policy instanceof OpenAIPolicy) policy.close();
       }
