@@ -71,8 +71,8 @@ ${sections.join('\n')}
 </main>
 <script type="application/json" id="rlvr-report-charts">${scriptJson(charts)}</script>
 <script>${echarts}</script>
-<script>${chartOptions}</script>
-<script>${client}</script>
+<script>${chartOptions}
+${client}</script>
 </body>
 </html>
 `;
