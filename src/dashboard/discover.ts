@@ -47,7 +47,7 @@ export function classify(dir: string, entries: Dirent[]): RunKind | null {
   const dirs = new Set(entries.filter((e) => e.isDirectory()).map((e) => e.name));
   if (files.has('demo.json') || (files.has('grpo.yaml') && (dirs.has('contamination') || dirs.has('spurious')))) return 'demo';
   if ((files.has('summary.json') && headHas(join(dir, 'summary.json'), /"schema"\s*:\s*"rlvr-spurious\//)) || (dirs.has('runs') && dirs.has('eval'))) return 'suite';
-  if (files.has('config.yaml') && (files.has('metrics.jsonl') || files.has('samples.jsonl') || dirs.has('checkpoints'))) return 'train';
+  if (files.has('metrics.jsonl') || (files.has('config.yaml') && (files.has('samples.jsonl') || dirs.has('checkpoints')))) return 'train';
   if (files.has('results.json') || files.has('progress.config.json')) return 'eval';
   if (files.has('summary.json') && files.has('items.jsonl')) return 'contamination';
   if (files.has('perplexity.json')) return 'perplexity';

@@ -257,7 +257,14 @@ export class RunState {
   }
 
   private trainSummary(s: RunSummary, now: number): void {
-    const cfg = obj(this.read('config.yaml'));
+    let cfg: Json = {};
+    try {
+      const raw = this.read('config.yaml');
+      if (raw === undefined) s.errors.push('config.yaml is missing: the run has a training log but no resolved config');
+      cfg = obj(raw);
+    } catch (err) {
+      s.errors.push((err as Error).message); // the curves and samples are still shown
+    }
     const rewards = Array.isArray(cfg.rewards) ? (cfg.rewards as Json[]) : [];
     const algo = obj(cfg.algorithm);
     s.config = {
