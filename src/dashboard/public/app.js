@@ -396,6 +396,7 @@
     var kindSel = h('select', { 'aria-label': 'kind' }, ['all kinds', 'grpo', 'sft', 'eval', 'contamination', 'perplexity', 'suite', 'demo', 'other'].map(function (k, i) { return h('option', { value: i ? k : '', text: k }); }));
     var statusSel = h('select', { 'aria-label': 'status' }, ['any status', 'running', 'finished', 'interrupted'].map(function (k, i) { return h('option', { value: i ? k : '', text: k }); }));
     var compareBtn = h('button', { type: 'button', text: 'compare selected', disabled: true });
+    var metricSel = h('select', { 'aria-label': 'sort by metric', onchange: function () { if (metricSel.value) { sortKey = 'm:' + metricSel.value; sortDir = -1; } else { sortKey = 'id'; sortDir = 1; } render(); } });
     var selected = {};
     var sortKey = 'id';
     var sortDir = 1;
@@ -403,7 +404,7 @@
     var root = '';
     var body = h('div');
     clear(app);
-    app.appendChild(h('section', { class: 'panel' }, h('div', { class: 'controls' }, filter, kindSel, statusSel, compareBtn), body));
+    app.appendChild(h('section', { class: 'panel' }, h('div', { class: 'controls' }, filter, kindSel, statusSel, metricSel, compareBtn), body));
     [filter, kindSel, statusSel].forEach(function (c) { c.addEventListener('input', render); });
     compareBtn.addEventListener('click', function () {
       location.href = '/compare?' + Object.keys(selected).map(function (id) { return 'id=' + encodeURIComponent(id); }).join('&');
@@ -426,8 +427,11 @@
         return (x < y ? -1 : x > y ? 1 : 0) * sortDir;
       });
       var metricKeys = [];
-      shown.forEach(function (r) { Object.keys(r.metrics).forEach(function (k) { if (metricKeys.indexOf(k) === -1) metricKeys.push(k); }); });
-      metricKeys = metricKeys.slice(0, 6);
+      runs.forEach(function (r) { Object.keys(r.metrics).forEach(function (k) { if (metricKeys.indexOf(k) === -1) metricKeys.push(k); }); });
+      var chosen = metricSel.value;
+      clear(metricSel).appendChild(h('option', { value: '', text: 'sort by a last metric…' }));
+      metricKeys.forEach(function (k) { metricSel.appendChild(h('option', { value: k, text: k })); });
+      metricSel.value = chosen;
       function th(label, key) {
         return h('th', { class: 'sortable' + (sortKey === key ? ' sorted' : ''), onclick: function () { sortDir = sortKey === key ? -sortDir : key === 'lastWrite' || key.indexOf('m:') === 0 ? -1 : 1; sortKey = key; render(); } }, label + (sortKey === key ? (sortDir > 0 ? ' ▲' : ' ▼') : ''));
       }
@@ -441,13 +445,13 @@
           h('td', null, h('span', { class: 'kind kind-' + r.kind, text: r.kind })),
           h('td', null, h('span', { class: 'status status-' + r.status, text: r.status }), r.progress ? h('div', { class: 'muted small', text: r.progress }) : null),
           h('td', { class: 'small' }, Object.keys(r.config).filter(function (k) { return r.config[k] !== null && r.config[k] !== ''; }).map(function (k) { return h('span', { class: 'chip' }, h('b', { text: k }), ' ' + r.config[k]); })),
-          metricKeys.map(function (k) { return h('td', { class: 'num', text: fmt(r.metrics[k]) }); }),
+          h('td', { class: 'small' }, Object.keys(r.metrics).filter(function (k) { return r.metrics[k] !== null; }).map(function (k) { return h('span', { class: 'chip' + (sortKey === 'm:' + k ? ' sorted' : '') }, h('b', { text: k }), ' ' + fmt(r.metrics[k])); })),
           h('td', { class: 'small', text: ago(r.lastWrite) }));
       });
       clear(body);
       body.appendChild(h('p', { class: 'muted', text: runs.length + ' runs under ' + root + (shown.length !== runs.length ? ' · ' + shown.length + ' shown' : '') }));
       body.appendChild(h('div', { class: 'table-wrap' }, h('table', { class: 'runs' },
-        h('thead', null, h('tr', null, h('th'), th('run', 'id'), th('kind', 'kind'), th('status', 'status'), h('th', { text: 'config' }), metricKeys.map(function (k) { return th(k, 'm:' + k); }), th('last write', 'lastWrite'))),
+        h('thead', null, h('tr', null, h('th'), th('run', 'id'), th('kind', 'kind'), th('status', 'status'), h('th', { text: 'config' }), h('th', { text: 'last metrics' }), th('last write', 'lastWrite'))),
         h('tbody', null, rows))));
       update();
     }
@@ -675,8 +679,10 @@
     drawChart(gsec, { kind: 'bar', title: 'Accuracy gain per variant', yLabel: 'points', categories: variants.map(function (v) { return v.variant; }),
       series: roles.map(function (r) { return { name: r + ' (' + ((s.benchmarks || {})[r] || {}).name + ')', values: variants.map(function (v) { return v[r] ? barValue(v[r].gain, 100) : { value: null }; }) }; }) });
     gsec.appendChild(table(['variant', 'action', 'final step', 'suspect before → after', 'suspect gain [CI]', 'trend', 'clean before → after', 'clean gain [CI]', 'trend'], variants.map(function (v) {
-      function cells(r) { var x = v[r] || {}; return [fmt(x.before) + ' → ' + fmt(x.after), estimateText(x.gain), x.trend || '—']; }
-      return [h('a', { href: runHref(run.summary.id === '.' ? v.run_dir : run.summary.id + '/runs/' + v.variant), text: v.variant }), v.action, v.final_step].concat(cells('suspect'), cells('clean'));
+      function cells(r) { var x = v[r] || {}; return [estimateText(x.before) + ' → ' + estimateText(x.after), estimateText(x.gain), x.trend || '—']; }
+      var childId = (run.summary.id === '.' ? '' : run.summary.id + '/') + 'runs/' + v.variant;
+      var known = run.children.some(function (c) { return c.id === childId; });
+      return [known ? h('a', { href: runHref(childId), text: v.variant }) : v.variant, v.action, v.final_step].concat(cells('suspect'), cells('clean'));
     })));
     var csec = section('Accuracy per checkpoint');
     var grid = h('div', { class: 'chart-grid' });
