@@ -8,6 +8,7 @@ const suites: Record<string, () => Promise<{ runBench(args: string[]): Promise<u
   train: () => import('../../bench/train.ts'),
   verify: () => import('../../verify/bench.ts'),
   eval: () => import('../../bench/eval.ts'),
+  dashboard: () => import('../../dashboard/bench.ts'),
 };
 
 export function registerBench(program: Command): void {
