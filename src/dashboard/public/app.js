@@ -121,17 +121,42 @@
       el: el,
       update: function (next) {
         handle.spec = next;
-        var option = window.rlvrChartOptions.build(next);
-        if (next.kind === 'line')
-          option.series.forEach(function (s) {
-            if (s.data.length > 2000) s.sampling = 'lttb';
-          });
-        chart.setOption(option);
+        chart.setOption(window.rlvrChartOptions.build(next));
       },
     };
     handle.update(spec);
     state.charts.push(handle);
     return handle;
+  }
+
+  // Largest-Triangle-Three-Buckets downsampling (Steinarsson 2013): keeps a long curve's shape in
+  // `threshold` points, so a 10,000-step run draws as fast as a short one. Points are [x, y], x sorted.
+  var MAX_POINTS = 1500;
+  function lttb(points, threshold) {
+    var n = points.length;
+    if (n <= threshold || threshold < 3) return points;
+    var out = [points[0]];
+    var every = (n - 2) / (threshold - 2);
+    var a = 0;
+    for (var i = 0; i < threshold - 2; i++) {
+      var start = Math.floor((i + 1) * every) + 1;
+      var end = Math.min(Math.floor((i + 2) * every) + 1, n);
+      var avgX = 0, avgY = 0;
+      for (var j = start; j < end; j++) { avgX += points[j][0]; avgY += points[j][1]; }
+      avgX /= end - start || 1;
+      avgY /= end - start || 1;
+      var from = Math.floor(i * every) + 1;
+      var to = Math.floor((i + 1) * every) + 1;
+      var best = from, bestArea = -1;
+      for (var k = from; k < to; k++) {
+        var area = Math.abs((points[a][0] - avgX) * (points[k][1] - points[a][1]) - (points[a][0] - points[k][0]) * (avgY - points[a][1]));
+        if (area > bestArea) { bestArea = area; best = k; }
+      }
+      out.push(points[best]);
+      a = best;
+    }
+    out.push(points[n - 1]);
+    return out;
   }
 
   // Exponential moving average with TensorBoard's debiasing; gaps (null) are left out.
@@ -219,7 +244,7 @@
     var col = this.columns[key] || [];
     var pts = [];
     for (var i = 0; i < col.length; i++) if (col[i] !== null) pts.push([xs[i], col[i]]);
-    return smooth(pts, weight);
+    return lttb(smooth(pts, weight), MAX_POINTS);
   };
 
   function curveControls(onChange, hasTime) {
@@ -541,10 +566,11 @@
     }
     return poll().then(function () {
       if (!data.rows) curvesSec.appendChild(h('p', { class: 'muted', text: 'no metrics yet: curves appear as metrics.jsonl grows' }));
-      curves = runCurves(curvesSec, data);
-      if (run.checkpoints.length) section('Checkpoints').appendChild(h('p', { text: run.checkpoints.map(function (s) { return 'step-' + s; }).join(' · ') }));
+      // the samples request goes out before the curves are drawn, so the server indexes while the page draws
       samplesSec = section('Samples');
       browser = samplesBrowser(samplesSec, run.summary.id, run.sources, true);
+      curves = runCurves(curvesSec, data);
+      if (run.checkpoints.length) section('Checkpoints').appendChild(h('p', { text: run.checkpoints.map(function (s) { return 'step-' + s; }).join(' · ') }));
       if (run.configText !== null) section('config.yaml').appendChild(h('details', null, h('summary', { text: 'resolved config' }), h('pre', { class: 'config', text: run.configText })));
       (function loop() {
         setTimeout(function () { poll().then(loop, loop); }, POLL_MS);
