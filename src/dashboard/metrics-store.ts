@@ -4,6 +4,8 @@ import { JsonlTail } from './jsonl-tail.ts';
 export type MetricsRow = Record<string, unknown>;
 
 export interface MetricsSlice {
+  /** Changes when the file was replaced and read again from the start: rows before `from` are stale then. */
+  generation: number;
   from: number;
   /** Cursor for the next request: the row count. */
   next: number;
@@ -16,6 +18,7 @@ export interface MetricsSlice {
 
 export class MetricsStore {
   readonly rows: MetricsRow[] = [];
+  private generation = 0;
   private readonly keySet = new Set<string>();
   private readonly shapeErrors: string[] = [];
   private readonly tail: JsonlTail;
@@ -32,6 +35,7 @@ export class MetricsStore {
         this.rows.push(l.value as MetricsRow);
       },
       () => {
+        this.generation++;
         this.rows.length = 0;
         this.keySet.clear();
         this.shapeErrors.length = 0;
@@ -66,6 +70,6 @@ export class MetricsStore {
     const rows = this.rows.slice(start);
     const columns: MetricsSlice['columns'] = {};
     for (const k of keys) columns[k] = rows.map((r) => (typeof r[k] === 'number' && Number.isFinite(r[k]) ? (r[k] as number) : null));
-    return { from: start, next: this.rows.length, keys, columns, errors: this.errors };
+    return { generation: this.generation, from: start, next: this.rows.length, keys, columns, errors: this.errors };
   }
 }

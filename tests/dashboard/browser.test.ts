@@ -196,7 +196,7 @@ test('samples browser: groups with completions, rewards, components, advantages;
   await page.close();
 });
 
-test('live: appended metrics and samples lines show without a reload; a torn line waits for its end', async () => {
+test('live: appended metrics and samples lines show without a reload; a torn line waits for its end; a resume rewrite is followed', async () => {
   const v = await visit(runPath(ids.grpo));
   const page = v.page;
   await page.waitForSelector('article.group');
@@ -220,6 +220,15 @@ test('live: appended metrics and samples lines show without a reload; a torn lin
   assert.equal((await state()).metricsRows, 13, 'a torn line is not read');
   appendFileSync(join(root, ids.grpo, 'metrics.jsonl'), line.slice(10) + '\n');
   await page.waitForFunction(() => (window as unknown as { __dashboard: { metricsRows: number } }).__dashboard.metricsRows === 14, undefined, { timeout: 10_000 });
+  // a resume from the step-10 checkpoint rewrites the logs without the later steps, then goes on
+  run.truncateLogsAfter(10);
+  appendSyntheticStep(run, 11, opts, rng);
+  await page.waitForFunction(() => {
+    const d = (window as unknown as { __dashboard: { metricsRows: number; samplesShown: string[] } }).__dashboard;
+    return d.metricsRows === 11 && d.samplesShown[0].endsWith('@11');
+  }, undefined, { timeout: 10_000 });
+  const steps = (await page.evaluate(`(() => { const c = window.__dashboard.charts.find((c) => c.spec.title === 'Reward'); return echarts.getInstanceByDom(c.el).getOption().series[0].data.map((p) => p[0]); })()`)) as number[];
+  assert.deepEqual(steps, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], 'the curve was read again from the start');
   assertClean(v, 'live run page');
   await page.close();
 });

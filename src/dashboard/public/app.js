@@ -6,7 +6,7 @@
 (function () {
   'use strict';
 
-  var POLL_MS = 1000;
+  var POLL_MS = 500;
   var LIST_POLL_MS = 5000;
   var PAGE_SIZE = 20;
   var state = (window.__dashboard = { ready: false, metricsRows: 0, samplesShown: [], samplesLines: 0, charts: [] });
@@ -199,31 +199,32 @@
   }
   // Columnar metrics of one run, extended by polling.
   function MetricsData() {
+    this.generation = null;
     this.keys = [];
     this.columns = {};
     this.rows = 0;
   }
   MetricsData.prototype.add = function (slice) {
-    var self = this;
     var added = slice.next - slice.from;
-    if (slice.from !== self.rows) {
+    if (slice.from !== this.rows || slice.generation !== this.generation) {
       // the log was replaced (a resume truncated it): start over
-      self.keys = [];
-      self.columns = {};
-      self.rows = 0;
+      this.keys = [];
+      this.columns = {};
+      this.rows = 0;
+      this.generation = slice.generation;
       if (slice.from !== 0) return false;
     }
-    slice.keys.forEach(function (k) {
-      if (self.keys.indexOf(k) === -1) {
-        self.keys.push(k);
-        self.columns[k] = new Array(self.rows).fill(null);
+    slice.keys.forEach((k) => {
+      if (this.keys.indexOf(k) === -1) {
+        this.keys.push(k);
+        this.columns[k] = new Array(this.rows).fill(null);
       }
     });
-    self.keys.forEach(function (k) {
+    this.keys.forEach((k) => {
       var col = slice.columns[k] || new Array(added).fill(null);
-      for (var i = 0; i < col.length; i++) self.columns[k].push(col[i]);
+      for (var i = 0; i < col.length; i++) this.columns[k].push(col[i]);
     });
-    self.rows = slice.next;
+    this.rows = slice.next;
     return true;
   };
   MetricsData.prototype.hasTime = function () {
@@ -297,7 +298,7 @@
   }
 
   // ---------- samples browser ----------
-  function samplesBrowser(container, runId, sources, live) {
+  function samplesBrowser(container, runId, sources) {
     if (!sources.length) return null;
     var source = sources[0].name;
     var cursors = []; // stack of page starts, for "previous page"
@@ -568,7 +569,7 @@
       if (!data.rows) curvesSec.appendChild(h('p', { class: 'muted', text: 'no metrics yet: curves appear as metrics.jsonl grows' }));
       // the samples request goes out before the curves are drawn, so the server indexes while the page draws
       samplesSec = section('Samples');
-      browser = samplesBrowser(samplesSec, run.summary.id, run.sources, true);
+      browser = samplesBrowser(samplesSec, run.summary.id, run.sources);
       curves = runCurves(curvesSec, data);
       if (run.checkpoints.length) section('Checkpoints').appendChild(h('p', { text: run.checkpoints.map(function (s) { return 'step-' + s; }).join(' · ') }));
       if (run.configText !== null) section('config.yaml').appendChild(h('details', null, h('summary', { text: 'resolved config' }), h('pre', { class: 'config', text: run.configText })));
@@ -624,7 +625,7 @@
       section('Results').appendChild(h('p', { class: 'muted', text: 'no results.json yet: the evaluation has not finished; its samples so far are below' }));
     }
     var samplesSec = section('Samples (with extracted answers)');
-    var browser = samplesBrowser(samplesSec, run.summary.id, run.sources, true);
+    var browser = samplesBrowser(samplesSec, run.summary.id, run.sources);
     if (!r)
       (function loop() {
         setTimeout(function () {
@@ -654,7 +655,7 @@
     if (ratios.some(function (r) { return r.auroc; }))
       sec.appendChild(table(['prefix ratio', 'AUROC ROUGE-L', 'AUROC exact match', 'AUROC answer'], ratios.map(function (r) { var a = r.auroc || {}; return [r.prefix_ratio, a.rouge_l, a.exact_match, a.answer_correct]; })));
     var samplesSec = section('Probe items');
-    samplesBrowser(samplesSec, run.summary.id, run.sources, false);
+    samplesBrowser(samplesSec, run.summary.id, run.sources);
     state.ready = true;
   }
 
