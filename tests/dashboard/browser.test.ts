@@ -152,6 +152,57 @@ test('the curves hold every logged value; eval bars carry the results.json numbe
   await e.page.close();
 });
 
+test('time axis and smoothing: x = cumulative step time in minutes, y = debiased EMA', async () => {
+  const v = await visit(runPath('suite/runs/ground_truth'));
+  const rows = metricsRows(join(root, 'suite/runs/ground_truth'));
+  await v.page.selectOption('select[aria-label="x axis"]', 'time');
+  await v.page.evaluate(() => {
+    const el = document.querySelector('input[aria-label="smoothing"]') as HTMLInputElement;
+    el.value = '0.6';
+    el.dispatchEvent(new Event('input'));
+  });
+  const data = (await v.page.evaluate(`(() => { const c = window.__dashboard.charts.find((c) => c.spec.title === 'Reward'); return { x: c.spec.xLabel, data: echarts.getInstanceByDom(c.el).getOption().series[0].data }; })()`)) as { x: string; data: Array<[number, number]> };
+  assert.equal(data.x, 'minutes');
+  let t = 0;
+  let ema = 0;
+  const want = rows.map((r, i) => {
+    t += r.time_generate_s + r.time_score_s + r.time_update_s;
+    ema = 0.6 * ema + 0.4 * r.reward_mean;
+    return [t / 60, ema / (1 - 0.6 ** (i + 1))];
+  });
+  assert.equal(data.data.length, want.length);
+  data.data.forEach(([x, y], i) => {
+    assert.ok(Math.abs(x - want[i][0]) < 1e-9 && Math.abs(y - want[i][1]) < 1e-9, `point ${i}: (${x}, ${y}) vs (${want[i]})`);
+  });
+  assertClean(v, 'time axis');
+  await v.page.close();
+});
+
+test('a running evaluation shows new samples live; the runs list selects runs to compare', async () => {
+  const v = await visit(runPath(ids.evalRunning));
+  await v.page.waitForSelector('article.group');
+  assert.equal(await v.page.locator('article.group').count(), 5);
+  const record = { id: 'gsm8k/new', sample_index: 0, seed: 0, prompt: 'Question new', gold: '7', response: 'It is \\boxed{8}', extracted: '8', correct: false, format_ok: true, verify_reason: 'exact values differ: 8 vs 7', response_tokens: 6, finish_reason: 'stop' };
+  appendFileSync(join(root, ids.evalRunning, 'progress.jsonl'), JSON.stringify({ key: JSON.stringify(['gsm8k/new', 0]), value: record }) + '\n');
+  await v.page.waitForFunction(() => document.querySelectorAll('article.group').length === 6, undefined, { timeout: 10_000 });
+  assert.equal(await v.page.locator('article.group .group-id').first().textContent(), 'gsm8k/new #0');
+  assert.match((await v.page.locator('article.group').first().textContent())!, /extracted: 8/);
+  assertClean(v, 'running eval');
+  await v.page.close();
+
+  const list = await visit('/');
+  const button = list.page.locator('button', { hasText: 'compare selected' });
+  assert.ok(await button.isDisabled());
+  await list.page.check(`input[aria-label="select ${ids.grpo}"]`);
+  await list.page.check(`input[aria-label="select ${ids.sft}"]`);
+  assert.ok(await button.isEnabled());
+  await button.click();
+  await list.page.waitForURL(/\/compare\?/);
+  await list.page.waitForFunction(() => (window as unknown as { __dashboard?: { ready: boolean } }).__dashboard?.ready === true);
+  assert.deepEqual(new URL(list.page.url()).searchParams.getAll('id').sort(), [ids.grpo, ids.sft].sort());
+  await list.page.close();
+});
+
 test('samples browser: groups with completions, rewards, components, advantages; filters and paging', async () => {
   const v = await visit(runPath(ids.grpo));
   const page = v.page;
