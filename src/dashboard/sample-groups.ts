@@ -4,8 +4,9 @@
  *
  * - `train`: the trainer's samples.jsonl (step, id, prompt, gold, completions with reward,
  *   components, correct, advantage, finish_reason);
- * - `eval`: an evaluation's samples.jsonl record (one response), or its progress.jsonl
- *   (`{key, value: record}`) while it runs;
+ * - `eval`: an evaluation's samples.jsonl records (one response each; the consecutive samples of
+ *   one item, as the harness writes them, make one group), or its progress.jsonl
+ *   (`{key, value: record}`, one sample per group: samples finish out of order) while it runs;
  * - `probe`: the contamination probe's items.jsonl (prefix → continuation vs the remainder).
  */
 
@@ -25,6 +26,8 @@ export interface Completion {
 export interface SampleGroup {
   step: number | null;
   id: string;
+  /** Evaluation samples: the item id; consecutive samples of one item form one group. */
+  item?: string;
   prompt: string;
   gold: string | null;
   completions: Completion[];
@@ -44,6 +47,7 @@ function evalGroup(r: Record<string, unknown>): SampleGroup {
   return {
     step: null,
     id: `${str(r.id)} #${str(r.sample_index)}`,
+    item: str(r.id),
     prompt: promptText(r.prompt),
     gold: r.gold === undefined ? null : str(r.gold),
     completions: [
@@ -51,10 +55,16 @@ function evalGroup(r: Record<string, unknown>): SampleGroup {
         text: r.response,
         correct: bool(r.correct),
         finish_reason: typeof r.finish_reason === 'string' ? r.finish_reason : null,
-        extra: { extracted: r.extracted ?? null, format_ok: r.format_ok ?? null, verify_reason: r.verify_reason ?? null, tokens: r.response_tokens ?? null },
+        extra: { sample: r.sample_index ?? null, extracted: r.extracted ?? null, format_ok: r.format_ok ?? null, verify_reason: r.verify_reason ?? null, tokens: r.response_tokens ?? null },
       },
     ],
   };
+}
+
+/** Samples of one item as one group (their completions in order). */
+export function mergeGroups(groups: SampleGroup[]): SampleGroup {
+  if (groups.length === 1) return groups[0];
+  return { ...groups[0], id: groups[0].item ?? groups[0].id, completions: groups.flatMap((g) => g.completions) };
 }
 
 /** One log line as a group; throws an Error saying what is missing for a line of the wrong shape. */

@@ -1,5 +1,6 @@
 /**
- * A byte-offset index over one per-sample log, built incrementally as the file grows (JsonlTail),
+ * A byte-offset index over one per-sample log (one entry per group: a line, or an evaluation
+ * item's consecutive sample lines), built incrementally as the file grows (JsonlTail),
  * so a page of a 100k-line log reads only the lines it shows. Per line the index keeps its
  * offset, length, step and a bit set (some completion correct / incorrect / stopped / cut at the
  * length limit, and per reward component some completion > 0 / ≤ 0); filters on those are
@@ -8,7 +9,7 @@
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { JsonlTail } from './jsonl-tail.ts';
-import { type CompletionFilter, completionMatches, hasCompletionFilter, type SampleGroup, type SourceKind, textMatches, toGroup } from './sample-groups.ts';
+import { type CompletionFilter, completionMatches, hasCompletionFilter, mergeGroups, type SampleGroup, type SourceKind, textMatches, toGroup } from './sample-groups.ts';
 
 const CORRECT = 1;
 const INCORRECT = 2;
@@ -33,10 +34,12 @@ export interface SamplesQuery {
 }
 
 export interface SamplesPage {
+  /** Groups in the log (a training log: its lines). */
   lines: number;
   steps: { min: number; max: number } | null;
   components: string[];
-  groups: Array<SampleGroup & { line: number }>;
+  /** `entry`: the group's index in the log (what cursors count); `line`: its first line's number in the file (1-based). */
+  groups: Array<SampleGroup & { entry: number; line: number }>;
   /** Where the next page starts, null at the end. */
   next: number | null;
   /** Matching groups in the whole log, when the index alone decides (null with text search or combined filters). */
@@ -51,6 +54,8 @@ export class SamplesIndex {
   private lengths: number[] = [];
   private steps: number[] = [];
   private flags: number[] = [];
+  private items: Array<string | undefined> = [];
+  private lineNos: number[] = [];
   private componentBit = new Map<string, number>();
   private shapeErrors: string[] = [];
   private stepMin = Infinity;
@@ -82,6 +87,8 @@ export class SamplesIndex {
     this.lengths = [];
     this.steps = [];
     this.flags = [];
+    this.items = [];
+    this.lineNos = [];
     this.componentBit.clear();
     this.shapeErrors = [];
     this.stepMin = Infinity;
@@ -113,6 +120,15 @@ export class SamplesIndex {
       this.stepMin = Math.min(this.stepMin, step);
       this.stepMax = Math.max(this.stepMax, step);
     }
+    const last = this.offsets.length - 1;
+    if (group.item !== undefined && this.kind === 'eval' && last >= 0 && this.items[last] === group.item && this.offsets[last] + this.lengths[last] + 1 === offset) {
+      // the next sample of the same item: one entry spans the item's consecutive lines
+      this.lengths[last] = offset + length - this.offsets[last];
+      this.flags[last] |= bits;
+      return;
+    }
+    this.items.push(group.item);
+    this.lineNos.push(line);
     this.offsets.push(offset);
     this.lengths.push(length);
     this.steps.push(step);
@@ -175,7 +191,7 @@ export class SamplesIndex {
         if (!group) continue;
         if (hasCompletionFilter(q.filter) && !group.completions.some((c) => completionMatches(c, q.filter))) continue;
         if (text !== undefined && !textMatches(group, text)) continue;
-        groups.push({ ...group, line: i });
+        groups.push({ ...group, entry: i, line: this.lineNos[i] });
       }
     } finally {
       if (fd !== -1) closeSync(fd);
@@ -196,7 +212,8 @@ export class SamplesIndex {
     const buf = Buffer.allocUnsafe(this.lengths[i]);
     readSync(fd, buf, 0, buf.length, this.offsets[i]);
     try {
-      return toGroup(this.kind, JSON.parse(buf.toString('utf8')));
+      const lines = buf.toString('utf8').split('\n').filter((l) => l.trim());
+      return mergeGroups(lines.map((l) => toGroup(this.kind, JSON.parse(l))));
     } catch {
       return null; // the file was replaced since it was indexed; the next update re-reads it
     }

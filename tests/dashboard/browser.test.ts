@@ -149,6 +149,22 @@ test('the curves hold every logged value; eval bars carry the results.json numbe
   const results = JSON.parse(readText(join(root, ids.eval, 'results.json')));
   assert.deepEqual(passk.categories, ['k=1', 'k=2', 'k=3', 'k=4']);
   assert.deepEqual(passk.series[0].values[3], { value: results.metrics['pass@k']['4'].value, low: results.metrics['pass@k']['4'].ci[0], high: results.metrics['pass@k']['4'].ci[1] });
+  // the samples browser shows each item with its 4 samples and their extracted answers
+  await e.page.waitForSelector('article.group');
+  const samples = readText(join(root, ids.eval, 'samples.jsonl')).trim().split('\n').map((l) => JSON.parse(l));
+  const card = e.page.locator('article.group').first();
+  const lastItem = samples[samples.length - 1].id;
+  assert.equal(await card.locator('.group-id').textContent(), lastItem);
+  const trs = card.locator('table.completions tbody tr');
+  assert.equal(await trs.count(), 4);
+  const mine = samples.filter((r) => r.id === lastItem);
+  for (let k = 0; k < 4; k++) {
+    const cells = await trs.nth(k).locator('td').allTextContents();
+    assert.equal(cells[0], String(mine[k].sample_index));
+    if (mine[k].extracted === null) assert.doesNotMatch(cells[2], /extracted/);
+    else assert.match(cells[2], new RegExp(`extracted: ${mine[k].extracted} ·`));
+    assert.equal(cells[6], mine[k].response);
+  }
   await e.page.close();
 });
 

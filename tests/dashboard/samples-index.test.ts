@@ -38,7 +38,7 @@ function pageThrough(index: SamplesIndex, q: Omit<SamplesQuery, 'cursor'>): { li
     const p = index.page({ ...q, cursor });
     pages++;
     totals.push(p.total);
-    lines.push(...p.groups.map((g) => g.line));
+    lines.push(...p.groups.map((g) => g.entry));
     assert.ok(p.groups.length <= q.limit);
     if (p.next === null) break;
     cursor = p.next;
@@ -84,7 +84,8 @@ test('a page reads only its own lines when the index decides; groups come back w
   assert.equal(p.read, 5, 'five candidates read for five groups');
   assert.deepEqual(p.steps, { min: 1, max: 60 });
   assert.deepEqual(p.components, ['accuracy', 'boxed_format']);
-  for (const g of p.groups) assert.deepEqual({ ...g, line: undefined }, { ...groups[g.line], line: undefined });
+  for (const g of p.groups) assert.deepEqual({ ...g, entry: undefined, line: undefined }, { ...groups[g.entry], entry: undefined, line: undefined });
+  assert.deepEqual(p.groups.map((g) => g.line), p.groups.map((g) => g.entry + 1), 'one line per training group');
 });
 
 test('appended lines are indexed without re-reading the file', () => {
@@ -98,17 +99,22 @@ test('appended lines are indexed without re-reading the file', () => {
   assert.deepEqual(p.steps, { min: 1, max: 61 });
 });
 
-test('eval samples and wrong-shaped lines', async () => {
+test('evaluation samples: the consecutive samples of an item form one group; wrong-shaped lines are reported', async () => {
   const e = join(dir, 'eval');
-  await writeEvalRun(e, { items: 5, n: 2 });
+  await writeEvalRun(e, { items: 5, n: 3 });
   const index = new SamplesIndex(join(e, 'samples.jsonl'), 'eval');
   index.update();
-  const p = index.page({ order: 'asc', limit: 100, filter: { correct: true } });
   const records = readFileSync(join(e, 'samples.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-  assert.deepEqual(p.groups.map((g) => g.id), records.filter((r) => r.correct).map((r) => `${r.id} #${r.sample_index}`));
-  assert.equal(p.groups[0].completions[0].extra?.extracted, records.find((r) => r.correct).extracted);
+  const all = index.page({ order: 'asc', limit: 100, filter: {} });
+  assert.equal(all.lines, 5);
+  assert.deepEqual(all.groups.map((g) => [g.id, g.line, g.completions.map((c) => c.text)]), [0, 1, 2, 3, 4].map((i) => [`math/${i}`, 3 * i + 1, records.slice(3 * i, 3 * i + 3).map((r) => r.response)]));
+  const p = index.page({ order: 'asc', limit: 100, filter: { correct: true } });
+  const want = [...new Set(records.filter((r) => r.correct).map((r) => r.id))];
+  assert.deepEqual(p.groups.map((g) => g.id), want);
+  assert.equal(p.total, want.length);
+  assert.equal(p.groups[0].completions.find((c) => c.correct)?.extra?.extracted, records.find((r) => r.id === want[0] && r.correct).extracted);
   assert.equal(p.steps, null);
   appendFileSync(join(e, 'samples.jsonl'), '{"id": "x"}\n');
   index.update();
-  assert.deepEqual(index.errors, ['line 11: no "response" text']);
+  assert.deepEqual(index.errors, ['line 16: no "response" text']);
 });

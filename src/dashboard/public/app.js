@@ -187,6 +187,8 @@
     ['Time split', 'seconds', ['time_generate_s', 'time_score_s', 'time_update_s']],
     ['Policy loss', 'loss', ['pg_loss']],
     ['Reward spread', 'std', ['reward_std']],
+    ['Batch (dynamic sampling)', 'count', ['groups', 'groups_filtered', 'gen_batches']],
+    ['Completion tokens per step', 'tokens', ['completion_tokens']],
   ];
   function panelKeys(keys, matchers) {
     var out = [];
@@ -367,7 +369,7 @@
       el.component.value = chosen;
       clear(info);
       append(info, [
-        page.lines + ' lines in ' + page.source.file,
+        page.lines + ' groups in ' + page.source.file,
         hasSteps ? ' · steps ' + page.steps.min + '–' + page.steps.max : '',
         page.total !== null ? ' · ' + page.total + ' matching' : '',
         ' · showing ' + page.groups.length,
@@ -388,13 +390,13 @@
         g.step !== null ? h('span', { class: 'badge', text: 'step ' + g.step }) : null,
         h('span', { class: 'group-id', text: g.id }),
         g.gold !== null ? h('span', { class: 'gold' }, page.source.kind === 'probe' ? 'remainder: ' : 'gold: ', h('code', { text: g.gold })) : null,
-        h('span', { class: 'muted', text: 'line ' + (g.line + 1) }));
+        h('span', { class: 'muted', text: 'line ' + g.line }));
       var rows = g.completions.map(function (c, k) {
         var comps = c.components ? Object.keys(c.components).map(function (n) { return n + ' ' + fmt(c.components[n]); }).join(', ') : '';
-        var extra = c.extra ? Object.keys(c.extra).filter(function (n) { return c.extra[n] !== null; }).map(function (n) { return n + ': ' + (typeof c.extra[n] === 'number' ? fmt(c.extra[n]) : String(c.extra[n])); }).join(' · ') : '';
+        var extra = c.extra ? Object.keys(c.extra).filter(function (n) { return c.extra[n] !== null && n !== 'sample'; }).map(function (n) { return n + ': ' + (typeof c.extra[n] === 'number' ? fmt(c.extra[n]) : String(c.extra[n])); }).join(' · ') : '';
         var text = h('pre', { class: 'completion', title: 'click to expand', onclick: function () { text.classList.toggle('open'); } }, c.text);
         return h('tr', { class: c.correct === true ? 'ok' : c.correct === false ? 'bad' : '' },
-          h('td', { class: 'num', text: String(k) }),
+          h('td', { class: 'num', text: c.extra && typeof c.extra.sample === 'number' ? String(c.extra.sample) : String(k) }),
           h('td', { class: 'num', text: c.reward === undefined ? '—' : fmt(c.reward) }),
           h('td', { class: 'small', text: comps || extra || '—' }),
           h('td', { text: c.correct === true ? '✓' : c.correct === false ? '✗' : '—' }),
