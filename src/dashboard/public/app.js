@@ -478,6 +478,7 @@
       });
       clear(body);
       body.appendChild(h('p', { class: 'muted', text: runs.length + ' runs under ' + root + (shown.length !== runs.length ? ' · ' + shown.length + ' shown' : '') }));
+      if (!runs.length) body.appendChild(h('p', { text: 'No run directories found yet (a directory is a run when it holds metrics.jsonl, config.yaml with samples or checkpoints, results.json, summary.json, perplexity.json or demo.json). Runs written later appear here by themselves.' }));
       body.appendChild(h('div', { class: 'table-wrap' }, h('table', { class: 'runs' },
         h('thead', null, h('tr', null, h('th'), th('run', 'id'), th('kind', 'kind'), th('status', 'status'), h('th', { text: 'config' }), h('th', { text: 'last metrics' }), th('last write', 'lastWrite'))),
         h('tbody', null, rows))));
