@@ -12,7 +12,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RunDir } from '../runs/run-dir.ts';
 import { UserError } from '../util/errors.ts';
@@ -103,6 +103,7 @@ export async function runBench(argv: string[]): Promise<unknown> {
     samples_mb: round(statSync(join(big, 'samples.jsonl')).size / 2 ** 20),
     write_s: round((performance.now() - t0) / 1000),
   };
+  const loadStart = loadavg().map(round);
   const bar = progress('bench dashboard', 6);
   const { child, url } = await startServer(root);
   const base = url.replace(/\/$/, '');
@@ -211,6 +212,7 @@ export async function runBench(argv: string[]): Promise<unknown> {
       append_to_display_ms: { ...ms(latency), all: latency.map(round), poll_interval_ms: 500 },
       server: memory,
       console_errors: errors,
+      machine: { cores: cpus().length, load_average_start: loadStart, load_average_end: loadavg().map(round) },
       notes: 'load = navigation to the page ready flag (run page: curves drawn and the first samples page shown); cold = first load after server start (reads metrics.jsonl and indexes samples.jsonl); warm = median of repeats; the run page polls every 0.5 s',
     };
   } finally {

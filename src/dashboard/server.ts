@@ -8,6 +8,7 @@
  * CLI refuses a non-loopback bind without one, and every request must carry it (`?token=` once,
  * which sets a cookie, or the cookie).
  */
+import { timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { CHART_ASSET_FILES } from '../report/html.ts';
@@ -103,6 +104,13 @@ interface SamplesParams {
   q?: string;
 }
 
+function sameSecret(given: unknown, secret: string): boolean {
+  if (typeof given !== 'string') return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(secret);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
 function readCookie(req: FastifyRequest, name: string): string | undefined {
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const [k, ...v] = part.trim().split('=');
@@ -122,8 +130,8 @@ export function buildDashboardApp(opts: DashboardOptions): FastifyInstance {
     if (loopbackOnly && !isLoopback(hostHeader)) return reply.code(403).type('text/plain').send('the dashboard answers loopback host names only');
     if (opts.token !== undefined) {
       const given = (req.query as Record<string, unknown> | undefined)?.token;
-      if (given === opts.token) reply.header('set-cookie', `${TOKEN_COOKIE}=${encodeURIComponent(opts.token)}; HttpOnly; SameSite=Strict; Path=/`);
-      else if (readCookie(req, TOKEN_COOKIE) !== opts.token) return reply.code(401).type('text/plain').send('a token is required: open the URL the dashboard printed (it ends in ?token=…)');
+      if (sameSecret(given, opts.token)) reply.header('set-cookie', `${TOKEN_COOKIE}=${encodeURIComponent(opts.token)}; HttpOnly; SameSite=Strict; Path=/`);
+      else if (!sameSecret(readCookie(req, TOKEN_COOKIE), opts.token)) return reply.code(401).type('text/plain').send('a token is required: open the URL the dashboard printed (it ends in ?token=…)');
     }
   });
   app.addHook('onSend', async (req, reply) => {

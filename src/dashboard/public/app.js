@@ -383,6 +383,7 @@
       if (!page.groups.length) list.appendChild(h('p', { class: 'muted', text: 'no samples match' }));
       page.groups.forEach(function (g) { list.appendChild(groupCard(g, page)); });
       state.samplesShown = page.groups.map(function (g) { return g.id + '@' + g.step; });
+      performance.mark('rlvr:samples-shown');
       state.ready = true;
     }
     function groupCard(g, page) {
@@ -573,7 +574,9 @@
       // the samples request goes out before the curves are drawn, so the server indexes while the page draws
       samplesSec = section('Samples');
       browser = samplesBrowser(samplesSec, run.summary.id, run.sources);
+      performance.mark('rlvr:metrics-loaded');
       curves = runCurves(curvesSec, data);
+      performance.mark('rlvr:curves-drawn');
       if (run.checkpoints.length) section('Checkpoints').appendChild(h('p', { text: run.checkpoints.map(function (s) { return 'step-' + s; }).join(' · ') }));
       if (run.configText !== null) section('config.yaml').appendChild(h('details', null, h('summary', { text: 'resolved config' }), h('pre', { class: 'config', text: run.configText })));
       (function loop() {
