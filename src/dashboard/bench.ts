@@ -139,10 +139,23 @@ export async function runBench(argv: string[]): Promise<unknown> {
     const listWarm: number[] = [];
     const runWarm: number[] = [];
     const refWarm: number[] = [];
+    const draw: number[] = [];
+    const refDraw: number[] = [];
+    // the page's own marks: curves-drawn − metrics-loaded is the drawing time of all curves
+    // (source text: tsx's transpiled helpers do not exist in the page)
+    const drawMs = async () => (await page.evaluate(`performance.getEntriesByName('rlvr:curves-drawn')[0].startTime - performance.getEntriesByName('rlvr:metrics-loaded')[0].startTime`)) as number;
     for (let i = 0; i < args.repeats; i++) {
       listWarm.push(await load('/', ready));
       runWarm.push(await load(runPath('large'), async () => (await ready(), await samplesShown())));
+      draw.push(await drawMs());
       refWarm.push(await load(runPath('reference-100'), async () => (await ready(), await samplesShown())));
+      refDraw.push(await drawMs());
+    }
+    const metricsApi: number[] = [];
+    for (let i = 0; i < args.repeats; i++) {
+      const t = performance.now();
+      await (await fetch(`${base}/api/metrics?id=large&from=0`)).json();
+      metricsApi.push(performance.now() - t);
     }
     bar.tick(1);
 
@@ -207,6 +220,8 @@ export async function runBench(argv: string[]): Promise<unknown> {
       fixture,
       runs_list_load_ms: { cold: round(listCold), warm: ms(listWarm) },
       run_page_load_ms: { cold: round(runCold), warm: ms(runWarm), reference_100_steps_warm: ms(refWarm), large_over_reference: round(median(runWarm) / median(refWarm)) },
+      curves_draw_ms: { large: ms(draw), reference_100_steps: ms(refDraw) },
+      metrics_api_all_rows_ms: ms(metricsApi),
       samples_next_page_ms: ms(nextPage),
       samples_api: apiPages,
       append_to_display_ms: { ...ms(latency), all: latency.map(round), poll_interval_ms: 500 },

@@ -350,10 +350,12 @@
       return q;
     }
     var loading = null;
+    var busy = false;
     function load() {
+      busy = true;
       var p = api('/api/samples', query()).then(render, function (err) {
         clear(list).appendChild(errorBox([String(err.message || err)]));
-      });
+      }).then(function () { busy = false; });
       loading = p;
       return p;
     }
@@ -412,7 +414,9 @@
     return {
       // called by the page's poll: a new line shows at once on the first page of "newest first"
       linesChanged: function (lines) {
-        if (lines !== lastLines && cursor === undefined && el.order.value === 'desc' && loading) loading.then(function () { if (lines !== lastLines) load(); });
+        if (lines === lastLines || cursor !== undefined || el.order.value !== 'desc' || !loading) return;
+        if (!busy) load(); // at once, not after the caller's redraw
+        else loading.then(function () { if (lines !== lastLines) load(); });
       },
       source: function () { return sources.find(function (s) { return s.name === source; }); },
     };
@@ -557,16 +561,22 @@
     function poll() {
       return api('/api/metrics', { id: run.summary.id, from: String(data.rows) }).then(function (r) {
         var changed = r.metrics.next !== data.rows || r.metrics.from !== data.rows;
-        if (!data.add(r.metrics)) return api('/api/metrics', { id: run.summary.id, from: '0' }).then(function (full) { data.add(full.metrics); if (curves) curves.redraw(); });
+        if (!data.add(r.metrics))
+          return api('/api/metrics', { id: run.summary.id, from: '0' }).then(function (full) {
+            data.add(full.metrics);
+            state.metricsRows = data.rows;
+            if (curves) curves.redraw();
+          });
         state.metricsRows = data.rows;
-        if (changed && curves) curves.redraw();
-        statusEl.textContent = r.summary.status;
-        statusEl.className = 'status status-' + r.summary.status;
-        progressEl.textContent = (r.summary.progress || '') + ' · last write ' + ago(r.summary.lastWrite);
+        // the samples request goes out first: the server reads the new lines while the page redraws
         if (browser) {
           var src = browser.source();
           if (src && r.samples[src.file] !== undefined) browser.linesChanged(r.samples[src.file]);
         }
+        if (changed && curves) curves.redraw();
+        statusEl.textContent = r.summary.status;
+        statusEl.className = 'status status-' + r.summary.status;
+        progressEl.textContent = (r.summary.progress || '') + ' · last write ' + ago(r.summary.lastWrite);
       });
     }
     return poll().then(function () {
