@@ -41,14 +41,21 @@ function parseArgs(args: string[]): Args {
       continue;
     }
     const n = Number(value);
-    if (!Number.isInteger(n) || n < 1) throw new UserError(`bench dashboard: ${flag} must be a positive integer, got '${value}'`);
+    if (!Number.isInteger(n) || n < 1)
+      throw new UserError(`bench dashboard: ${flag} must be a positive integer, got '${value}'`);
     if (flag === '--steps') out.steps = n;
     else if (flag === '--samples') out.samples = n;
     else if (flag === '--group-size') out.groupSize = n;
     else if (flag === '--repeats') out.repeats = n;
-    else throw new UserError(`bench dashboard: unknown flag ${flag} (--steps, --samples, --group-size, --repeats, --keep)`);
+    else
+      throw new UserError(
+        `bench dashboard: unknown flag ${flag} (--steps, --samples, --group-size, --repeats, --keep)`,
+      );
   }
-  if (out.samples % (out.steps * out.groupSize) !== 0) throw new UserError(`bench dashboard: --samples must be a multiple of --steps × --group-size (${out.steps * out.groupSize})`);
+  if (out.samples % (out.steps * out.groupSize) !== 0)
+    throw new UserError(
+      `bench dashboard: --samples must be a multiple of --steps × --group-size (${out.steps * out.groupSize})`,
+    );
   return out;
 }
 
@@ -63,7 +70,9 @@ function rssMb(pid: number): { rss_mb: number; peak_rss_mb: number } {
 
 async function startServer(root: string): Promise<{ child: ChildProcess; url: string }> {
   const bin = new URL('../../bin/rlvr.mjs', import.meta.url).pathname;
-  const child = spawn(process.execPath, [bin, 'dashboard', '--dir', root, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [bin, 'dashboard', '--dir', root, '--port', '0'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
@@ -71,14 +80,17 @@ async function startServer(root: string): Promise<{ child: ChildProcess; url: st
       const m = / at (http:\/\/\S+)/.exec(out);
       if (m) resolve(m[1]);
     });
-    child.once('exit', (code) => reject(new Error(`rlvr dashboard exited with ${code} before printing its URL`)));
+    child.once('exit', (code) =>
+      reject(new Error(`rlvr dashboard exited with ${code} before printing its URL`)),
+    );
   });
   return { child, url };
 }
 
 export async function runBench(argv: string[]): Promise<unknown> {
   const args = parseArgs(argv);
-  if (!existsSync(CHROMIUM)) throw new UserError(`bench dashboard needs ${CHROMIUM} (Debian: apt-get install -y chromium)`);
+  if (!existsSync(CHROMIUM))
+    throw new UserError(`bench dashboard needs ${CHROMIUM} (Debian: apt-get install -y chromium)`);
   let playwright: typeof import('playwright-core');
   try {
     playwright = await import('playwright-core');
@@ -88,11 +100,23 @@ export async function runBench(argv: string[]): Promise<unknown> {
   const root = args.keep ?? mkdtempSync(join(tmpdir(), 'rlvr-bench-dashboard-'));
   const big = join(root, 'large');
   const groupsPerStep = args.samples / (args.steps * args.groupSize);
-  const opts = { steps: args.steps + 1000, written: args.steps, groupsPerStep, groupSize: args.groupSize, seed: 1, bulk: true };
+  const opts = {
+    steps: args.steps + 1000,
+    written: args.steps,
+    groupsPerStep,
+    groupSize: args.groupSize,
+    seed: 1,
+    bulk: true,
+  };
   const t0 = performance.now();
   if (!existsSync(join(big, 'metrics.jsonl'))) {
     writeSyntheticRun(big, opts);
-    writeSyntheticRun(join(root, 'reference-100'), { steps: 100, groupsPerStep, groupSize: args.groupSize, bulk: true });
+    writeSyntheticRun(join(root, 'reference-100'), {
+      steps: 100,
+      groupsPerStep,
+      groupSize: args.groupSize,
+      bulk: true,
+    });
   }
   const fixture = {
     dir: root,
@@ -107,15 +131,30 @@ export async function runBench(argv: string[]): Promise<unknown> {
   const bar = progress('bench dashboard', 6);
   const { child, url } = await startServer(root);
   const base = url.replace(/\/$/, '');
-  const browser = await playwright.chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+  const browser = await playwright.chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu'],
+  });
   try {
     const page = await browser.newPage({ viewport: { width: 1300, height: 900 } });
     const errors: string[] = [];
     page.on('console', (m) => {
       if (m.type() === 'error') errors.push(m.text());
     });
-    const ready = () => page.waitForFunction(() => (window as unknown as { __dashboard?: { ready: boolean } }).__dashboard?.ready === true, undefined, { timeout: 120_000 });
-    const samplesShown = () => page.waitForFunction(() => ((window as unknown as { __dashboard: { samplesShown: string[] } }).__dashboard.samplesShown.length ?? 0) > 0, undefined, { timeout: 120_000 });
+    const ready = () =>
+      page.waitForFunction(
+        () => (window as unknown as { __dashboard?: { ready: boolean } }).__dashboard?.ready === true,
+        undefined,
+        { timeout: 120_000 },
+      );
+    const samplesShown = () =>
+      page.waitForFunction(
+        () =>
+          ((window as unknown as { __dashboard: { samplesShown: string[] } }).__dashboard.samplesShown
+            .length ?? 0) > 0,
+        undefined,
+        { timeout: 120_000 },
+      );
     const timed = async (fn: () => Promise<unknown>) => {
       const t = performance.now();
       await fn();
@@ -143,7 +182,10 @@ export async function runBench(argv: string[]): Promise<unknown> {
     const refDraw: number[] = [];
     // the page's own marks: curves-drawn − metrics-loaded is the drawing time of all curves
     // (source text: tsx's transpiled helpers do not exist in the page)
-    const drawMs = async () => (await page.evaluate(`performance.getEntriesByName('rlvr:curves-drawn')[0].startTime - performance.getEntriesByName('rlvr:metrics-loaded')[0].startTime`)) as number;
+    const drawMs = async () =>
+      (await page.evaluate(
+        `performance.getEntriesByName('rlvr:curves-drawn')[0].startTime - performance.getEntriesByName('rlvr:metrics-loaded')[0].startTime`,
+      )) as number;
     for (let i = 0; i < args.repeats; i++) {
       listWarm.push(await load('/', ready));
       runWarm.push(await load(runPath('large'), async () => (await ready(), await samplesShown())));
@@ -163,17 +205,26 @@ export async function runBench(argv: string[]): Promise<unknown> {
     await load(runPath('large'), async () => (await ready(), await samplesShown()));
     const nextPage: number[] = [];
     for (let i = 0; i < args.repeats; i++) {
-      const before = await page.evaluate(() => (window as unknown as { __dashboard: { samplesShown: string[] } }).__dashboard.samplesShown[0]);
+      const before = await page.evaluate(
+        () => (window as unknown as { __dashboard: { samplesShown: string[] } }).__dashboard.samplesShown[0],
+      );
       nextPage.push(
         await timed(async () => {
           await page.click('text=next page →');
-          await page.waitForFunction((b) => (window as unknown as { __dashboard: { samplesShown: string[] } }).__dashboard.samplesShown[0] !== b, before);
+          await page.waitForFunction(
+            (b) =>
+              (window as unknown as { __dashboard: { samplesShown: string[] } }).__dashboard
+                .samplesShown[0] !== b,
+            before,
+          );
         }),
       );
     }
     const api = async (query: Record<string, string>) => {
       const t = performance.now();
-      const r = await fetch(`${base}/api/samples?${new URLSearchParams({ id: 'large', source: 'rollouts', ...query })}`);
+      const r = await fetch(
+        `${base}/api/samples?${new URLSearchParams({ id: 'large', source: 'rollouts', ...query })}`,
+      );
       const body = (await r.json()) as { groups: unknown[]; read: number };
       return { ms: round(performance.now() - t), groups: body.groups.length, lines_read: body.read };
     };
@@ -182,7 +233,11 @@ export async function runBench(argv: string[]): Promise<unknown> {
       newest: await api({}),
       middle: await api({ cursor: String(Math.floor(lines / 2)) }),
       oldest_first: await api({ order: 'asc' }),
-      step_range_incorrect: await api({ step_min: String(Math.floor(args.steps / 2)), step_max: String(Math.floor(args.steps / 2) + 10), correct: 'incorrect' }),
+      step_range_incorrect: await api({
+        step_min: String(Math.floor(args.steps / 2)),
+        step_max: String(Math.floor(args.steps / 2) + 10),
+        correct: 'incorrect',
+      }),
       text_search_rare: await api({ q: 'What is 99 + 99?' }),
       text_search_absent: await api({ q: 'no such text anywhere' }),
     };
@@ -194,14 +249,17 @@ export async function runBench(argv: string[]): Promise<unknown> {
     const rng = new Rng(7);
     const latency: number[] = [];
     // a kept fixture already holds the steps earlier runs of the bench appended
-    const rows = await page.evaluate(() => (window as unknown as { __dashboard: { metricsRows: number } }).__dashboard.metricsRows);
+    const rows = await page.evaluate(
+      () => (window as unknown as { __dashboard: { metricsRows: number } }).__dashboard.metricsRows,
+    );
     for (let i = 0; i < args.repeats; i++) {
       const step = rows + 1 + i;
       const t = performance.now();
       appendSyntheticStep(run, step, opts, rng);
       await page.waitForFunction(
         (s) => {
-          const d = (window as unknown as { __dashboard: { metricsRows: number; samplesShown: string[] } }).__dashboard;
+          const d = (window as unknown as { __dashboard: { metricsRows: number; samplesShown: string[] } })
+            .__dashboard;
           return d.metricsRows === s && d.samplesShown[0]?.endsWith(`@${s}`);
         },
         step,
@@ -219,7 +277,12 @@ export async function runBench(argv: string[]): Promise<unknown> {
       suite: 'dashboard',
       fixture,
       runs_list_load_ms: { cold: round(listCold), warm: ms(listWarm) },
-      run_page_load_ms: { cold: round(runCold), warm: ms(runWarm), reference_100_steps_warm: ms(refWarm), large_over_reference: round(median(runWarm) / median(refWarm)) },
+      run_page_load_ms: {
+        cold: round(runCold),
+        warm: ms(runWarm),
+        reference_100_steps_warm: ms(refWarm),
+        large_over_reference: round(median(runWarm) / median(refWarm)),
+      },
       curves_draw_ms: { large: ms(draw), reference_100_steps: ms(refDraw) },
       metrics_api_all_rows_ms: ms(metricsApi),
       samples_next_page_ms: ms(nextPage),
@@ -227,8 +290,13 @@ export async function runBench(argv: string[]): Promise<unknown> {
       append_to_display_ms: { ...ms(latency), all: latency.map(round), poll_interval_ms: 500 },
       server: memory,
       console_errors: errors,
-      machine: { cores: cpus().length, load_average_start: loadStart, load_average_end: loadavg().map(round) },
-      notes: 'load = navigation to the page ready flag (run page: curves drawn and the first samples page shown); cold = first load after server start (reads metrics.jsonl and indexes samples.jsonl); warm = median of repeats; the run page polls every 0.5 s',
+      machine: {
+        cores: cpus().length,
+        load_average_start: loadStart,
+        load_average_end: loadavg().map(round),
+      },
+      notes:
+        'load = navigation to the page ready flag (run page: curves drawn and the first samples page shown); cold = first load after server start (reads metrics.jsonl and indexes samples.jsonl); warm = median of repeats; the run page polls every 0.5 s',
     };
   } finally {
     await browser.close();

@@ -8,7 +8,8 @@
 import { closeSync, type Dirent, openSync, readdirSync, readSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 
-export type RunKind = 'grpo' | 'sft' | 'train' | 'eval' | 'contamination' | 'perplexity' | 'suite' | 'demo' | 'other';
+export type RunKind =
+  'grpo' | 'sft' | 'train' | 'eval' | 'contamination' | 'perplexity' | 'suite' | 'demo' | 'other';
 
 export interface RunEntry {
   /** The directory relative to the root, '/'-separated ('.' for the root itself). */
@@ -45,13 +46,26 @@ function headHas(path: string, pattern: RegExp): boolean {
 export function classify(dir: string, entries: Dirent[]): RunKind | null {
   const files = new Set(entries.filter((e) => e.isFile()).map((e) => e.name));
   const dirs = new Set(entries.filter((e) => e.isDirectory()).map((e) => e.name));
-  if (files.has('demo.json') || (files.has('grpo.yaml') && (dirs.has('contamination') || dirs.has('spurious')))) return 'demo';
-  if ((files.has('summary.json') && headHas(join(dir, 'summary.json'), /"schema"\s*:\s*"rlvr-spurious\//)) || (dirs.has('runs') && dirs.has('eval'))) return 'suite';
-  if (files.has('metrics.jsonl') || (files.has('config.yaml') && (files.has('samples.jsonl') || dirs.has('checkpoints')))) return 'train';
+  if (
+    files.has('demo.json') ||
+    (files.has('grpo.yaml') && (dirs.has('contamination') || dirs.has('spurious')))
+  )
+    return 'demo';
+  if (
+    (files.has('summary.json') && headHas(join(dir, 'summary.json'), /"schema"\s*:\s*"rlvr-spurious\//)) ||
+    (dirs.has('runs') && dirs.has('eval'))
+  )
+    return 'suite';
+  if (
+    files.has('metrics.jsonl') ||
+    (files.has('config.yaml') && (files.has('samples.jsonl') || dirs.has('checkpoints')))
+  )
+    return 'train';
   if (files.has('results.json') || files.has('progress.config.json')) return 'eval';
   if (files.has('summary.json') && files.has('items.jsonl')) return 'contamination';
   if (files.has('perplexity.json')) return 'perplexity';
-  for (const f of files) if (f.endsWith('.json') && headHas(join(dir, f), /^\s*\{\s*"schema"\s*:\s*"rlvr-/)) return 'other';
+  for (const f of files)
+    if (f.endsWith('.json') && headHas(join(dir, f), /^\s*\{\s*"schema"\s*:\s*"rlvr-/)) return 'other';
   return null;
 }
 
@@ -69,7 +83,8 @@ export function discoverRuns(root: string): RunEntry[] {
     if (kind) runs.push({ id, dir, kind, parent });
     if (depth >= MAX_DEPTH) return;
     for (const e of entries.sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true })))
-      if (e.isDirectory() && !e.name.startsWith('.') && !SKIP.has(e.name)) walk(join(dir, e.name), depth + 1, kind ? id : parent);
+      if (e.isDirectory() && !e.name.startsWith('.') && !SKIP.has(e.name))
+        walk(join(dir, e.name), depth + 1, kind ? id : parent);
   };
   walk(root, 0, null);
   return runs;

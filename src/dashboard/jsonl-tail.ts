@@ -114,7 +114,8 @@ export class JsonlTail {
       value = JSON.parse(text);
     } catch {
       this.badLines++;
-      if (this.errors.length < MAX_ERRORS) this.errors.push(`${basename(this.path)} line ${this.lineNo}: not valid JSON (${preview(text)})`);
+      if (this.errors.length < MAX_ERRORS)
+        this.errors.push(`${basename(this.path)} line ${this.lineNo}: not valid JSON (${preview(text)})`);
       return 0;
     }
     this.onLine({ value, offset, length: Buffer.byteLength(text), line: this.lineNo });

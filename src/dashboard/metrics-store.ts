@@ -28,7 +28,8 @@ export class MetricsStore {
       path,
       (l) => {
         if (typeof l.value !== 'object' || l.value === null || Array.isArray(l.value)) {
-          if (this.shapeErrors.length < 5) this.shapeErrors.push(`metrics.jsonl line ${l.line}: not a JSON object`);
+          if (this.shapeErrors.length < 5)
+            this.shapeErrors.push(`metrics.jsonl line ${l.line}: not a JSON object`);
           return;
         }
         for (const k of Object.keys(l.value)) this.keySet.add(k);
@@ -69,7 +70,17 @@ export class MetricsStore {
     const keys = [...this.keySet];
     const rows = this.rows.slice(start);
     const columns: MetricsSlice['columns'] = {};
-    for (const k of keys) columns[k] = rows.map((r) => (typeof r[k] === 'number' && Number.isFinite(r[k]) ? (r[k] as number) : null));
-    return { generation: this.generation, from: start, next: this.rows.length, keys, columns, errors: this.errors };
+    for (const k of keys)
+      columns[k] = rows.map((r) =>
+        typeof r[k] === 'number' && Number.isFinite(r[k]) ? (r[k] as number) : null,
+      );
+    return {
+      generation: this.generation,
+      from: start,
+      next: this.rows.length,
+      keys,
+      columns,
+      errors: this.errors,
+    };
   }
 }

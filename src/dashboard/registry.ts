@@ -24,7 +24,12 @@ export class RunRegistry {
     const next = new Map<string, RunState>();
     for (const entry of discoverRuns(this.root)) {
       const old = this.runs.get(entry.id);
-      next.set(entry.id, old && old.dir === entry.dir && old.parent === entry.parent && old.sameBase(entry.kind) ? old : new RunState(entry, this.opts.activeMs));
+      next.set(
+        entry.id,
+        old && old.dir === entry.dir && old.parent === entry.parent && old.sameBase(entry.kind)
+          ? old
+          : new RunState(entry, this.opts.activeMs),
+      );
     }
     this.runs = next;
   }
@@ -51,7 +56,9 @@ export class RunRegistry {
     const byId = new Map<string, RunSummary>();
     // deepest first, so that nested runs are summarized before their parents
     for (const run of [...runs].sort((a, b) => depth(b.id) - depth(a.id))) {
-      const childWrites = runs.filter((r) => r.parent === run.id).map((r) => byId.get(r.id)?.lastWrite ?? null);
+      const childWrites = runs
+        .filter((r) => r.parent === run.id)
+        .map((r) => byId.get(r.id)?.lastWrite ?? null);
       byId.set(run.id, run.summary(now, childWrites));
     }
     return runs.map((r) => byId.get(r.id)!);

@@ -33,9 +33,11 @@ export interface RunSummary {
 }
 
 type Json = Record<string, unknown>;
-const obj = (v: unknown): Json => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : {});
+const obj = (v: unknown): Json =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : {};
 const numOrNull = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-const strOrNull = (v: unknown): string | null => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : null);
+const strOrNull = (v: unknown): string | null =>
+  typeof v === 'string' ? v : typeof v === 'number' ? String(v) : null;
 const estimate = (v: unknown): number | null => numOrNull(obj(v).value);
 
 function modelName(v: unknown): string | null {
@@ -70,7 +72,10 @@ class Document<T> {
       this.value = undefined;
       this.error = null;
       try {
-        if (st.size > MAX_DOCUMENT_BYTES) throw new Error(`${st.size} bytes, more than the ${MAX_DOCUMENT_BYTES >> 20} MiB the dashboard loads`);
+        if (st.size > MAX_DOCUMENT_BYTES)
+          throw new Error(
+            `${st.size} bytes, more than the ${MAX_DOCUMENT_BYTES >> 20} MiB the dashboard loads`,
+          );
         this.value = this.parse(readFileSync(this.path, 'utf8'));
       } catch (err) {
         this.error = `${basename(this.path)}: ${(err as Error).message.split('\n')[0]}`;
@@ -115,7 +120,9 @@ export class RunState {
   private doc(name: string): Document<unknown> {
     let d = this.docs.get(name);
     if (!d) {
-      d = name.endsWith('.yaml') ? new Document<unknown>(join(this.dir, name), (t) => YAML.parse(t)) : json(join(this.dir, name));
+      d = name.endsWith('.yaml')
+        ? new Document<unknown>(join(this.dir, name), (t) => YAML.parse(t))
+        : json(join(this.dir, name));
       this.docs.set(name, d);
     }
     return d;
@@ -148,7 +155,9 @@ export class RunState {
       case 'train':
         return [{ name: 'rollouts', file: 'samples.jsonl', kind: 'train' }];
       case 'eval':
-        return has('samples.jsonl') ? [{ name: 'samples', file: 'samples.jsonl', kind: 'eval' }] : [{ name: 'samples', file: 'progress.jsonl', kind: 'eval-progress' }];
+        return has('samples.jsonl')
+          ? [{ name: 'samples', file: 'samples.jsonl', kind: 'eval' }]
+          : [{ name: 'samples', file: 'progress.jsonl', kind: 'eval-progress' }];
       case 'contamination':
         return [{ name: 'probe items', file: 'items.jsonl', kind: 'probe' }];
       default:
@@ -192,7 +201,13 @@ export class RunState {
 
   /** JSON files of the run that no specific view shows (e.g. interpretability outputs). */
   otherJsonFiles(): string[] {
-    const known = new Set(['results.json', 'progress.config.json', 'summary.json', 'perplexity.json', 'demo.json']);
+    const known = new Set([
+      'results.json',
+      'progress.config.json',
+      'summary.json',
+      'perplexity.json',
+      'demo.json',
+    ]);
     try {
       return readdirSync(this.dir, { withFileTypes: true })
         .filter((e) => e.isFile() && e.name.endsWith('.json') && !known.has(e.name))
@@ -221,7 +236,17 @@ export class RunState {
   }
 
   summary(now = Date.now(), childWrites: Array<number | null> = []): RunSummary {
-    const s: RunSummary = { id: this.id, kind: this.kind(), parent: this.parent, status: 'unknown', progress: null, lastWrite: null, config: {}, metrics: {}, errors: [] };
+    const s: RunSummary = {
+      id: this.id,
+      kind: this.kind(),
+      parent: this.parent,
+      status: 'unknown',
+      progress: null,
+      lastWrite: null,
+      config: {},
+      metrics: {},
+      errors: [],
+    };
     const attempt = (fn: () => void) => {
       try {
         fn();
@@ -260,7 +285,8 @@ export class RunState {
     let cfg: Json = {};
     try {
       const raw = this.read('config.yaml');
-      if (raw === undefined) s.errors.push('config.yaml is missing: the run has a training log but no resolved config');
+      if (raw === undefined)
+        s.errors.push('config.yaml is missing: the run has a training log but no resolved config');
       cfg = obj(raw);
     } catch (err) {
       s.errors.push((err as Error).message); // the curves and samples are still shown
@@ -269,10 +295,18 @@ export class RunState {
     const algo = obj(cfg.algorithm);
     s.config = {
       model: modelName(cfg.model),
-      algorithm: s.kind === 'sft' ? 'sft' : strOrNull(algo.advantage) ?? 'grpo',
-      reward: rewards.map((r) => (numOrNull(r.weight) !== null && r.weight !== 1 ? `${r.name}×${r.weight}` : String(r.name))).join(' + ') || null,
+      algorithm: s.kind === 'sft' ? 'sft' : (strOrNull(algo.advantage) ?? 'grpo'),
+      reward:
+        rewards
+          .map((r) =>
+            numOrNull(r.weight) !== null && r.weight !== 1 ? `${r.name}×${r.weight}` : String(r.name),
+          )
+          .join(' + ') || null,
       seed: numOrNull(cfg.seed),
-      data: typeof obj(cfg.data).train === 'string' ? modelName(obj(cfg.data).train) : strOrNull(obj(obj(cfg.data).train).generator) ?? strOrNull(obj(obj(cfg.data).train).path),
+      data:
+        typeof obj(cfg.data).train === 'string'
+          ? modelName(obj(cfg.data).train)
+          : (strOrNull(obj(obj(cfg.data).train).generator) ?? strOrNull(obj(obj(cfg.data).train).path)),
     };
     const m = this.metrics;
     m.update();
@@ -286,7 +320,8 @@ export class RunState {
     const done = target !== null && ((step !== null && step >= target) || checkpoints.includes(target));
     s.status = done ? 'finished' : this.liveStatus(s.lastWrite, now);
     if (last) {
-      for (const k of s.kind === 'sft' ? ['loss', 'grad_norm'] : ['reward_mean', 'accuracy', 'entropy', 'kl']) s.metrics[k] = numOrNull(last[k]);
+      for (const k of s.kind === 'sft' ? ['loss', 'grad_norm'] : ['reward_mean', 'accuracy', 'entropy', 'kl'])
+        s.metrics[k] = numOrNull(last[k]);
       s.metrics.val_accuracy = m.lastValue('val_accuracy');
     }
   }
@@ -304,7 +339,8 @@ export class RunState {
     };
     if (results !== undefined) {
       const r = obj(results);
-      if (r.schema !== 'rlvr-eval/1') throw new Error(`results.json: schema is ${JSON.stringify(r.schema)}, not "rlvr-eval/1"`);
+      if (r.schema !== 'rlvr-eval/1')
+        throw new Error(`results.json: schema is ${JSON.stringify(r.schema)}, not "rlvr-eval/1"`);
       const metrics = obj(r.metrics);
       const counts = obj(r.counts);
       s.status = 'finished';
@@ -331,11 +367,20 @@ export class RunState {
     if (!ratios) throw new Error('summary.json: no "ratios" list');
     s.status = 'finished';
     s.lastWrite = this.lastWrite(['summary.json']);
-    s.config = { dataset: strOrNull(sum.dataset), model: modelName(sum.policy), ratios: ratios.map((r) => r.prefix_ratio).join(', ') };
+    s.config = {
+      dataset: strOrNull(sum.dataset),
+      model: modelName(sum.policy),
+      ratios: ratios.map((r) => r.prefix_ratio).join(', '),
+    };
     const head = ratios.find((r) => r.prefix_ratio === 0.6) ?? ratios[0];
     s.progress = `${numOrNull(obj(sum.counts).items) ?? '?'} items`;
     if (head) {
-      s.metrics = { prefix_ratio: numOrNull(head.prefix_ratio), rouge_l: estimate(head.rouge_l), exact_match: estimate(head.exact_match), auroc_rouge_l: numOrNull(obj(head.auroc).rouge_l) };
+      s.metrics = {
+        prefix_ratio: numOrNull(head.prefix_ratio),
+        rouge_l: estimate(head.rouge_l),
+        exact_match: estimate(head.exact_match),
+        auroc_rouge_l: numOrNull(obj(head.auroc).rouge_l),
+      };
     }
   }
 
@@ -357,32 +402,53 @@ export class RunState {
       return;
     }
     const o = obj(sum);
-    if (o.schema !== 'rlvr-spurious/1') throw new Error(`summary.json: schema is ${JSON.stringify(o.schema)}, not "rlvr-spurious/1"`);
+    if (o.schema !== 'rlvr-spurious/1')
+      throw new Error(`summary.json: schema is ${JSON.stringify(o.schema)}, not "rlvr-spurious/1"`);
     const cfg = obj(o.config);
     const variants = Array.isArray(o.variants) ? (o.variants as Json[]) : [];
     s.status = 'finished';
-    s.config = { model: modelName(cfg.model), seed: numOrNull(cfg.seed), steps: numOrNull(cfg.steps), variants: variants.map((v) => String(v.variant)).join(', ') };
+    s.config = {
+      model: modelName(cfg.model),
+      seed: numOrNull(cfg.seed),
+      steps: numOrNull(cfg.steps),
+      variants: variants.map((v) => String(v.variant)).join(', '),
+    };
     s.metrics = { verdict: strOrNull(obj(o.verdict).rule) };
     s.progress = `${variants.length} variants`;
   }
 
   private demoSummary(s: RunSummary, now: number, childWrites: Array<number | null>): void {
     const d = this.read('demo.json');
-    const newest = Math.max(...childWrites.map((t) => t ?? 0), this.lastWrite(['demo.json', 'grpo.yaml']) ?? 0) || null;
+    const newest =
+      Math.max(...childWrites.map((t) => t ?? 0), this.lastWrite(['demo.json', 'grpo.yaml']) ?? 0) || null;
     s.lastWrite = newest;
     if (d === undefined) {
       s.status = this.liveStatus(newest, now);
       return;
     }
     const o = obj(d);
-    if (o.schema !== 'rlvr-demo/1') throw new Error(`demo.json: schema is ${JSON.stringify(o.schema)}, not "rlvr-demo/1"`);
+    if (o.schema !== 'rlvr-demo/1')
+      throw new Error(`demo.json: schema is ${JSON.stringify(o.schema)}, not "rlvr-demo/1"`);
     s.status = 'finished';
-    s.config = { organism_seed: numOrNull(obj(o.organism).seed), budget: strOrNull(obj(o.budget).name) ?? strOrNull(o.budget) };
-    s.metrics = { auroc_rouge_l: numOrNull(obj(o.contamination).auroc_rouge_l), verdict: strOrNull(obj(o.spurious).verdict_rule) };
+    s.config = {
+      organism_seed: numOrNull(obj(o.organism).seed),
+      budget: strOrNull(obj(o.budget).name) ?? strOrNull(o.budget),
+    };
+    s.metrics = {
+      auroc_rouge_l: numOrNull(obj(o.contamination).auroc_rouge_l),
+      verdict: strOrNull(obj(o.spurious).verdict_rule),
+    };
   }
 
   /** Everything the run page shows besides curves and samples: the run's own files, parsed. */
-  detail(): { documents: Record<string, unknown>; errors: string[]; checkpoints: number[]; configText: string | null; otherJson: string[]; sources: SamplesSource[] } {
+  detail(): {
+    documents: Record<string, unknown>;
+    errors: string[];
+    checkpoints: number[];
+    configText: string | null;
+    otherJson: string[];
+    sources: SamplesSource[];
+  } {
     const names: Record<RunKind, string[]> = {
       grpo: [],
       sft: [],
@@ -412,6 +478,13 @@ export class RunState {
         errors.push(`config.yaml: ${(err as Error).message}`);
       }
     }
-    return { documents, errors, checkpoints: this.baseKind === 'train' ? this.checkpoints() : [], configText, otherJson: this.otherJsonFiles(), sources: this.sources() };
+    return {
+      documents,
+      errors,
+      checkpoints: this.baseKind === 'train' ? this.checkpoints() : [],
+      configText,
+      otherJson: this.otherJsonFiles(),
+      sources: this.sources(),
+    };
   }
 }

@@ -33,12 +33,16 @@ export interface SampleGroup {
   completions: Completion[];
 }
 
-const str = (v: unknown): string => (typeof v === 'string' ? v : v === undefined || v === null ? '' : JSON.stringify(v));
+const str = (v: unknown): string =>
+  typeof v === 'string' ? v : v === undefined || v === null ? '' : JSON.stringify(v);
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 const bool = (v: unknown): boolean | null => (typeof v === 'boolean' ? v : null);
 
 function promptText(p: unknown): string {
-  if (Array.isArray(p)) return p.map((m: { role?: unknown; content?: unknown }) => `[${str(m?.role)}] ${str(m?.content)}`).join('\n');
+  if (Array.isArray(p))
+    return p
+      .map((m: { role?: unknown; content?: unknown }) => `[${str(m?.role)}] ${str(m?.content)}`)
+      .join('\n');
   return str(p);
 }
 
@@ -55,7 +59,13 @@ function evalGroup(r: Record<string, unknown>): SampleGroup {
         text: r.response,
         correct: bool(r.correct),
         finish_reason: typeof r.finish_reason === 'string' ? r.finish_reason : null,
-        extra: { sample: r.sample_index ?? null, extracted: r.extracted ?? null, format_ok: r.format_ok ?? null, verify_reason: r.verify_reason ?? null, tokens: r.response_tokens ?? null },
+        extra: {
+          sample: r.sample_index ?? null,
+          extracted: r.extracted ?? null,
+          format_ok: r.format_ok ?? null,
+          verify_reason: r.verify_reason ?? null,
+          tokens: r.response_tokens ?? null,
+        },
       },
     ],
   };
@@ -64,12 +74,17 @@ function evalGroup(r: Record<string, unknown>): SampleGroup {
 /** Samples of one item as one group (their completions in order). */
 export function mergeGroups(groups: SampleGroup[]): SampleGroup {
   if (groups.length === 1) return groups[0];
-  return { ...groups[0], id: groups[0].item ?? groups[0].id, completions: groups.flatMap((g) => g.completions) };
+  return {
+    ...groups[0],
+    id: groups[0].item ?? groups[0].id,
+    completions: groups.flatMap((g) => g.completions),
+  };
 }
 
 /** One log line as a group; throws an Error saying what is missing for a line of the wrong shape. */
 export function toGroup(kind: SourceKind, value: unknown): SampleGroup {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not a JSON object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new Error('not a JSON object');
   const r = value as Record<string, unknown>;
   switch (kind) {
     case 'train': {
@@ -82,7 +97,10 @@ export function toGroup(kind: SourceKind, value: unknown): SampleGroup {
         completions: r.completions.map((c: Record<string, unknown>) => ({
           text: str(c?.text),
           reward: num(c?.reward),
-          components: typeof c?.components === 'object' && c.components !== null ? (c.components as Record<string, number>) : {},
+          components:
+            typeof c?.components === 'object' && c.components !== null
+              ? (c.components as Record<string, number>)
+              : {},
           correct: bool(c?.correct),
           advantage: num(c?.advantage),
           finish_reason: typeof c?.finish_reason === 'string' ? c.finish_reason : null,
@@ -106,7 +124,12 @@ export function toGroup(kind: SourceKind, value: unknown): SampleGroup {
             text: r.continuation,
             correct: bool(r.answer_correct),
             finish_reason: typeof r.finish_reason === 'string' ? r.finish_reason : null,
-            extra: { rouge_l: r.rouge_l ?? null, exact_match: r.exact_match ?? null, extracted: r.extracted_answer ?? null, leaked: r.leaked ?? null },
+            extra: {
+              rouge_l: r.rouge_l ?? null,
+              exact_match: r.exact_match ?? null,
+              extracted: r.extracted_answer ?? null,
+              leaked: r.leaked ?? null,
+            },
           },
         ],
       };

@@ -9,7 +9,16 @@
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { JsonlTail } from './jsonl-tail.ts';
-import { type CompletionFilter, completionMatches, hasCompletionFilter, mergeGroups, type SampleGroup, type SourceKind, textMatches, toGroup } from './sample-groups.ts';
+import {
+  type CompletionFilter,
+  completionMatches,
+  hasCompletionFilter,
+  mergeGroups,
+  type SampleGroup,
+  type SourceKind,
+  textMatches,
+  toGroup,
+} from './sample-groups.ts';
 
 const CORRECT = 1;
 const INCORRECT = 2;
@@ -66,7 +75,11 @@ export class SamplesIndex {
     readonly path: string,
     readonly kind: SourceKind,
   ) {
-    this.tail = new JsonlTail(path, (l) => this.add(l.value, l.offset, l.length, l.line), () => this.clear());
+    this.tail = new JsonlTail(
+      path,
+      (l) => this.add(l.value, l.offset, l.length, l.line),
+      () => this.clear(),
+    );
   }
 
   get lines(): number {
@@ -112,7 +125,8 @@ export class SamplesIndex {
       for (const [name, v] of Object.entries(c.components ?? {})) {
         let k = this.componentBit.get(name);
         if (k === undefined) this.componentBit.set(name, (k = this.componentBit.size));
-        if (k < MAX_INDEXED_COMPONENTS && typeof v === 'number') bits |= 1 << (COMPONENT_BITS + 2 * k + (v > 0 ? 0 : 1));
+        if (k < MAX_INDEXED_COMPONENTS && typeof v === 'number')
+          bits |= 1 << (COMPONENT_BITS + 2 * k + (v > 0 ? 0 : 1));
       }
     }
     const step = group.step ?? NaN;
@@ -121,7 +135,13 @@ export class SamplesIndex {
       this.stepMax = Math.max(this.stepMax, step);
     }
     const last = this.offsets.length - 1;
-    if (group.item !== undefined && this.kind === 'eval' && last >= 0 && this.items[last] === group.item && this.offsets[last] + this.lengths[last] + 1 === offset) {
+    if (
+      group.item !== undefined &&
+      this.kind === 'eval' &&
+      last >= 0 &&
+      this.items[last] === group.item &&
+      this.offsets[last] + this.lengths[last] + 1 === offset
+    ) {
       // the next sample of the same item: one entry spans the item's consecutive lines
       this.lengths[last] = offset + length - this.offsets[last];
       this.flags[last] |= bits;
@@ -189,7 +209,8 @@ export class SamplesIndex {
         const group = this.read(fd, i);
         read++;
         if (!group) continue;
-        if (hasCompletionFilter(q.filter) && !group.completions.some((c) => completionMatches(c, q.filter))) continue;
+        if (hasCompletionFilter(q.filter) && !group.completions.some((c) => completionMatches(c, q.filter)))
+          continue;
         if (text !== undefined && !textMatches(group, text)) continue;
         groups.push({ ...group, entry: i, line: this.lineNos[i] });
       }
@@ -212,7 +233,10 @@ export class SamplesIndex {
     const buf = Buffer.allocUnsafe(this.lengths[i]);
     readSync(fd, buf, 0, buf.length, this.offsets[i]);
     try {
-      const lines = buf.toString('utf8').split('\n').filter((l) => l.trim());
+      const lines = buf
+        .toString('utf8')
+        .split('\n')
+        .filter((l) => l.trim());
       return mergeGroups(lines.map((l) => toGroup(this.kind, JSON.parse(l))));
     } catch {
       return null; // the file was replaced since it was indexed; the next update re-reads it

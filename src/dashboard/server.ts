@@ -66,7 +66,11 @@ const SHELL = `<!DOCTYPE html>
 </html>
 `;
 
-const idQuery = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 1000 } } } as const;
+const idQuery = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', minLength: 1, maxLength: 1000 } },
+} as const;
 
 const samplesQuery = {
   type: 'object',
@@ -120,27 +124,43 @@ function readCookie(req: FastifyRequest, name: string): string | undefined {
 }
 
 export function buildDashboardApp(opts: DashboardOptions): FastifyInstance {
-  const registry = new RunRegistry(opts.root, { activeMs: opts.activeMs ?? 5 * 60_000, rescanMs: opts.rescanMs ?? 2000 });
+  const registry = new RunRegistry(opts.root, {
+    activeMs: opts.activeMs ?? 5 * 60_000,
+    rescanMs: opts.rescanMs ?? 2000,
+  });
   const app = Fastify({ logger: false, bodyLimit: 1024, connectionTimeout: 60_000 });
   const assetCache = new Map<string, string>();
   const loopbackOnly = isLoopback(opts.host);
 
   app.addHook('onRequest', async (req, reply) => {
     const hostHeader = (req.headers.host ?? '').replace(/:\d+$/, '');
-    if (loopbackOnly && !isLoopback(hostHeader)) return reply.code(403).type('text/plain').send('the dashboard answers loopback host names only');
+    if (loopbackOnly && !isLoopback(hostHeader))
+      return reply.code(403).type('text/plain').send('the dashboard answers loopback host names only');
     if (opts.token !== undefined) {
       const given = (req.query as Record<string, unknown> | undefined)?.token;
-      if (sameSecret(given, opts.token)) reply.header('set-cookie', `${TOKEN_COOKIE}=${encodeURIComponent(opts.token)}; HttpOnly; SameSite=Strict; Path=/`);
-      else if (!sameSecret(readCookie(req, TOKEN_COOKIE), opts.token)) return reply.code(401).type('text/plain').send('a token is required: open the URL the dashboard printed (it ends in ?token=…)');
+      if (sameSecret(given, opts.token))
+        reply.header(
+          'set-cookie',
+          `${TOKEN_COOKIE}=${encodeURIComponent(opts.token)}; HttpOnly; SameSite=Strict; Path=/`,
+        );
+      else if (!sameSecret(readCookie(req, TOKEN_COOKIE), opts.token))
+        return reply
+          .code(401)
+          .type('text/plain')
+          .send('a token is required: open the URL the dashboard printed (it ends in ?token=…)');
     }
   });
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-content-type-options', 'nosniff');
-    reply.header('content-security-policy', "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'");
+    reply.header(
+      'content-security-policy',
+      "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'",
+    );
     if (req.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
   });
 
-  const page = async (_req: FastifyRequest, reply: FastifyReply) => reply.type('text/html; charset=utf-8').send(SHELL);
+  const page = async (_req: FastifyRequest, reply: FastifyReply) =>
+    reply.type('text/html; charset=utf-8').send(SHELL);
   app.get('/', page);
   app.get('/run', page);
   app.get('/compare', page);
@@ -161,58 +181,104 @@ export function buildDashboardApp(opts: DashboardOptions): FastifyInstance {
 
   app.get('/api/runs', async () => ({ root: opts.root, runs: registry.summaries() }));
 
-  app.get<{ Querystring: { id: string } }>('/api/run', { schema: { querystring: idQuery } }, async (req, reply) => {
-    const run = runOr404(req.query.id, reply);
-    if (!run) return reply;
-    const summary = run.summary(Date.now(), registry.children(run.id).map((c) => registry.get(c)?.summary().lastWrite ?? null));
-    return { summary, children: registry.children(run.id).map((c) => ({ id: c, kind: registry.get(c)?.kind() ?? null })), ...run.detail() };
-  });
+  app.get<{ Querystring: { id: string } }>(
+    '/api/run',
+    { schema: { querystring: idQuery } },
+    async (req, reply) => {
+      const run = runOr404(req.query.id, reply);
+      if (!run) return reply;
+      const summary = run.summary(
+        Date.now(),
+        registry.children(run.id).map((c) => registry.get(c)?.summary().lastWrite ?? null),
+      );
+      return {
+        summary,
+        children: registry.children(run.id).map((c) => ({ id: c, kind: registry.get(c)?.kind() ?? null })),
+        ...run.detail(),
+      };
+    },
+  );
 
   app.get<{ Querystring: { id: string; from?: number } }>(
     '/api/metrics',
-    { schema: { querystring: { ...idQuery, properties: { ...idQuery.properties, from: { type: 'integer', minimum: 0, default: 0 }, token: { type: 'string' } } } } },
+    {
+      schema: {
+        querystring: {
+          ...idQuery,
+          properties: {
+            ...idQuery.properties,
+            from: { type: 'integer', minimum: 0, default: 0 },
+            token: { type: 'string' },
+          },
+        },
+      },
+    },
     async (req, reply) => {
       const run = runOr404(req.query.id, reply);
       if (!run) return reply;
       const summary = run.summary();
       const hasMetrics = run.kind() === 'grpo' || run.kind() === 'sft' || run.kind() === 'train';
-      return { summary, metrics: hasMetrics ? run.metrics.slice(req.query.from ?? 0) : null, samples: run.indexedSamples() };
+      return {
+        summary,
+        metrics: hasMetrics ? run.metrics.slice(req.query.from ?? 0) : null,
+        samples: run.indexedSamples(),
+      };
     },
   );
 
-  app.get<{ Querystring: SamplesParams }>('/api/samples', { schema: { querystring: samplesQuery } }, async (req, reply) => {
-    const q = req.query;
-    const run = runOr404(q.id, reply);
-    if (!run) return reply;
-    const source = run.sources().find((s) => s.name === q.source);
-    if (!source) return reply.code(404).send({ error: `run '${q.id}' has no samples source '${q.source}'` });
-    const index = run.samplesIndex(source);
-    return {
-      source,
-      ...index.page({
-        cursor: q.cursor,
-        order: q.order,
-        limit: q.limit,
-        stepMin: q.step_min,
-        stepMax: q.step_max,
-        text: q.q,
-        filter: {
-          correct: q.correct === 'any' ? undefined : q.correct === 'correct',
-          component: q.component ? { name: q.component, positive: q.component_op === 'positive' } : undefined,
-          finish: q.finish || undefined,
-        },
-      }),
-    };
-  });
+  app.get<{ Querystring: SamplesParams }>(
+    '/api/samples',
+    { schema: { querystring: samplesQuery } },
+    async (req, reply) => {
+      const q = req.query;
+      const run = runOr404(q.id, reply);
+      if (!run) return reply;
+      const source = run.sources().find((s) => s.name === q.source);
+      if (!source)
+        return reply.code(404).send({ error: `run '${q.id}' has no samples source '${q.source}'` });
+      const index = run.samplesIndex(source);
+      return {
+        source,
+        ...index.page({
+          cursor: q.cursor,
+          order: q.order,
+          limit: q.limit,
+          stepMin: q.step_min,
+          stepMax: q.step_max,
+          text: q.q,
+          filter: {
+            correct: q.correct === 'any' ? undefined : q.correct === 'correct',
+            component: q.component
+              ? { name: q.component, positive: q.component_op === 'positive' }
+              : undefined,
+            finish: q.finish || undefined,
+          },
+        }),
+      };
+    },
+  );
 
   app.get<{ Querystring: { id: string; file: string } }>(
     '/api/json',
-    { schema: { querystring: { ...idQuery, required: ['id', 'file'], properties: { ...idQuery.properties, file: { type: 'string', maxLength: 255 }, token: { type: 'string' } } } } },
+    {
+      schema: {
+        querystring: {
+          ...idQuery,
+          required: ['id', 'file'],
+          properties: {
+            ...idQuery.properties,
+            file: { type: 'string', maxLength: 255 },
+            token: { type: 'string' },
+          },
+        },
+      },
+    },
     async (req, reply) => {
       const run = runOr404(req.query.id, reply);
       if (!run) return reply;
       // only files the directory listing offered: a name can never reach another path
-      if (!run.otherJsonFiles().includes(req.query.file)) return reply.code(404).send({ error: `run '${run.id}' has no JSON file '${req.query.file}'` });
+      if (!run.otherJsonFiles().includes(req.query.file))
+        return reply.code(404).send({ error: `run '${run.id}' has no JSON file '${req.query.file}'` });
       try {
         return { file: req.query.file, value: run.read(req.query.file) ?? null };
       } catch (err) {

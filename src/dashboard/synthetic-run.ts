@@ -24,7 +24,23 @@ export interface SyntheticRunOptions {
   completionChars?: number;
 }
 
-const WORDS = ['so', 'then', 'we', 'add', 'the', 'numbers', 'carry', 'one', 'total', 'is', 'first', 'next', 'multiply', 'check', 'answer'];
+const WORDS = [
+  'so',
+  'then',
+  'we',
+  'add',
+  'the',
+  'numbers',
+  'carry',
+  'one',
+  'total',
+  'is',
+  'first',
+  'next',
+  'multiply',
+  'check',
+  'answer',
+];
 
 export function syntheticConfig(o: SyntheticRunOptions): unknown {
   const raw = {
@@ -32,7 +48,14 @@ export function syntheticConfig(o: SyntheticRunOptions): unknown {
     model: 'models/qwen2-tiny',
     seed: o.seed ?? 0,
     data: { train: { generator: 'arithmetic', n: 256, seed: 1 }, val_size: 32, template: 'qwen-boxed' },
-    ...(o.kind === 'sft' ? {} : { rewards: [{ name: 'accuracy', weight: 1 }, { name: 'boxed_format', weight: 0.2 }] }),
+    ...(o.kind === 'sft'
+      ? {}
+      : {
+          rewards: [
+            { name: 'accuracy', weight: 1 },
+            { name: 'boxed_format', weight: 0.2 },
+          ],
+        }),
     rollout: { n: o.groupSize ?? 4 },
     train: { steps: o.steps },
     validation: { every: 10 },
@@ -43,11 +66,23 @@ export function syntheticConfig(o: SyntheticRunOptions): unknown {
 }
 
 /** The metrics row of step `step` of a synthetic run (the trainer's keys, plausible values). */
-export function syntheticMetrics(kind: 'grpo' | 'sft', step: number, steps: number, rng: Rng): Record<string, unknown> {
+export function syntheticMetrics(
+  kind: 'grpo' | 'sft',
+  step: number,
+  steps: number,
+  rng: Rng,
+): Record<string, unknown> {
   const progress = step / Math.max(1, steps);
   const noise = () => (rng.uniform() - 0.5) * 0.1;
   if (kind === 'sft') {
-    const row: Record<string, unknown> = { step, loss: 2.5 * Math.exp(-3 * progress) + 0.2 + noise(), grad_norm: 1 + rng.uniform(), lr: 1e-5, tokens_per_s: 900 + 100 * rng.uniform(), completion_tokens: 400 + rng.int(100) };
+    const row: Record<string, unknown> = {
+      step,
+      loss: 2.5 * Math.exp(-3 * progress) + 0.2 + noise(),
+      grad_norm: 1 + rng.uniform(),
+      lr: 1e-5,
+      tokens_per_s: 900 + 100 * rng.uniform(),
+      completion_tokens: 400 + rng.int(100),
+    };
     if (step % 10 === 0) row.val_accuracy = Math.min(1, 0.2 + 0.6 * progress + noise());
     return row;
   }
@@ -84,7 +119,11 @@ export function syntheticMetrics(kind: 'grpo' | 'sft', step: number, steps: numb
 }
 
 /** The samples.jsonl groups of step `step` (the trainer's record shape). */
-export function syntheticSamples(step: number, o: SyntheticRunOptions, rng: Rng): Array<Record<string, unknown>> {
+export function syntheticSamples(
+  step: number,
+  o: SyntheticRunOptions,
+  rng: Rng,
+): Array<Record<string, unknown>> {
   const groups = o.groupsPerStep ?? 2;
   const size = o.groupSize ?? 4;
   const chars = o.completionChars ?? 120;
@@ -97,7 +136,12 @@ export function syntheticSamples(step: number, o: SyntheticRunOptions, rng: Rng)
       let text = '';
       while (text.length < chars) text += WORDS[rng.int(WORDS.length)] + ' ';
       text += boxed ? `\\boxed{${correct ? a + b : a + b + 1}}` : `${correct ? a + b : a + b - 1}`;
-      return { text, components: { accuracy: correct ? 1 : 0, boxed_format: boxed ? 1 : 0 }, correct, finish_reason: rng.uniform() < 0.1 ? 'length' : 'stop' };
+      return {
+        text,
+        components: { accuracy: correct ? 1 : 0, boxed_format: boxed ? 1 : 0 },
+        correct,
+        finish_reason: rng.uniform() < 0.1 ? 'length' : 'stop',
+      };
     });
     const rewards = completions.map((c) => c.components.accuracy + 0.2 * c.components.boxed_format);
     const mean = rewards.reduce((s, r) => s + r, 0) / size;
@@ -107,7 +151,14 @@ export function syntheticSamples(step: number, o: SyntheticRunOptions, rng: Rng)
       id: `arithmetic/${(step * groups + g) % 256}`,
       prompt: `What is ${a} + ${b}? Put the final answer in \\boxed{}.`,
       gold: String(a + b),
-      completions: completions.map((c, k) => ({ text: c.text, reward: rewards[k], components: c.components, correct: c.correct, advantage: (rewards[k] - mean) / (std + 1e-6), finish_reason: c.finish_reason })),
+      completions: completions.map((c, k) => ({
+        text: c.text,
+        reward: rewards[k],
+        components: c.components,
+        correct: c.correct,
+        advantage: (rewards[k] - mean) / (std + 1e-6),
+        finish_reason: c.finish_reason,
+      })),
     };
   });
 }
@@ -132,7 +183,8 @@ export function writeSyntheticRun(dir: string, o: SyntheticRunOptions & { bulk?:
     let s: string[] = [];
     for (let step = 1; step <= last; step++) {
       m.push(JSON.stringify(syntheticMetrics(o.kind ?? 'grpo', step, o.steps, rng)) + '\n');
-      if ((o.kind ?? 'grpo') === 'grpo') for (const g of syntheticSamples(step, o, rng)) s.push(JSON.stringify(g) + '\n');
+      if ((o.kind ?? 'grpo') === 'grpo')
+        for (const g of syntheticSamples(step, o, rng)) s.push(JSON.stringify(g) + '\n');
       if (step % 500 === 0 || step === last) {
         writeSync(metrics, m.join(''));
         if (s.length) writeSync(samples, s.join(''));

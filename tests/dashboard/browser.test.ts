@@ -12,7 +12,16 @@ import { writeAllKinds, writeBrokenRuns } from './fixtures.ts';
 import { snapshotTree } from './tree.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 let dir: string;
 let root: string;
@@ -28,7 +37,12 @@ before(async () => {
   ids = await writeAllKinds(root);
   broken = writeBrokenRuns(root);
   dashboard = await startDashboard({ root, host: '127.0.0.1', port: 0, rescanMs: 0 });
-  context = await chromium.launchPersistentContext(join(dir, 'profile'), { executablePath: CHROMIUM, args: ARGS, headless: true, viewport: { width: 1300, height: 900 } });
+  context = await chromium.launchPersistentContext(join(dir, 'profile'), {
+    executablePath: CHROMIUM,
+    args: ARGS,
+    headless: true,
+    viewport: { width: 1300, height: 900 },
+  });
 });
 
 after(async () => {
@@ -58,7 +72,9 @@ async function visit(path: string): Promise<Visit> {
     if (r.status() >= 400) v.failed.push(`${r.url()}: HTTP ${r.status()}`);
   });
   await page.goto(dashboard.url.replace(/\/$/, '') + path);
-  await page.waitForFunction(() => (window as unknown as { __dashboard?: { ready: boolean } }).__dashboard?.ready === true);
+  await page.waitForFunction(
+    () => (window as unknown as { __dashboard?: { ready: boolean } }).__dashboard?.ready === true,
+  );
   return v;
 }
 
@@ -82,10 +98,34 @@ function assertClean(v: Visit, what: string): void {
 test('runs list: every run of every kind is listed with kind, status and config; broken runs show their own error', async () => {
   const before = snapshotTree(root);
   const v = await visit('/');
-  const rows = await v.page.$$eval('tr[data-run]', (trs) => trs.map((tr) => ({ id: tr.getAttribute('data-run'), kind: tr.querySelector('.kind')?.textContent, status: tr.querySelector('.status')?.textContent, error: tr.querySelector('.row-error')?.textContent ?? null, text: tr.textContent })));
+  const rows = await v.page.$$eval('tr[data-run]', (trs) =>
+    trs.map((tr) => ({
+      id: tr.getAttribute('data-run'),
+      kind: tr.querySelector('.kind')?.textContent,
+      status: tr.querySelector('.status')?.textContent,
+      error: tr.querySelector('.row-error')?.textContent ?? null,
+      text: tr.textContent,
+    })),
+  );
   const byId = new Map(rows.map((r) => [r.id, r]));
-  const expectKind: Record<string, string> = { grpo: 'grpo', sft: 'sft', eval: 'eval', evalRunning: 'eval', contamination: 'contamination', perplexity: 'perplexity', suite: 'suite', suiteVariant: 'grpo', suiteEval: 'eval', demo: 'demo', demoContamination: 'contamination', demoSuite: 'suite', demoPerplexity: 'perplexity', other: 'other' };
-  for (const [k, kind] of Object.entries(expectKind)) assert.equal(byId.get(ids[k])?.kind, kind, `${ids[k]} kind`);
+  const expectKind: Record<string, string> = {
+    grpo: 'grpo',
+    sft: 'sft',
+    eval: 'eval',
+    evalRunning: 'eval',
+    contamination: 'contamination',
+    perplexity: 'perplexity',
+    suite: 'suite',
+    suiteVariant: 'grpo',
+    suiteEval: 'eval',
+    demo: 'demo',
+    demoContamination: 'contamination',
+    demoSuite: 'suite',
+    demoPerplexity: 'perplexity',
+    other: 'other',
+  };
+  for (const [k, kind] of Object.entries(expectKind))
+    assert.equal(byId.get(ids[k])?.kind, kind, `${ids[k]} kind`);
   assert.equal(byId.get(ids.sft)?.status, 'finished', 'sft wrote all 20 of 20 steps');
   assert.equal(byId.get(ids.grpo)?.status, 'running', 'grpo wrote 12 of 40 steps just now');
   assert.match(byId.get(ids.grpo)!.text!, /step 12 of 40/);
@@ -99,11 +139,22 @@ test('runs list: every run of every kind is listed with kind, status and config;
   for (const id of Object.values(ids)) assert.equal(byId.get(id)?.error, null, `${id} has no error`);
   // filter and sort
   await v.page.fill('input[aria-label="filter runs"]', 'sft-done');
-  assert.deepEqual(await v.page.$$eval('tr[data-run]', (trs) => trs.map((t) => t.getAttribute('data-run'))), [ids.sft]);
+  assert.deepEqual(await v.page.$$eval('tr[data-run]', (trs) => trs.map((t) => t.getAttribute('data-run'))), [
+    ids.sft,
+  ]);
   await v.page.fill('input[aria-label="filter runs"]', '');
   await v.page.selectOption('select[aria-label="kind"]', 'eval');
   const evals = await v.page.$$eval('tr[data-run]', (trs) => trs.map((t) => t.getAttribute('data-run')));
-  assert.deepEqual(new Set(evals), new Set([ids.eval, ids.evalRunning, ids.suiteEval, 'demo/spurious/eval/initial/suspect', broken.badResults]));
+  assert.deepEqual(
+    new Set(evals),
+    new Set([
+      ids.eval,
+      ids.evalRunning,
+      ids.suiteEval,
+      'demo/spurious/eval/initial/suspect',
+      broken.badResults,
+    ]),
+  );
   assertClean(v, 'runs list');
   await v.page.close();
   assert.deepEqual(snapshotTree(root), before, 'the dashboard wrote nothing into the run directories');
@@ -111,7 +162,17 @@ test('runs list: every run of every kind is listed with kind, status and config;
 
 test('run pages of every kind render with charts, no console errors and no failed requests', async () => {
   const expectCharts: Record<string, RegExp[]> = {
-    grpo: [/^Reward$/, /Accuracy/, /Entropy/, /Clip fractions/, /Response length/, /Gradient norm/, /Learning rate/, /Throughput/, /Time split/],
+    grpo: [
+      /^Reward$/,
+      /Accuracy/,
+      /Entropy/,
+      /Clip fractions/,
+      /Response length/,
+      /Gradient norm/,
+      /Learning rate/,
+      /Throughput/,
+      /Time split/,
+    ],
     sft: [/^Loss$/, /Accuracy/, /Gradient norm/, /Learning rate/],
     eval: [/pass@k and cons@k/, /pass@1 by subject/, /pass@1 by level/],
     contamination: [/ROUGE-L/, /Exact match/, /Answer accuracy/],
@@ -125,7 +186,10 @@ test('run pages of every kind render with charts, no console errors and no faile
     for (const re of expectCharts[key] ?? []) {
       const c = charts.find((x) => re.test(x.title));
       assert.ok(c, `${ids[key]}: a chart titled ${re} (have ${charts.map((x) => x.title).join(' | ')})`);
-      assert.ok(c.series.some((s) => s.n > 0), `${ids[key]}: chart ${c.title} has points`);
+      assert.ok(
+        c.series.some((s) => s.n > 0),
+        `${ids[key]}: chart ${c.title} has points`,
+      );
     }
     assertClean(v, ids[key]);
     await v.page.close();
@@ -136,22 +200,53 @@ test('the curves hold every logged value; eval bars carry the results.json numbe
   const v = await visit(runPath(ids.grpo));
   const charts = (await v.page.evaluate(`(${CHARTS})()`)) as DrawnCharts;
   const reward = charts.find((c) => c.title === 'Reward')!;
-  assert.deepEqual(reward.series.map((s) => [s.name, s.n]), [['reward_mean', 12], ['reward/accuracy', 12], ['reward/boxed_format', 12]]);
+  assert.deepEqual(
+    reward.series.map((s) => [s.name, s.n]),
+    [
+      ['reward_mean', 12],
+      ['reward/accuracy', 12],
+      ['reward/boxed_format', 12],
+    ],
+  );
   const acc = charts.find((c) => /Accuracy/.test(c.title))!;
-  assert.deepEqual(acc.series.map((s) => [s.name, s.n]), [['accuracy', 12], ['val_accuracy', 1]], 'val_accuracy only on step 10');
-  const ys = (await v.page.evaluate(`(() => { const c = window.__dashboard.charts.find((c) => c.spec.title === 'Reward'); return echarts.getInstanceByDom(c.el).getOption().series[0].data; })()`)) as Array<[number, number]>;
+  assert.deepEqual(
+    acc.series.map((s) => [s.name, s.n]),
+    [
+      ['accuracy', 12],
+      ['val_accuracy', 1],
+    ],
+    'val_accuracy only on step 10',
+  );
+  const ys = (await v.page.evaluate(
+    `(() => { const c = window.__dashboard.charts.find((c) => c.spec.title === 'Reward'); return echarts.getInstanceByDom(c.el).getOption().series[0].data; })()`,
+  )) as Array<[number, number]>;
   const rows = metricsRows(join(root, ids.grpo));
-  assert.deepEqual(ys, rows.map((r) => [r.step, r.reward_mean]));
+  assert.deepEqual(
+    ys,
+    rows.map((r) => [r.step, r.reward_mean]),
+  );
   await v.page.close();
 
   const e = await visit(runPath(ids.eval));
-  const passk = (await e.page.evaluate(`(() => { const c = window.__dashboard.charts.find((c) => /pass@k/.test(c.spec.title)); return c.spec; })()`)) as { categories: string[]; series: Array<{ values: Array<{ value: number; low: number; high: number }> }> };
+  const passk = (await e.page.evaluate(
+    `(() => { const c = window.__dashboard.charts.find((c) => /pass@k/.test(c.spec.title)); return c.spec; })()`,
+  )) as {
+    categories: string[];
+    series: Array<{ values: Array<{ value: number; low: number; high: number }> }>;
+  };
   const results = JSON.parse(readText(join(root, ids.eval, 'results.json')));
   assert.deepEqual(passk.categories, ['k=1', 'k=2', 'k=3', 'k=4']);
-  assert.deepEqual(passk.series[0].values[3], { value: results.metrics['pass@k']['4'].value, low: results.metrics['pass@k']['4'].ci[0], high: results.metrics['pass@k']['4'].ci[1] });
+  assert.deepEqual(passk.series[0].values[3], {
+    value: results.metrics['pass@k']['4'].value,
+    low: results.metrics['pass@k']['4'].ci[0],
+    high: results.metrics['pass@k']['4'].ci[1],
+  });
   // the samples browser shows each item with its 4 samples and their extracted answers
   await e.page.waitForSelector('article.group');
-  const samples = readText(join(root, ids.eval, 'samples.jsonl')).trim().split('\n').map((l) => JSON.parse(l));
+  const samples = readText(join(root, ids.eval, 'samples.jsonl'))
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   const card = e.page.locator('article.group').first();
   const lastItem = samples[samples.length - 1].id;
   assert.equal(await card.locator('.group-id').textContent(), lastItem);
@@ -177,7 +272,9 @@ test('time axis and smoothing: x = cumulative step time in minutes, y = debiased
     el.value = '0.6';
     el.dispatchEvent(new Event('input'));
   });
-  const data = (await v.page.evaluate(`(() => { const c = window.__dashboard.charts.find((c) => c.spec.title === 'Reward'); return { x: c.spec.xLabel, data: echarts.getInstanceByDom(c.el).getOption().series[0].data }; })()`)) as { x: string; data: Array<[number, number]> };
+  const data = (await v.page.evaluate(
+    `(() => { const c = window.__dashboard.charts.find((c) => c.spec.title === 'Reward'); return { x: c.spec.xLabel, data: echarts.getInstanceByDom(c.el).getOption().series[0].data }; })()`,
+  )) as { x: string; data: Array<[number, number]> };
   assert.equal(data.x, 'minutes');
   let t = 0;
   let ema = 0;
@@ -188,7 +285,10 @@ test('time axis and smoothing: x = cumulative step time in minutes, y = debiased
   });
   assert.equal(data.data.length, want.length);
   data.data.forEach(([x, y], i) => {
-    assert.ok(Math.abs(x - want[i][0]) < 1e-9 && Math.abs(y - want[i][1]) < 1e-9, `point ${i}: (${x}, ${y}) vs (${want[i]})`);
+    assert.ok(
+      Math.abs(x - want[i][0]) < 1e-9 && Math.abs(y - want[i][1]) < 1e-9,
+      `point ${i}: (${x}, ${y}) vs (${want[i]})`,
+    );
   });
   assertClean(v, 'time axis');
   await v.page.close();
@@ -198,9 +298,27 @@ test('a running evaluation shows new samples live; the runs list selects runs to
   const v = await visit(runPath(ids.evalRunning));
   await v.page.waitForSelector('article.group');
   assert.equal(await v.page.locator('article.group').count(), 5);
-  const record = { id: 'gsm8k/new', sample_index: 0, seed: 0, prompt: 'Question new', gold: '7', response: 'It is \\boxed{8}', extracted: '8', correct: false, format_ok: true, verify_reason: 'exact values differ: 8 vs 7', response_tokens: 6, finish_reason: 'stop' };
-  appendFileSync(join(root, ids.evalRunning, 'progress.jsonl'), JSON.stringify({ key: JSON.stringify(['gsm8k/new', 0]), value: record }) + '\n');
-  await v.page.waitForFunction(() => document.querySelectorAll('article.group').length === 6, undefined, { timeout: 10_000 });
+  const record = {
+    id: 'gsm8k/new',
+    sample_index: 0,
+    seed: 0,
+    prompt: 'Question new',
+    gold: '7',
+    response: 'It is \\boxed{8}',
+    extracted: '8',
+    correct: false,
+    format_ok: true,
+    verify_reason: 'exact values differ: 8 vs 7',
+    response_tokens: 6,
+    finish_reason: 'stop',
+  };
+  appendFileSync(
+    join(root, ids.evalRunning, 'progress.jsonl'),
+    JSON.stringify({ key: JSON.stringify(['gsm8k/new', 0]), value: record }) + '\n',
+  );
+  await v.page.waitForFunction(() => document.querySelectorAll('article.group').length === 6, undefined, {
+    timeout: 10_000,
+  });
   assert.equal(await v.page.locator('article.group .group-id').first().textContent(), 'gsm8k/new #0');
   assert.match((await v.page.locator('article.group').first().textContent())!, /extracted: 8/);
   assertClean(v, 'running eval');
@@ -214,7 +332,9 @@ test('a running evaluation shows new samples live; the runs list selects runs to
   assert.ok(await button.isEnabled());
   await button.click();
   await list.page.waitForURL(/\/compare\?/);
-  await list.page.waitForFunction(() => (window as unknown as { __dashboard?: { ready: boolean } }).__dashboard?.ready === true);
+  await list.page.waitForFunction(
+    () => (window as unknown as { __dashboard?: { ready: boolean } }).__dashboard?.ready === true,
+  );
   assert.deepEqual(new URL(list.page.url()).searchParams.getAll('id').sort(), [ids.grpo, ids.sft].sort());
   await list.page.close();
 });
@@ -223,7 +343,10 @@ test('samples browser: groups with completions, rewards, components, advantages;
   const v = await visit(runPath(ids.grpo));
   const page = v.page;
   await page.waitForSelector('article.group');
-  const lines = readText(join(root, ids.grpo, 'samples.jsonl')).trim().split('\n').map((l) => JSON.parse(l));
+  const lines = readText(join(root, ids.grpo, 'samples.jsonl'))
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.equal(lines.length, 24);
   // newest first: the first card is the last line
   const first = page.locator('article.group').first();
@@ -248,17 +371,39 @@ test('samples browser: groups with completions, rewards, components, advantages;
   await page.fill('input[aria-label="to step"]', '4');
   await page.selectOption('select[aria-label="correct"]', 'incorrect');
   await page.click('button:has-text("apply")');
-  const want = lines.filter((g) => g.step >= 3 && g.step <= 4 && g.completions.some((c: { correct: boolean }) => !c.correct)).map((g) => `${g.id}@${g.step}`).reverse();
-  await page.waitForFunction((n) => (window as unknown as { __dashboard: { samplesShown: string[] } }).__dashboard.samplesShown.length === n && document.querySelectorAll('article.group').length === n, want.length);
-  assert.deepEqual(await page.evaluate(() => (window as unknown as { __dashboard: { samplesShown: string[] } }).__dashboard.samplesShown), want);
+  const want = lines
+    .filter((g) => g.step >= 3 && g.step <= 4 && g.completions.some((c: { correct: boolean }) => !c.correct))
+    .map((g) => `${g.id}@${g.step}`)
+    .reverse();
+  await page.waitForFunction(
+    (n) =>
+      (window as unknown as { __dashboard: { samplesShown: string[] } }).__dashboard.samplesShown.length ===
+        n && document.querySelectorAll('article.group').length === n,
+    want.length,
+  );
+  assert.deepEqual(
+    await page.evaluate(
+      () => (window as unknown as { __dashboard: { samplesShown: string[] } }).__dashboard.samplesShown,
+    ),
+    want,
+  );
   // text search
   await page.fill('input[aria-label="from step"]', '');
   await page.fill('input[aria-label="to step"]', '');
   await page.selectOption('select[aria-label="correct"]', 'any');
   await page.fill('input[aria-label="search text"]', lines[5].prompt);
   await page.click('button:has-text("apply")');
-  const wantText = lines.filter((g) => g.prompt.includes(lines[5].prompt)).map((g) => `${g.id}@${g.step}`).reverse();
-  await page.waitForFunction((w) => JSON.stringify((window as unknown as { __dashboard: { samplesShown: string[] } }).__dashboard.samplesShown) === w, JSON.stringify(wantText));
+  const wantText = lines
+    .filter((g) => g.prompt.includes(lines[5].prompt))
+    .map((g) => `${g.id}@${g.step}`)
+    .reverse();
+  await page.waitForFunction(
+    (w) =>
+      JSON.stringify(
+        (window as unknown as { __dashboard: { samplesShown: string[] } }).__dashboard.samplesShown,
+      ) === w,
+    JSON.stringify(wantText),
+  );
   assertClean(v, 'samples browser');
   await page.close();
 });
@@ -267,17 +412,30 @@ test('live: appended metrics and samples lines show without a reload; a torn lin
   const v = await visit(runPath(ids.grpo));
   const page = v.page;
   await page.waitForSelector('article.group');
-  const state = () => page.evaluate(() => (window as unknown as { __dashboard: { metricsRows: number; samplesLines: number } }).__dashboard);
+  const state = () =>
+    page.evaluate(
+      () => (window as unknown as { __dashboard: { metricsRows: number; samplesLines: number } }).__dashboard,
+    );
   assert.equal((await state()).metricsRows, 12);
   const run = RunDir.open(join(root, ids.grpo));
   const opts: SyntheticRunOptions = { steps: 40, groupsPerStep: 2, groupSize: 4 };
   const rng = new Rng(99);
   appendSyntheticStep(run, 13, opts, rng);
-  await page.waitForFunction(() => {
-    const d = (window as unknown as { __dashboard: { metricsRows: number; samplesLines: number; samplesShown: string[] } }).__dashboard;
-    return d.metricsRows === 13 && d.samplesLines === 26 && d.samplesShown[0].endsWith('@13');
-  }, undefined, { timeout: 10_000 });
-  const points = (await page.evaluate(`(() => { const c = window.__dashboard.charts.find((c) => c.spec.title === 'Reward'); return echarts.getInstanceByDom(c.el).getOption().series[0].data.length; })()`)) as number;
+  await page.waitForFunction(
+    () => {
+      const d = (
+        window as unknown as {
+          __dashboard: { metricsRows: number; samplesLines: number; samplesShown: string[] };
+        }
+      ).__dashboard;
+      return d.metricsRows === 13 && d.samplesLines === 26 && d.samplesShown[0].endsWith('@13');
+    },
+    undefined,
+    { timeout: 10_000 },
+  );
+  const points = (await page.evaluate(
+    `(() => { const c = window.__dashboard.charts.find((c) => c.spec.title === 'Reward'); return echarts.getInstanceByDom(c.el).getOption().series[0].data.length; })()`,
+  )) as number;
   assert.equal(points, 13, 'the reward curve has the new step');
   assert.match((await page.locator('article.group .badge').first().textContent())!, /step 13/);
   // a torn line: half of step 14's metrics line, then the rest
@@ -286,15 +444,26 @@ test('live: appended metrics and samples lines show without a reload; a torn lin
   await new Promise((r) => setTimeout(r, 2500));
   assert.equal((await state()).metricsRows, 13, 'a torn line is not read');
   appendFileSync(join(root, ids.grpo, 'metrics.jsonl'), line.slice(10) + '\n');
-  await page.waitForFunction(() => (window as unknown as { __dashboard: { metricsRows: number } }).__dashboard.metricsRows === 14, undefined, { timeout: 10_000 });
+  await page.waitForFunction(
+    () => (window as unknown as { __dashboard: { metricsRows: number } }).__dashboard.metricsRows === 14,
+    undefined,
+    { timeout: 10_000 },
+  );
   // a resume from the step-10 checkpoint rewrites the logs without the later steps, then goes on
   run.truncateLogsAfter(10);
   appendSyntheticStep(run, 11, opts, rng);
-  await page.waitForFunction(() => {
-    const d = (window as unknown as { __dashboard: { metricsRows: number; samplesShown: string[] } }).__dashboard;
-    return d.metricsRows === 11 && d.samplesShown[0].endsWith('@11');
-  }, undefined, { timeout: 10_000 });
-  const steps = (await page.evaluate(`(() => { const c = window.__dashboard.charts.find((c) => c.spec.title === 'Reward'); return echarts.getInstanceByDom(c.el).getOption().series[0].data.map((p) => p[0]); })()`)) as number[];
+  await page.waitForFunction(
+    () => {
+      const d = (window as unknown as { __dashboard: { metricsRows: number; samplesShown: string[] } })
+        .__dashboard;
+      return d.metricsRows === 11 && d.samplesShown[0].endsWith('@11');
+    },
+    undefined,
+    { timeout: 10_000 },
+  );
+  const steps = (await page.evaluate(
+    `(() => { const c = window.__dashboard.charts.find((c) => c.spec.title === 'Reward'); return echarts.getInstanceByDom(c.el).getOption().series[0].data.map((p) => p[0]); })()`,
+  )) as number[];
   assert.deepEqual(steps, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], 'the curve was read again from the start');
   assertClean(v, 'live run page');
   await page.close();
@@ -314,7 +483,11 @@ test('a broken run shows its error on its own page; other pages are unaffected',
   }
   const v = await visit(runPath(broken.badMetrics));
   const charts = (await v.page.evaluate(`(${CHARTS})()`)) as DrawnCharts;
-  assert.deepEqual(charts.find((c) => c.title === 'Reward')?.series.map((s) => s.n), [2], 'lines 1 and 3 are shown, line 2 (corrupt) and the torn line 4 are not');
+  assert.deepEqual(
+    charts.find((c) => c.title === 'Reward')?.series.map((s) => s.n),
+    [2],
+    'lines 1 and 3 are shown, line 2 (corrupt) and the torn line 4 are not',
+  );
   await v.page.close();
   const unknown = await visit(runPath('../../etc'));
   assert.match((await unknown.page.locator('.errors').textContent())!, /no run '\.\.\/\.\.\/etc'/);
@@ -322,10 +495,15 @@ test('a broken run shows its error on its own page; other pages are unaffected',
 });
 
 test('compare overlays the curves of the suite variants; a non-training run is reported, not fatal', async () => {
-  const v = await visit(`/compare?id=${encodeURIComponent('suite/runs/ground_truth')}&id=${encodeURIComponent('suite/runs/random')}`);
+  const v = await visit(
+    `/compare?id=${encodeURIComponent('suite/runs/ground_truth')}&id=${encodeURIComponent('suite/runs/random')}`,
+  );
   const charts = (await v.page.evaluate(`(${CHARTS})()`)) as DrawnCharts;
   const reward = charts.find((c) => c.title === 'reward_mean')!;
-  assert.deepEqual(reward.series, [{ name: 'suite/runs/ground_truth', n: 8 }, { name: 'suite/runs/random', n: 8 }]);
+  assert.deepEqual(reward.series, [
+    { name: 'suite/runs/ground_truth', n: 8 },
+    { name: 'suite/runs/random', n: 8 },
+  ]);
   assertClean(v, 'compare');
   await v.page.close();
   const mixed = await visit(`/compare?id=${encodeURIComponent(ids.grpo)}&id=${encodeURIComponent(ids.eval)}`);
@@ -335,4 +513,8 @@ test('compare overlays the curves of the suite variants; a non-training run is r
 });
 
 const readText = (path: string) => readFileSync(path, 'utf8');
-const metricsRows = (dir: string): Array<Record<string, number>> => readText(join(dir, 'metrics.jsonl')).trim().split('\n').map((l) => JSON.parse(l));
+const metricsRows = (dir: string): Array<Record<string, number>> =>
+  readText(join(dir, 'metrics.jsonl'))
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));

@@ -11,7 +11,11 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 function collect(path: string) {
   const seen: Array<{ value: unknown; offset: number; length: number; line: number }> = [];
   let resets = 0;
-  const tail = new JsonlTail(path, (l) => seen.push(l), () => resets++);
+  const tail = new JsonlTail(
+    path,
+    (l) => seen.push(l),
+    () => resets++,
+  );
   return { tail, seen, resets: () => resets };
 }
 
@@ -26,11 +30,18 @@ test('reads only appended lines; a torn last line waits for its newline', () => 
   assert.equal(tail.bytesRead, 22, 'offset stays at the start of the torn line');
   appendFileSync(path, '"}\n{"step":4}\n');
   assert.equal(tail.update(), 2);
-  assert.deepEqual(seen.map((s) => s.value), [{ step: 1 }, { step: 2 }, { step: 3, x: 'é' }, { step: 4 }]);
+  assert.deepEqual(
+    seen.map((s) => s.value),
+    [{ step: 1 }, { step: 2 }, { step: 3, x: 'é' }, { step: 4 }],
+  );
   // offsets and byte lengths address each line exactly (multi-byte text included)
   const bytes = Buffer.from('{"step":1}\n{"step":2}\n{"step":3,"x":"é"}\n{"step":4}\n');
-  for (const s of seen) assert.deepEqual(JSON.parse(bytes.subarray(s.offset, s.offset + s.length).toString()), s.value);
-  assert.deepEqual(seen.map((s) => s.line), [1, 2, 3, 4]);
+  for (const s of seen)
+    assert.deepEqual(JSON.parse(bytes.subarray(s.offset, s.offset + s.length).toString()), s.value);
+  assert.deepEqual(
+    seen.map((s) => s.line),
+    [1, 2, 3, 4],
+  );
   assert.equal(tail.update(), 0, 'nothing new');
 });
 
@@ -41,7 +52,14 @@ test('a complete final object without a newline is read once; the newline that f
   assert.equal(tail.update(), 2);
   appendFileSync(path, '\n{"a":3}\n');
   assert.equal(tail.update(), 1);
-  assert.deepEqual(seen.map((s) => [s.value, s.line]), [[{ a: 1 }, 1], [{ a: 2 }, 2], [{ a: 3 }, 3]]);
+  assert.deepEqual(
+    seen.map((s) => [s.value, s.line]),
+    [
+      [{ a: 1 }, 1],
+      [{ a: 2 }, 2],
+      [{ a: 3 }, 3],
+    ],
+  );
 });
 
 test('a corrupt line is skipped and reported with its number; the rest is read', () => {
@@ -49,7 +67,10 @@ test('a corrupt line is skipped and reported with its number; the rest is read',
   writeFileSync(path, '{"a":1}\nnot json\n\n{"a":3}\n');
   const { tail, seen } = collect(path);
   assert.equal(tail.update(), 2);
-  assert.deepEqual(seen.map((s) => s.value), [{ a: 1 }, { a: 3 }]);
+  assert.deepEqual(
+    seen.map((s) => s.value),
+    [{ a: 1 }, { a: 3 }],
+  );
   assert.equal(tail.badLines, 1);
   assert.deepEqual(tail.errors, ['c.jsonl line 2: not valid JSON ("not json")']);
 });
@@ -66,13 +87,19 @@ test('a replaced (renamed over) or truncated file is read again from the start',
   seen.length = 0;
   assert.equal(tail.update(), 1);
   assert.equal(resets(), resetsAfterOpen + 1);
-  assert.deepEqual(seen.map((s) => s.value), [{ s: 1 }]);
+  assert.deepEqual(
+    seen.map((s) => s.value),
+    [{ s: 1 }],
+  );
   truncateSync(path, 0);
   seen.length = 0;
   assert.equal(tail.update(), 0);
   appendFileSync(path, '{"s":9}\n');
   assert.equal(tail.update(), 1);
-  assert.deepEqual(seen.map((s) => s.value), [{ s: 9 }]);
+  assert.deepEqual(
+    seen.map((s) => s.value),
+    [{ s: 9 }],
+  );
 });
 
 test('a missing file has no lines; chunk boundaries do not split lines', () => {
@@ -86,5 +113,8 @@ test('a missing file has no lines; chunk boundaries do not split lines', () => {
   const { tail, seen } = collect(path);
   assert.equal(tail.update(), rows.length);
   assert.equal((seen[0].value as { t: string }).t.length, long.length);
-  assert.deepEqual(seen.slice(1).map((s) => (s.value as { i: number }).i), rows.slice(1).map((r) => (r as { i: number }).i));
+  assert.deepEqual(
+    seen.slice(1).map((s) => (s.value as { i: number }).i),
+    rows.slice(1).map((r) => (r as { i: number }).i),
+  );
 });

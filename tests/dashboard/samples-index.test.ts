@@ -4,7 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { type SamplesQuery, SamplesIndex } from '../../src/dashboard/samples-index.ts';
-import { completionMatches, type CompletionFilter, type SampleGroup, toGroup } from '../../src/dashboard/sample-groups.ts';
+import {
+  completionMatches,
+  type CompletionFilter,
+  type SampleGroup,
+  toGroup,
+} from '../../src/dashboard/sample-groups.ts';
 import { writeSyntheticRun } from '../../src/dashboard/synthetic-run.ts';
 import { writeEvalRun } from './fixtures.ts';
 
@@ -14,7 +19,11 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const run = join(dir, 'run');
 writeSyntheticRun(run, { steps: 60, groupsPerStep: 3, groupSize: 4, seed: 5 });
 const file = join(run, 'samples.jsonl');
-const all = (): SampleGroup[] => readFileSync(file, 'utf8').trim().split('\n').map((l) => toGroup('train', JSON.parse(l)));
+const all = (): SampleGroup[] =>
+  readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => toGroup('train', JSON.parse(l)));
 
 /** The reference: every line parsed and filtered one by one. */
 function reference(groups: SampleGroup[], q: Omit<SamplesQuery, 'order' | 'limit' | 'cursor'>): number[] {
@@ -22,14 +31,27 @@ function reference(groups: SampleGroup[], q: Omit<SamplesQuery, 'order' | 'limit
   const anyFilter = f.correct !== undefined || f.finish !== undefined || f.component !== undefined;
   return groups
     .map((g, i) => ({ g, i }))
-    .filter(({ g }) => (q.stepMin === undefined || g.step! >= q.stepMin) && (q.stepMax === undefined || g.step! <= q.stepMax))
+    .filter(
+      ({ g }) =>
+        (q.stepMin === undefined || g.step! >= q.stepMin) &&
+        (q.stepMax === undefined || g.step! <= q.stepMax),
+    )
     .filter(({ g }) => !anyFilter || g.completions.some((c) => completionMatches(c, f)))
-    .filter(({ g }) => !q.text || [g.id, g.prompt, g.gold ?? '', ...g.completions.map((c) => c.text)].some((s) => s.toLowerCase().includes(q.text!.toLowerCase())))
+    .filter(
+      ({ g }) =>
+        !q.text ||
+        [g.id, g.prompt, g.gold ?? '', ...g.completions.map((c) => c.text)].some((s) =>
+          s.toLowerCase().includes(q.text!.toLowerCase()),
+        ),
+    )
     .map(({ i }) => i);
 }
 
 /** Follows `next` cursors to the end; returns the line numbers in page order. */
-function pageThrough(index: SamplesIndex, q: Omit<SamplesQuery, 'cursor'>): { lines: number[]; pages: number; totals: Array<number | null> } {
+function pageThrough(
+  index: SamplesIndex,
+  q: Omit<SamplesQuery, 'cursor'>,
+): { lines: number[]; pages: number; totals: Array<number | null> } {
   const lines: number[] = [];
   const totals: Array<number | null> = [];
   let cursor: number | undefined;
@@ -71,7 +93,9 @@ test('paging through every filter visits exactly the matching lines, in both ord
     const desc = pageThrough(index, { ...q, order: 'desc', limit: 7 });
     assert.deepEqual(desc.lines, [...want].reverse(), JSON.stringify(q));
     // the index alone decides single filters: the total is exact then, unknown otherwise
-    const decided = !q.text && [q.filter.correct, q.filter.finish, q.filter.component].filter((x) => x !== undefined).length <= 1;
+    const decided =
+      !q.text &&
+      [q.filter.correct, q.filter.finish, q.filter.component].filter((x) => x !== undefined).length <= 1;
     assert.deepEqual(new Set(asc.totals), new Set([decided ? want.length : null]), JSON.stringify(q));
   }
 });
@@ -84,14 +108,42 @@ test('a page reads only its own lines when the index decides; groups come back w
   assert.equal(p.read, 5, 'five candidates read for five groups');
   assert.deepEqual(p.steps, { min: 1, max: 60 });
   assert.deepEqual(p.components, ['accuracy', 'boxed_format']);
-  for (const g of p.groups) assert.deepEqual({ ...g, entry: undefined, line: undefined }, { ...groups[g.entry], entry: undefined, line: undefined });
-  assert.deepEqual(p.groups.map((g) => g.line), p.groups.map((g) => g.entry + 1), 'one line per training group');
+  for (const g of p.groups)
+    assert.deepEqual(
+      { ...g, entry: undefined, line: undefined },
+      { ...groups[g.entry], entry: undefined, line: undefined },
+    );
+  assert.deepEqual(
+    p.groups.map((g) => g.line),
+    p.groups.map((g) => g.entry + 1),
+    'one line per training group',
+  );
 });
 
 test('appended lines are indexed without re-reading the file', () => {
   const index = new SamplesIndex(file, 'train');
   assert.equal(index.update(), 180);
-  appendFileSync(file, JSON.stringify({ step: 61, id: 'new', prompt: 'p', gold: '1', completions: [{ text: 'zzz', reward: 1, components: { accuracy: 1 }, correct: true, advantage: 0.5, finish_reason: 'stop' }] }) + '\n' + '{"step": 62, "id": "tor');
+  appendFileSync(
+    file,
+    JSON.stringify({
+      step: 61,
+      id: 'new',
+      prompt: 'p',
+      gold: '1',
+      completions: [
+        {
+          text: 'zzz',
+          reward: 1,
+          components: { accuracy: 1 },
+          correct: true,
+          advantage: 0.5,
+          finish_reason: 'stop',
+        },
+      ],
+    }) +
+      '\n' +
+      '{"step": 62, "id": "tor',
+  );
   assert.equal(index.update(), 1);
   const p = index.page({ order: 'desc', limit: 1, filter: {} });
   assert.equal(p.groups[0].id, 'new');
@@ -104,15 +156,31 @@ test('evaluation samples: the consecutive samples of an item form one group; wro
   await writeEvalRun(e, { items: 5, n: 3 });
   const index = new SamplesIndex(join(e, 'samples.jsonl'), 'eval');
   index.update();
-  const records = readFileSync(join(e, 'samples.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const records = readFileSync(join(e, 'samples.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   const all = index.page({ order: 'asc', limit: 100, filter: {} });
   assert.equal(all.lines, 5);
-  assert.deepEqual(all.groups.map((g) => [g.id, g.line, g.completions.map((c) => c.text)]), [0, 1, 2, 3, 4].map((i) => [`math/${i}`, 3 * i + 1, records.slice(3 * i, 3 * i + 3).map((r) => r.response)]));
+  assert.deepEqual(
+    all.groups.map((g) => [g.id, g.line, g.completions.map((c) => c.text)]),
+    [0, 1, 2, 3, 4].map((i) => [
+      `math/${i}`,
+      3 * i + 1,
+      records.slice(3 * i, 3 * i + 3).map((r) => r.response),
+    ]),
+  );
   const p = index.page({ order: 'asc', limit: 100, filter: { correct: true } });
   const want = [...new Set(records.filter((r) => r.correct).map((r) => r.id))];
-  assert.deepEqual(p.groups.map((g) => g.id), want);
+  assert.deepEqual(
+    p.groups.map((g) => g.id),
+    want,
+  );
   assert.equal(p.total, want.length);
-  assert.equal(p.groups[0].completions.find((c) => c.correct)?.extra?.extracted, records.find((r) => r.id === want[0] && r.correct).extracted);
+  assert.equal(
+    p.groups[0].completions.find((c) => c.correct)?.extra?.extracted,
+    records.find((r) => r.id === want[0] && r.correct).extracted,
+  );
   assert.equal(p.steps, null);
   appendFileSync(join(e, 'samples.jsonl'), '{"id": "x"}\n');
   index.update();

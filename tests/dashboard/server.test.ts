@@ -30,7 +30,8 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const get = (url: string, headers: Record<string, string> = HOST) => app.inject({ method: 'GET', url, headers });
+const get = (url: string, headers: Record<string, string> = HOST) =>
+  app.inject({ method: 'GET', url, headers });
 
 test('discovery: every run of every kind, nested layouts with their parents', async () => {
   const r = await get('/api/runs');
@@ -54,7 +55,13 @@ test('discovery: every run of every kind, nested layouts with their parents', as
   assert.equal(byId.get(ids.grpo)?.parent, null);
   // config summaries and last metrics come from the files
   const grpo = byId.get(ids.grpo)!;
-  assert.deepEqual(grpo.config, { model: 'qwen2-tiny', algorithm: 'grpo', reward: 'accuracy + boxed_format×0.2', seed: 0, data: 'arithmetic' });
+  assert.deepEqual(grpo.config, {
+    model: 'qwen2-tiny',
+    algorithm: 'grpo',
+    reward: 'accuracy + boxed_format×0.2',
+    seed: 0,
+    data: 'arithmetic',
+  });
   assert.equal(grpo.progress, 'step 12 of 40');
   const evalRun = byId.get(ids.eval)!;
   const results = (await get(`/api/run?id=${encodeURIComponent(ids.eval)}`)).json().documents['results.json'];
@@ -66,7 +73,8 @@ test('discovery: every run of every kind, nested layouts with their parents', as
 
 test('status: finished from the step count or the final file; running until the last write is older than the active window', async () => {
   const stale = buildDashboardApp({ root, host: '127.0.0.1', port: 0, activeMs: 0 });
-  const runs = (await stale.inject({ method: 'GET', url: '/api/runs', headers: HOST })).json().runs as RunSummary[];
+  const runs = (await stale.inject({ method: 'GET', url: '/api/runs', headers: HOST })).json()
+    .runs as RunSummary[];
   const status = (id: string) => runs.find((r) => r.id === id)?.status;
   assert.equal(status(ids.grpo), 'interrupted', '12 of 40 steps, no recent write');
   assert.equal(status(ids.evalRunning), 'interrupted');
@@ -74,7 +82,10 @@ test('status: finished from the step count or the final file; running until the 
   assert.equal(status(ids.eval), 'finished');
   assert.equal(status(ids.suite), 'finished');
   await stale.close();
-  assert.equal(((await get('/api/runs')).json().runs as RunSummary[]).find((r) => r.id === ids.grpo)?.status, 'running');
+  assert.equal(
+    ((await get('/api/runs')).json().runs as RunSummary[]).find((r) => r.id === ids.grpo)?.status,
+    'running',
+  );
 });
 
 test('metrics are served from a cursor: only rows after it', async () => {
@@ -82,11 +93,18 @@ test('metrics are served from a cursor: only rows after it', async () => {
   assert.equal(all.from, 0);
   assert.equal(all.next, 12);
   assert.deepEqual(all.columns.step, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
-  assert.deepEqual(all.columns.val_accuracy.map((v: number | null) => v !== null), all.columns.step.map((s: number) => s === 10));
+  assert.deepEqual(
+    all.columns.val_accuracy.map((v: number | null) => v !== null),
+    all.columns.step.map((s: number) => s === 10),
+  );
   const tail = (await get(`/api/metrics?id=${encodeURIComponent(ids.grpo)}&from=10`)).json().metrics;
   assert.deepEqual(tail.columns.step, [11, 12]);
   assert.deepEqual(tail.columns.reward_mean, all.columns.reward_mean.slice(10));
-  assert.equal((await get(`/api/metrics?id=${encodeURIComponent(ids.eval)}`)).json().metrics, null, 'an evaluation has no curves');
+  assert.equal(
+    (await get(`/api/metrics?id=${encodeURIComponent(ids.eval)}`)).json().metrics,
+    null,
+    'an evaluation has no curves',
+  );
 });
 
 test('only discovered run ids and listed files can be read: no path reaches outside the runs', async () => {
@@ -105,7 +123,9 @@ test('only discovered run ids and listed files can be read: no path reaches outs
     assert.equal((await get(url)).statusCode, 404, url);
   const other = (await get(`/api/json?id=${encodeURIComponent(ids.other)}&file=logit_lens.json`)).json();
   assert.equal(other.value.schema, 'rlvr-interp-lens/1');
-  assert.deepEqual((await get(`/api/run?id=${encodeURIComponent(ids.other)}`)).json().otherJson, ['logit_lens.json']);
+  assert.deepEqual((await get(`/api/run?id=${encodeURIComponent(ids.other)}`)).json().otherJson, [
+    'logit_lens.json',
+  ]);
 });
 
 test('bad queries are refused with 400 naming the field', async () => {
@@ -129,7 +149,8 @@ test('loopback binds answer loopback host names only; a token guards other binds
   assert.equal((await get('/api/runs', { host: 'evil.example:8787' })).statusCode, 403, 'DNS rebinding');
   assert.equal((await get('/api/runs', { host: 'localhost:8787' })).statusCode, 200);
   const open = buildDashboardApp({ root, host: '0.0.0.0', port: 0, token: 's3cret-token' });
-  const req = (url: string, headers: Record<string, string> = {}) => open.inject({ method: 'GET', url, headers: { host: '10.0.0.5:8787', ...headers } });
+  const req = (url: string, headers: Record<string, string> = {}) =>
+    open.inject({ method: 'GET', url, headers: { host: '10.0.0.5:8787', ...headers } });
   assert.equal((await req('/api/runs')).statusCode, 401);
   assert.equal((await req('/')).statusCode, 401);
   assert.equal((await req('/?token=wrong')).statusCode, 401);
@@ -147,13 +168,15 @@ test('browsing everything writes nothing into the run directories', async () => 
     const id = encodeURIComponent(r.id);
     const detail = (await get(`/api/run?id=${id}`)).json();
     await get(`/api/metrics?id=${id}`);
-    for (const s of detail.sources) await get(`/api/samples?id=${id}&source=${encodeURIComponent(s.name)}&q=x`);
+    for (const s of detail.sources)
+      await get(`/api/samples?id=${id}&source=${encodeURIComponent(s.name)}&q=x`);
   }
   assert.deepEqual(snapshotTree(root), before);
 });
 
 test('CLI: bad flags are one-line errors with exit 2; a started dashboard serves and stops on SIGTERM', async () => {
-  const cli = (...args: string[]) => spawnSync(process.execPath, ['bin/rlvr.mjs', 'dashboard', ...args], { encoding: 'utf8' });
+  const cli = (...args: string[]) =>
+    spawnSync(process.execPath, ['bin/rlvr.mjs', 'dashboard', ...args], { encoding: 'utf8' });
   for (const [args, message] of [
     [['--dir', root, '--host', '0.0.0.0'], /--host 0\.0\.0\.0 is not a loopback address.*--token/],
     [['--dir', join(dir, 'absent')], /--dir .*absent: no such directory/],
@@ -165,7 +188,9 @@ test('CLI: bad flags are one-line errors with exit 2; a started dashboard serves
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     assert.match(r.stderr, message);
   }
-  const child = spawn(process.execPath, ['bin/rlvr.mjs', 'dashboard', '--dir', root, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['bin/rlvr.mjs', 'dashboard', '--dir', root, '--port', '0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (d: Buffer) => {
