@@ -32,6 +32,7 @@ export class JsonlTail {
   private inode = -1;
   /** A final line taken without its newline: a newline arriving later ends it, it is not a blank line. */
   private pendingNewline = false;
+  private busy: Promise<number> | null = null;
   readonly errors: string[] = [];
   badLines = 0;
 
@@ -46,8 +47,41 @@ export class JsonlTail {
     return this.offset;
   }
 
-  /** Reads what was appended since the last call; returns the number of new lines. A missing file has no lines. */
+  /**
+   * Reads what was appended since the last call; returns the number of new lines. A missing file
+   * has no lines. While an `updateAsync` is under way this returns 0 (that call reads the bytes).
+   */
   update(): number {
+    if (this.busy) return 0;
+    const steps = this.read();
+    let r = steps.next();
+    while (!r.done) r = steps.next();
+    return r.value;
+  }
+
+  /**
+   * As `update`, yielding to the event loop after each 4 MiB chunk, so that indexing a large file
+   * does not stall the server's other requests. Concurrent calls share one read.
+   */
+  updateAsync(): Promise<number> {
+    this.busy ??= (async () => {
+      try {
+        const steps = this.read();
+        let r = steps.next();
+        while (!r.done) {
+          await new Promise((resolve) => setImmediate(resolve));
+          r = steps.next();
+        }
+        return r.value;
+      } finally {
+        this.busy = null;
+      }
+    })();
+    return this.busy;
+  }
+
+  /** The reading itself: yields after each chunk. */
+  private *read(): Generator<undefined, number, undefined> {
     let st;
     try {
       st = statSync(this.path);
@@ -62,7 +96,6 @@ export class JsonlTail {
     let count = 0;
     try {
       let carry = Buffer.alloc(0);
-      let carryOffset = this.offset;
       let pos = this.offset;
       while (pos < st.size) {
         const buf = Buffer.allocUnsafe(Math.min(CHUNK, st.size - pos));
@@ -72,13 +105,13 @@ export class JsonlTail {
         const data = carry.length ? Buffer.concat([carry, buf.subarray(0, n)]) : buf.subarray(0, n);
         let start = 0;
         for (let nl = data.indexOf(10, start); nl !== -1; nl = data.indexOf(10, start)) {
-          count += this.take(data, start, nl, carryOffset + start);
+          count += this.take(data, start, nl, this.offset + start);
           start = nl + 1;
         }
-        carryOffset += start;
+        this.offset += start;
         carry = Buffer.from(data.subarray(start));
+        if (pos < st.size) yield;
       }
-      this.offset = carryOffset;
       if (carry.length && this.takeUnterminated(carry)) {
         count++;
         this.offset += carry.length;

@@ -165,14 +165,26 @@ export class RunState {
     }
   }
 
-  /** The index of one samples source, brought up to date (only appended bytes are read). */
-  samplesIndex(source: SamplesSource): SamplesIndex {
+  private samplesIndexOf(source: SamplesSource): SamplesIndex {
     let idx = this.samples.get(source.file);
     if (!idx || idx.kind !== source.kind) {
       idx = new SamplesIndex(join(this.dir, source.file), source.kind);
       this.samples.set(source.file, idx);
     }
+    return idx;
+  }
+
+  /** The index of one samples source, brought up to date (only appended bytes are read). */
+  samplesIndex(source: SamplesSource): SamplesIndex {
+    const idx = this.samplesIndexOf(source);
     idx.update();
+    return idx;
+  }
+
+  /** As `samplesIndex`, without blocking the server while a large log is first indexed. */
+  async samplesIndexAsync(source: SamplesSource): Promise<SamplesIndex> {
+    const idx = this.samplesIndexOf(source);
+    await idx.updateAsync();
     return idx;
   }
 

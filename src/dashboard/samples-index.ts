@@ -95,6 +95,11 @@ export class SamplesIndex {
     return this.tail.update();
   }
 
+  /** As `update`, yielding to the event loop between chunks (a first index of a large log). */
+  updateAsync(): Promise<number> {
+    return this.tail.updateAsync();
+  }
+
   private clear(): void {
     this.offsets = [];
     this.lengths = [];

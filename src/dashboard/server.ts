@@ -236,7 +236,7 @@ export function buildDashboardApp(opts: DashboardOptions): FastifyInstance {
       const source = run.sources().find((s) => s.name === q.source);
       if (!source)
         return reply.code(404).send({ error: `run '${q.id}' has no samples source '${q.source}'` });
-      const index = run.samplesIndex(source);
+      const index = await run.samplesIndexAsync(source);
       return {
         source,
         ...index.page({

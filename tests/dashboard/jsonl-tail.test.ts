@@ -118,3 +118,31 @@ test('a missing file has no lines; chunk boundaries do not split lines', () => {
     rows.slice(1).map((r) => (r as { i: number }).i),
   );
 });
+
+test('updateAsync reads the same lines in chunks, yielding between them; concurrent calls share one read', async () => {
+  const path = join(dir, 'f.jsonl');
+  const rows = Array.from({ length: 40000 }, (_, i) => ({ i, pad: 'z'.repeat(200) })); // ~9 MB: three chunks
+  writeFileSync(path, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  const { tail, seen } = collect(path);
+  let ticks = 0;
+  const timer = setInterval(() => ticks++, 0);
+  const [a, b] = await Promise.all([tail.updateAsync(), tail.updateAsync()]);
+  clearInterval(timer);
+  assert.equal(a, rows.length);
+  assert.equal(b, rows.length, 'the second call got the first call’s result');
+  assert.deepEqual(
+    seen.map((s) => (s.value as { i: number }).i),
+    rows.map((r) => r.i),
+  );
+  assert.ok(ticks >= 1, 'the event loop ran between chunks');
+  const sync = collect(path);
+  sync.tail.update();
+  assert.deepEqual(
+    sync.seen.map((s) => [s.offset, s.length]),
+    seen.map((s) => [s.offset, s.length]),
+  );
+  appendFileSync(path, '{"i":-1}\n');
+  const pending = tail.updateAsync();
+  assert.equal(tail.update(), 0, 'a sync update during an async one reads nothing');
+  assert.equal(await pending, 1);
+});
