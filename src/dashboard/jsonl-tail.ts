@@ -64,20 +64,26 @@ export class JsonlTail {
    * does not stall the server's other requests. Concurrent calls share one read.
    */
   updateAsync(): Promise<number> {
-    this.busy ??= (async () => {
-      try {
-        const steps = this.read();
-        let r = steps.next();
-        while (!r.done) {
-          await new Promise((resolve) => setImmediate(resolve));
-          r = steps.next();
-        }
-        return r.value;
-      } finally {
-        this.busy = null;
-      }
-    })();
+    if (!this.busy) {
+      const reading = this.readInChunks();
+      this.busy = reading;
+      // cleared once settled, whether or not the read ever yielded
+      const clear = () => {
+        if (this.busy === reading) this.busy = null;
+      };
+      reading.then(clear, clear);
+    }
     return this.busy;
+  }
+
+  private async readInChunks(): Promise<number> {
+    const steps = this.read();
+    let r = steps.next();
+    while (!r.done) {
+      await new Promise((resolve) => setImmediate(resolve));
+      r = steps.next();
+    }
+    return r.value;
   }
 
   /** The reading itself: yields after each chunk. */

@@ -145,4 +145,8 @@ test('updateAsync reads the same lines in chunks, yielding between them; concurr
   const pending = tail.updateAsync();
   assert.equal(tail.update(), 0, 'a sync update during an async one reads nothing');
   assert.equal(await pending, 1);
+  // a finished async read (even one that never yielded) leaves sync updates working
+  assert.equal(await tail.updateAsync(), 0);
+  appendFileSync(path, '{"i":-2}\n');
+  assert.equal(tail.update(), 1);
 });
