@@ -379,13 +379,16 @@ export class RunState {
     if (!ratios) throw new Error('summary.json: no "ratios" list');
     s.status = 'finished';
     s.lastWrite = this.lastWrite(['summary.json']);
+    // `rlvr audit contamination` writes dataset, policy and counts; the demo's phase 1 {config, ratios, skipped}
+    const cfg = obj(sum.config);
     s.config = {
       dataset: strOrNull(sum.dataset),
-      model: modelName(sum.policy),
+      model: modelName(sum.policy ?? cfg.model),
       ratios: ratios.map((r) => r.prefix_ratio).join(', '),
     };
     const head = ratios.find((r) => r.prefix_ratio === 0.6) ?? ratios[0];
-    s.progress = `${numOrNull(obj(sum.counts).items) ?? '?'} items`;
+    const items = numOrNull(obj(sum.counts).items) ?? (Array.isArray(cfg.items) ? cfg.items.length : null);
+    s.progress = items === null ? null : `${items} items`;
     if (head) {
       s.metrics = {
         prefix_ratio: numOrNull(head.prefix_ratio),

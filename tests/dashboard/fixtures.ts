@@ -141,7 +141,8 @@ export function writeRunningEval(dir: string, samples: number): void {
   writeFileSync(join(dir, 'progress.jsonl'), jsonl(rows));
 }
 
-export function writeContamination(dir: string): void {
+/** `rlvr audit contamination`'s summary.json, or (`demo`) the demo's phase-1 {config, ratios, skipped}. */
+export function writeContamination(dir: string, shape: 'cli' | 'demo' = 'cli'): void {
   const ratios = [0.4, 0.6, 0.8];
   const records: ProbeRecord[] = [];
   for (let i = 0; i < 10; i++)
@@ -180,9 +181,22 @@ export function writeContamination(dir: string): void {
     skipped: [],
     ratios: summarizeProbe(records, [], ratios, BOOTSTRAP),
   };
+  const demoSummary = {
+    config: {
+      model: '/assets/organism/',
+      items: [...new Set(records.map((r) => r.id))],
+      ratios,
+      bootstrap: BOOTSTRAP,
+    },
+    ratios: summary.ratios,
+    skipped: [],
+  };
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'items.jsonl'), jsonl(records));
-  writeFileSync(join(dir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  writeFileSync(
+    join(dir, 'summary.json'),
+    JSON.stringify(shape === 'demo' ? demoSummary : summary, null, 2) + '\n',
+  );
 }
 
 function perplexityRows(seed: number, shift: number): PerplexityRow[] {
@@ -296,7 +310,7 @@ export async function writeSuite(dir: string): Promise<SpuriousSummary> {
 }
 
 export async function writeDemo(dir: string): Promise<void> {
-  writeContamination(join(dir, 'contamination'));
+  writeContamination(join(dir, 'contamination'), 'demo');
   const suite = await writeSuite(join(dir, 'spurious'));
   writeFileSync(join(dir, 'grpo.yaml'), YAML.stringify({ kind: 'grpo', model: '/assets/organism' }));
   const checkpoints = [

@@ -69,6 +69,14 @@ test('discovery: every run of every kind, nested layouts with their parents', as
   assert.equal(byId.get(ids.evalRunning)?.progress, '5 samples so far');
   assert.equal(byId.get(ids.suite)?.metrics.verdict, 'signal_matters');
   assert.equal(byId.get(ids.contamination)?.metrics.auroc_rouge_l, 1);
+  assert.equal(byId.get(ids.contamination)?.progress, '10 items');
+  // the demo's probe summary has another shape: items from its config, the model from config.model
+  assert.equal(byId.get(ids.demoContamination)?.progress, '10 items');
+  assert.equal(byId.get(ids.demoContamination)?.config.model, 'organism');
+  assert.equal(
+    byId.get(ids.demoContamination)?.metrics.rouge_l,
+    byId.get(ids.contamination)?.metrics.rouge_l,
+  );
 });
 
 test('status: finished from the step count or the final file; running until the last write is older than the active window', async () => {

@@ -1320,14 +1320,16 @@
     sec.appendChild(
       statTiles([
         ['dataset', s.dataset || '—'],
-        ['items', String((s.counts || {}).items)],
+        // the demo's probe summary has no counts: its config lists the item ids
         [
-          'leaked (labelled)',
-          String(
-            (s.counts || {}).leaked === null || (s.counts || {}).leaked === undefined ? '—' : s.counts.leaked,
+          'items',
+          fmt(
+            (s.counts || {}).items ??
+              (s.config && Array.isArray(s.config.items) ? s.config.items.length : null),
           ),
         ],
-        ['skipped', String((s.counts || {}).skipped || 0)],
+        ['leaked (labelled)', fmt((s.counts || {}).leaked)],
+        ['skipped', fmt(Array.isArray(s.skipped) ? s.skipped.length : (s.counts || {}).skipped)],
       ]),
     );
     var grid = h('div', { class: 'chart-grid' });
