@@ -1,139 +1,15 @@
-// Runs in the report page (plain browser JavaScript, inlined by html.ts after the ECharts bundle):
-// turns the chart specs of model.ts into ECharts options and draws them. Animation is off so a
-// printed or captured page shows the final marks; window.__reportReady is set once every chart is drawn.
+// Runs in the report page (plain browser JavaScript, inlined by html.ts after the ECharts bundle
+// and chart-options.js): draws the chart specs of model.ts. Animation is off so a printed or
+// captured page shows the final marks; window.__reportReady is set once every chart is drawn.
 (function () {
   'use strict';
-  var PALETTE = ['#4477AA', '#EE6677', '#228833', '#CCBB44', '#66CCEE', '#AA3377', '#BBBBBB'];
-  var ERROR_BAR_COLOR = '#222222';
-  var BAR_WIDTH = 0.7; // of a category's width, shared by the bars of one group
-  var BAR_GAP = 0.15; // between bars of a group, as a fraction of one bar's width
-
   var specs = JSON.parse(document.getElementById('rlvr-report-charts').textContent);
-
-  function base(spec) {
-    return {
-      animation: false,
-      color: PALETTE,
-      textStyle: { fontFamily: 'system-ui, sans-serif' },
-      grid: { left: 64, right: 24, top: 24, bottom: 84 },
-      legend: { bottom: 0, type: 'scroll' },
-      yAxis: { type: 'value', name: spec.yLabel, nameLocation: 'middle', nameGap: 44, scale: spec.kind !== 'bar' },
-    };
-  }
-
-  function lineOption(spec) {
-    var o = base(spec);
-    o.tooltip = { trigger: 'axis' };
-    o.xAxis = { type: 'value', name: spec.xLabel, nameLocation: 'middle', nameGap: 28, scale: true };
-    o.series = spec.series.map(function (s) {
-      return { type: 'line', name: s.name, data: s.points, showSymbol: s.points.length <= 40, connectNulls: false, lineStyle: { width: 2 } };
-    });
-    return o;
-  }
-
-  function scatterOption(spec) {
-    var o = base(spec);
-    o.tooltip = {
-      trigger: 'item',
-      formatter: function (p) {
-        var label = p.data.label ? p.data.label + '<br>' : '';
-        return label + p.seriesName + ': (' + p.data.value[0] + ', ' + p.data.value[1] + ')';
-      },
-    };
-    o.xAxis = { type: 'value', name: spec.xLabel, nameLocation: 'middle', nameGap: 28, scale: true };
-    o.series = spec.series.map(function (s) {
-      return {
-        type: 'scatter',
-        name: s.name,
-        symbolSize: 8,
-        data: s.points.map(function (pt, i) {
-          return { value: pt, label: s.labels ? s.labels[i] : undefined };
-        }),
-      };
-    });
-    return o;
-  }
-
-  // Error bars are a custom series drawn over the bars: the group of n bars is centred on its
-  // category, each bar BAR_WIDTH/n-ish wide with BAR_GAP between them (the bars use the same numbers).
-  function errorBars(spec, seriesIndex) {
-    var n = spec.series.length;
-    var data = [];
-    spec.series[seriesIndex].values.forEach(function (v, i) {
-      if (v.value !== null && typeof v.low === 'number' && typeof v.high === 'number') data.push([i, v.low, v.high]);
-    });
-    return {
-      type: 'custom',
-      name: spec.series[seriesIndex].name,
-      data: data,
-      z: 10,
-      tooltip: { show: false },
-      renderItem: function (params, api) {
-        var band = api.size([1, 0])[0];
-        var bar = (band * BAR_WIDTH) / (n + (n - 1) * BAR_GAP);
-        var centre = api.coord([api.value(0), 0])[0] - (band * BAR_WIDTH) / 2 + seriesIndex * bar * (1 + BAR_GAP) + bar / 2;
-        var hi = api.coord([api.value(0), api.value(2)])[1];
-        var lo = api.coord([api.value(0), api.value(1)])[1];
-        var cap = Math.max(3, bar * 0.25);
-        var style = { stroke: ERROR_BAR_COLOR, lineWidth: 1.5 };
-        return {
-          type: 'group',
-          children: [
-            { type: 'line', shape: { x1: centre, y1: hi, x2: centre, y2: lo }, style: style },
-            { type: 'line', shape: { x1: centre - cap, y1: hi, x2: centre + cap, y2: hi }, style: style },
-            { type: 'line', shape: { x1: centre - cap, y1: lo, x2: centre + cap, y2: lo }, style: style },
-          ],
-        };
-      },
-    };
-  }
-
-  function barOption(spec) {
-    var o = base(spec);
-    var n = spec.series.length;
-    o.tooltip = {
-      trigger: 'axis',
-      axisPointer: { type: 'shadow' },
-      formatter: function (params) {
-        var lines = [];
-        params.forEach(function (p) {
-          if (p.seriesType !== 'bar') return;
-          var v = spec.series[p.seriesIndex].values[p.dataIndex];
-          var ci = typeof v.low === 'number' && typeof v.high === 'number' ? ' [' + v.low + ', ' + v.high + ']' : '';
-          lines.push(p.marker + p.seriesName + ': ' + (v.value === null ? '—' : v.value) + ci);
-        });
-        return (params.length ? params[0].name + '<br>' : '') + lines.join('<br>');
-      },
-    };
-    o.xAxis = { type: 'category', data: spec.categories, axisLabel: { interval: 0 } };
-    o.series = spec.series.map(function (s) {
-      return {
-        type: 'bar',
-        name: s.name,
-        barWidth: ((100 * BAR_WIDTH) / (n + (n - 1) * BAR_GAP)).toFixed(4) + '%',
-        barGap: (100 * BAR_GAP).toFixed(4) + '%',
-        data: s.values.map(function (v) {
-          return v.value;
-        }),
-      };
-    });
-    spec.series.forEach(function (_, i) {
-      o.series.push(errorBars(spec, i));
-    });
-    // the error-bar series share their bar series' names; keep them out of the legend
-    o.legend.data = spec.series.map(function (s) {
-      return s.name;
-    });
-    return o;
-  }
-
-  var builders = { line: lineOption, bar: barOption, scatter: scatterOption };
   var charts = [];
   document.querySelectorAll('[data-chart]').forEach(function (el) {
     var spec = specs[Number(el.getAttribute('data-chart'))];
     try {
       var chart = echarts.init(el, null, { renderer: 'canvas' });
-      chart.setOption(builders[spec.kind](spec));
+      chart.setOption(window.rlvrChartOptions.build(spec));
       charts.push(chart);
     } catch (err) {
       el.textContent = 'chart failed to render: ' + err;

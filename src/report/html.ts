@@ -9,15 +9,28 @@ import type { Block, Cell, Chart, Report, StatsBlock, TableBlock, TextBlock } fr
 
 const require = createRequire(import.meta.url);
 
-let assets: { echarts: string; client: string } | undefined;
+/** The browser files every chart page needs, also served as files by the dashboard (src/dashboard). */
+export const CHART_ASSET_FILES = {
+  echarts: require.resolve('echarts/dist/echarts.min.js'),
+  chartOptions: new URL('./chart-options.js', import.meta.url),
+} as const;
 
-function loadAssets(): { echarts: string; client: string } {
+interface Assets {
+  echarts: string;
+  chartOptions: string;
+  client: string;
+}
+
+let assets: Assets | undefined;
+
+function loadAssets(): Assets {
   if (!assets) {
-    const echarts = readFileSync(require.resolve('echarts/dist/echarts.min.js'), 'utf8');
+    const echarts = readFileSync(CHART_ASSET_FILES.echarts, 'utf8');
+    const chartOptions = readFileSync(CHART_ASSET_FILES.chartOptions, 'utf8');
     const client = readFileSync(new URL('./client.js', import.meta.url), 'utf8');
-    for (const [name, code] of [['echarts.min.js', echarts], ['client.js', client]])
+    for (const [name, code] of [['echarts.min.js', echarts], ['chart-options.js', chartOptions], ['client.js', client]])
       if (/<\/script/i.test(code)) throw new Error(`${name} contains '</script' and cannot be inlined`);
-    assets = { echarts, client };
+    assets = { echarts, chartOptions, client };
   }
   return assets;
 }
@@ -42,7 +55,7 @@ export function renderReport(report: Report): string {
   });
   charts.forEach(validateChart);
   const toc = report.sections.map((s, i) => `<a href="#s${i + 1}">${escapeHtml(s.title)}</a>`).join('');
-  const { echarts, client } = loadAssets();
+  const { echarts, chartOptions, client } = loadAssets();
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -58,7 +71,8 @@ ${sections.join('\n')}
 </main>
 <script type="application/json" id="rlvr-report-charts">${scriptJson(charts)}</script>
 <script>${echarts}</script>
-<script>${client}</script>
+<script>${chartOptions}
+${client}</script>
 </body>
 </html>
 `;

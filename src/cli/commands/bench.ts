@@ -9,6 +9,7 @@ const suites: Record<string, () => Promise<{ runBench(args: string[]): Promise<u
   verify: () => import('../../verify/bench.ts'),
   eval: () => import('../../bench/eval.ts'),
   rewards: () => import('../../reward-service/bench.ts'),
+  dashboard: () => import('../../dashboard/bench.ts'),
 };
 
 export function registerBench(program: Command): void {

@@ -11,6 +11,7 @@ import { registerRejectionSample, registerTrain } from './train.ts';
 import { registerAudit } from './audit.ts';
 import { registerOrganism } from './organism.ts';
 import { registerDemo } from './demo.ts';
+import { registerDashboard } from './dashboard.ts';
 
 /** Every subcommand registers itself here; the CLI entry point stays ignorant of their options. */
-export const commandModules: Array<(program: Command) => void> = [registerBench, registerModel, registerData, registerVerify, registerGenerate, registerScore, registerEval, registerServeModel, registerServeRewards, registerOrganism, registerAudit, registerTrain, registerRejectionSample, registerDemo];
+export const commandModules: Array<(program: Command) => void> = [registerBench, registerModel, registerData, registerVerify, registerGenerate, registerScore, registerEval, registerServeModel, registerServeRewards, registerOrganism, registerAudit, registerTrain, registerRejectionSample, registerDemo, registerDashboard];
