@@ -21,7 +21,7 @@ const generatedData = z.strictObject({
 });
 
 /** A benchmark name or JSONL path (with optional field mapping), or a generator spec. */
-const datasetSchema = z.union([
+export const datasetSchema = z.union([
   z.string().min(1),
   z.strictObject({
     path: z.string().min(1),

@@ -35,7 +35,7 @@ test('keeps distinct verified-correct completions and writes them as an SFT data
     '3+5?': ['#### 7', '#### 9', 'no idea', '#### 35'],
     '1+1?': ['#### 2', '#### 2.0', '#### 11', ''],
   });
-  const result = await rejectionSample(policy, items, items.map((i) => i.problem), { ...defaultSampling, n: 4 }, inProcessVerify, ['gsm8k'], undefined, 2);
+  const result = await rejectionSample(policy, items, items.map((i) => i.problem), { ...defaultSampling, n: 4 }, inProcessVerify, ['gsm8k'], { batchPrompts: 2 });
   assert.deepEqual(
     result.rows.map((r) => [r.id, r.completion]),
     [
