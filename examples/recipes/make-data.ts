@@ -1,0 +1,36 @@
+/**
+ * Writes the small SFT files the R1 recipe uses (deterministic; rerun to regenerate):
+ * - data/cold-start.jsonl: readable chains of thought in the R1 format for generated arithmetic
+ *   word problems (the cold-start SFT data), prompts rendered with the r1-zero template;
+ * - data/general.jsonl: non-reasoning examples (answer directly, no <think>), merged with the
+ *   rejection-sampled reasoning data before the second SFT, as R1 does with its writing/QA data.
+ * Run from the repository root: node --import tsx examples/recipes/make-data.ts
+ */
+import { generateArithmetic } from '../../src/data/arithmetic.ts';
+import { getTemplate } from '../../src/data/templates.ts';
+import { writeFileAtomic } from '../../src/util/atomic.ts';
+import { Rng } from '../../src/util/rng.ts';
+
+const r1 = getTemplate('r1-zero');
+const coldStart = generateArithmetic({ n: 200, seed: 101, maxOperand: 20, prefix: 'cold-start' }).map((item) => {
+  const [a, op, b] = (item.meta.expression as string).split(/([+-])/);
+  const verb = op === '+' ? `adds ${b}` : `takes away ${b}`;
+  const check = op === '+' ? `${item.answer} - ${b} = ${a}` : `${item.answer} + ${b} = ${a}`;
+  const completion = `<think>The count starts at ${a} and the story ${verb}, so ${a} ${op} ${b} = ${item.answer}. Let me check: ${check}. Yes.</think> <answer>${item.answer}</answer>`;
+  return { id: item.id, prompt: r1.text(item.problem), completion, answer: item.answer };
+});
+
+const WORDS = ['apple', 'river', 'stone', 'cloud', 'tiger', 'lemon', 'piano', 'candle', 'forest', 'rocket'];
+const rng = new Rng(7);
+const general = Array.from({ length: 100 }, (_, i) => {
+  const word = WORDS[rng.int(WORDS.length)];
+  const task = rng.int(3);
+  const [question, answer] =
+    task === 0 ? [`Write the word ${word} in capital letters.`, word.toUpperCase()] : task === 1 ? [`How many letters are in the word ${word}?`, String(word.length)] : [`What is the first letter of ${word}?`, word[0]];
+  return { id: `general/${i}`, prompt: r1.text(question), completion: `<think>${question}</think> <answer>${answer}</answer>`, answer };
+});
+
+const jsonl = (rows: object[]) => rows.map((r) => JSON.stringify(r) + '\n').join('');
+writeFileAtomic('examples/recipes/data/cold-start.jsonl', jsonl(coldStart));
+writeFileAtomic('examples/recipes/data/general.jsonl', jsonl(general));
+process.stderr.write(`wrote ${coldStart.length} cold-start and ${general.length} general examples\n`);
