@@ -114,7 +114,8 @@ export function validateStage(kind: string, body: Record<string, unknown>, sourc
       return {
         problems: err.message.split('\n').map((l) => {
           const rest = l.startsWith(source) ? l.slice(source.length + 2) : l;
-          return rest.startsWith('unknown key') ? `config: ${rest}` : `config.${rest}`;
+          const unknown = /^unknown keys? (.*)$/.exec(rest);
+          return unknown ? `${unknown[1].replace(/'([^']+)'/g, 'config.$1')}: unknown key` : `config.${rest}`;
         }),
       };
     }
