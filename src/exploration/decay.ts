@@ -80,6 +80,9 @@ function fitCells(cells: readonly Cell[]): { a: number; lambda: number; ll: numb
     return argmax((a) => logLik(cells, a, lambda), upper - 60, upper);
   };
   const lambda = argmax((l) => logLik(cells, bestA(l), l), ...LAMBDA_RANGE);
+  // at the edge of the range the likelihood keeps rising (e.g. all success at one size, none at
+  // the next): the rate is not identifiable from these counts
+  if (Math.min(lambda - LAMBDA_RANGE[0], LAMBDA_RANGE[1] - lambda) < 1e-3) return null;
   const a = bestA(lambda);
   return { a, lambda, ll: logLik(cells, a, lambda) };
 }

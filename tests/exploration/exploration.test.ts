@@ -111,6 +111,8 @@ test('decay fit recovers a known rate from simulated success and its CI covers i
   const exact = [1, 2, 3].map((size) => ({ size, items: [{ successes: Math.round(1e6 * Math.exp(0.7 - 0.7 * size)), samples: 1e6 }] }));
   assert.ok(Math.abs(fitDecay(exact, { resamples: 10 })!.lambda - 0.7) < 1e-3);
   assert.equal(fitDecay([{ size: 2, items: [{ successes: 0, samples: 4 }] }, { size: 3, items: [{ successes: 0, samples: 4 }] }]), null);
+  // all successes at size 2, none at 3: the likelihood rises without bound in λ
+  assert.equal(fitDecay([{ size: 2, items: [{ successes: 4, samples: 4 }] }, { size: 3, items: [{ successes: 0, samples: 4 }] }]), null);
 });
 
 test('the per-size report counts successes, completeness and the fit', () => {
@@ -124,3 +126,40 @@ test('the per-size report counts successes, completeness and the fit', () => {
   assert.ok(Math.abs(report.decay!.lambda - Math.LN2) < 1e-3);
   assert.equal(explorationReport([{ answer: '4' }], [['4']]), null);
 });
+
+test('rlvr eval grades exploration items as sets and reports per size with the decay fit', async () => {
+  const { mkdtempSync, writeFileSync, readFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { runEvaluation } = await import('../../src/eval/run.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'rlvr-explore-eval-'));
+  const data = join(dir, 'perm.jsonl');
+  const items = generateExploration({ task: 'permutations', n: 8, seed: 3, minSize: 2, maxSize: 3 });
+  writeFileSync(data, items.map((it) => JSON.stringify(it) + '\n').join(''));
+  const byProblem = new Map(items.map((it) => [it.problem, it]));
+  // lists every solution for size 2; for size 3 drops the last one and repeats the first
+  const policy = {
+    id: 'scripted',
+    async generate(prompts: string[]) {
+      return prompts.map((p, promptIndex) => {
+        const it = byProblem.get(p)!;
+        const all = solutions(parseSpec(it.answer)!);
+        const listed = it.size === 2 ? all : [...all.slice(0, -1), all[0]];
+        return { promptIndex, sampleIndex: 0, text: `<answer>${listed.join('\n')}</answer>`, tokenIds: [], tokenCount: 10, logprobs: null, finishReason: 'stop' as const };
+      });
+    },
+    async score(): Promise<never> {
+      throw new Error('not used');
+    },
+  };
+  const results = await runEvaluation({ policy, model: 'scripted', outDir: join(dir, 'out'), config: { dataset: data, template: 'none', n: 1, temperature: 0, topP: 1, maxNewTokens: 10, seed: 0 } });
+  assert.equal(results.metrics['pass@1'].value, 0.5);
+  const ex = results.exploration!;
+  assert.deepEqual(ex.by_size.map((s) => [s.size, s.success_rate.value, s.duplicates_per_response]), [[2, 1, 0], [3, 0, 1]]);
+  assert.equal(ex.by_size[1].completeness.value, mean(items.filter((i) => i.size === 3).map((i) => (i.solutions - 1) / i.solutions)));
+  assert.equal(ex.decay, null); // all success at size 2, none at 3: no finite decay rate
+  const sample = JSON.parse(readFileSync(join(dir, 'out', 'samples.jsonl'), 'utf8').split('\n')[1]);
+  assert.match(sample.verify_reason, /^found \d+\/\d+, 0 invalid, 1 duplicate$/);
+});
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
