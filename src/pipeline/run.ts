@@ -3,6 +3,7 @@
  *
  *   OUT/recipe.yaml            the recipe as run (after --set overrides)
  *   OUT/pipeline.json          per stage: status, wall time, outputs (rewritten after each stage)
+ *   OUT/report.html            stages, training-dynamics curves, evaluation results (at the end)
  *   OUT/<stage>/stage.start.json   written when the stage first starts (its fingerprint)
  *   OUT/<stage>/stage.json         written atomically when it finishes: its presence marks it done
  *
@@ -15,7 +16,9 @@ import { join } from 'node:path';
 import YAML from 'yaml';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { UserError } from '../util/errors.ts';
+import { writeReport } from '../report/index.ts';
 import { runStage } from './kinds.ts';
+import { pipelineReport } from './report.ts';
 import type { Plan, PlannedStage } from './plan.ts';
 
 export interface StageRecord {
@@ -79,6 +82,7 @@ export async function runPipeline(plan: Plan, out: string, opts: { resume: boole
     save();
   }
   save();
+  writeReport(join(out, 'report.html'), pipelineReport(plan, report));
   return report;
 }
 

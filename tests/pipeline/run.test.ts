@@ -82,6 +82,8 @@ test('r1-zero end to end: training metrics carry the dynamics, the eval has them
   assert.equal(results.config.template, 'r1-zero');
   const pipeline = JSON.parse(readFileSync(join(straight, 'pipeline.json'), 'utf8'));
   assert.ok(pipeline.stages.every((s: { wall_s: number }) => s.wall_s > 0));
+  const html = readFileSync(join(straight, 'report.html'), 'utf8');
+  for (const title of ['Response length', 'Reflection, language mixing, truncation', 'rl (grpo)', 'eval (eval)']) assert.ok(html.includes(title), title);
 
   const again = await run(straight, true);
   assert.deepEqual(again.stages.map((s) => s.status), ['skipped', 'skipped']);
