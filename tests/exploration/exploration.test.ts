@@ -163,3 +163,41 @@ test('rlvr eval grades exploration items as sets and reports per size with the d
 });
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+test('the exploration reward trains in GRPO: rewards and the accuracy diagnostic grade sets', async () => {
+  const { mkdtempSync, writeFileSync, readFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { writeCharModelDir } = await import('../../src/model/init.ts');
+  const { parseTrainConfig } = await import('../../src/rl/config.ts');
+  const { TrainingSession } = await import('../../src/rl/session.ts');
+  const { runGrpo } = await import('../../src/rl/grpo.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'rlvr-explore-grpo-'));
+  const data = join(dir, 'perm.jsonl');
+  writeFileSync(data, generateExploration({ task: 'permutations', n: 8, seed: 4, minSize: 1, maxSize: 2 }).map((it) => JSON.stringify(it) + '\n').join(''));
+  writeCharModelDir(join(dir, 'model'), { seed: 1, config: { hidden_size: 16, intermediate_size: 32, num_hidden_layers: 1 } });
+  const cfg = parseTrainConfig(
+    {
+      model: join(dir, 'model'),
+      data: { train: { path: data, id_field: 'id' } },
+      rewards: [{ name: 'exploration', config: { mode: 'f1' } }],
+      rollout: { n: 2, max_new_tokens: 4 },
+      train: { steps: 1, batch_size: 2 },
+    },
+    'cfg',
+  );
+  const session = await TrainingSession.open(cfg, { out: join(dir, 'run'), resume: false, inProcessVerify: true });
+  try {
+    await runGrpo(session, { quiet: true });
+  } finally {
+    await session.close();
+  }
+  const row = JSON.parse(readFileSync(join(dir, 'run', 'metrics.jsonl'), 'utf8'));
+  assert.equal(typeof row['reward/exploration'], 'number');
+  assert.equal(typeof row.accuracy, 'number'); // graded as sets, not by the math verifier
+  const sample = JSON.parse(readFileSync(join(dir, 'run', 'samples.jsonl'), 'utf8').split('\n')[0]);
+  for (const c of sample.completions) {
+    const expected = setReward(gradeSet(parseSpec(sample.gold)!, c.text), 'f1');
+    assert.equal(c.components.exploration, expected);
+  }
+});
