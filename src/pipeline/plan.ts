@@ -143,12 +143,24 @@ export function planRecipe(raw: Record<string, unknown>, source: string, out: st
       if (!fromStage && typeof value === 'string' && !existsSync(join(value, 'config.json'))) at(name, key, `${value} is not a model directory (no config.json)`);
     }
     const fingerprint = createHash('sha256')
-      .update(JSON.stringify({ kind: s.kind, body: s.body, vars: recipe.vars, deps: deps.get(name)!.map((d) => [d, stages.get(d)!.fingerprint]) }))
+      .update(JSON.stringify({ kind: s.kind, body: withoutTransport(s.body), vars: usedVars(s.refs.filter((r) => !TRANSPORT_KEYS.includes(r.key)), recipe.vars), deps: deps.get(name)!.map((d) => [d, stages.get(d)!.fingerprint]) }))
       .digest('hex');
     stages.set(name, { name, kind: s.kind, dir, settings: result.settings, outputs: stageOutputs(result.settings, dir), fingerprint, deps: deps.get(name)! });
   }
   if (problems.length) throw new UserError(problems.join('\n'));
   return { name: recipe.name ?? source.replace(/^.*\//, '').replace(/\.ya?ml$/, ''), source, raw, stages: order.map((n) => stages.get(n)!) };
+}
+
+/**
+ * How a server is reached is not part of what a stage makes (as in eval's resume check and the
+ * response cache): a teacher restarted on another port must not invalidate its samples.
+ */
+const TRANSPORT_KEYS = ['base_url', 'api_key', 'concurrency'];
+const withoutTransport = (body: Record<string, unknown>) => Object.fromEntries(Object.entries(body).filter(([k]) => !TRANSPORT_KEYS.includes(k)));
+
+/** The values of the variables a stage refers to (other variables do not change it). */
+function usedVars(refs: readonly FoundRef[], vars: Record<string, unknown>): Array<[string, unknown]> {
+  return [...new Set(refs.flatMap((r) => (r.ref.kind === 'var' ? [r.ref.name] : [])))].sort().map((n) => [n, vars[n]]);
 }
 
 /** Keys naming an input model directory. */

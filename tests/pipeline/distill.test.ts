@@ -4,7 +4,8 @@
  * through the OpenAI-compatible backend, SFT of a randomly initialized student on the teacher's
  * verified samples, evaluation of the student. The student's held-out greedy accuracy must
  * exceed its starting accuracy with a paired-bootstrap 95% CI above zero. A rerun of the
- * sampling stage is answered from the response cache without asking the teacher again.
+ * sampling stage, even with the teacher at another address, is answered from the response cache
+ * without asking the teacher again.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -81,10 +82,12 @@ test('SFT on a served teacher’s verified samples raises the student’s held-o
     t.diagnostic(`${report.stages[0].summary}; student held-out greedy accuracy ${mean(before).toFixed(3)} → ${mean(after).toFixed(3)} (gain 95% CI [${lo.toFixed(3)}, ${hi.toFixed(3)}]); ${rows.length} teacher samples kept; start pass@1 ${start.metrics['pass@1'].value}`);
     assert.ok(lo > 0, `gain CI [${lo}, ${hi}]`);
 
-    // the sampling stage again: every response comes from the cache, the data is the same
+    // the sampling stage again: every response comes from the cache, the data is the same,
     const requests = server.requests['/v1/completions'];
     const data = readFileSync(join(out, 'teacher-samples', 'data.jsonl'), 'utf8');
     for (const f of ['stage.json', 'data.jsonl', 'data.jsonl.progress.jsonl']) rmSync(join(out, 'teacher-samples', f));
+    // and from another address (a restarted teacher): nothing listens there, the cache answers
+    overrides[0] = 'vars.teacher_url=http://127.0.0.1:9/v1';
     const again = await runPipeline(plan(), out, { resume: true, quiet: true, log: () => {} });
     assert.deepEqual(again.stages.map((s) => s.status), ['resumed', 'skipped', 'skipped']);
     assert.equal(server.requests['/v1/completions'], requests);
