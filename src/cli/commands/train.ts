@@ -4,7 +4,7 @@ import { readTrainConfig, parseTrainConfig, applyOverride } from '../../rl/confi
 import { runGrpo } from '../../rl/grpo.ts';
 import { TrainingSession } from '../../rl/session.ts';
 import { runSft } from '../../rl/sft.ts';
-import { describeRejection, rejectionJobSchema, runRejectionJob } from '../../rl/rejection-run.ts';
+import { checkRejectionJob, describeRejection, rejectionJobSchema, runRejectionJob } from '../../rl/rejection-run.ts';
 import { RunDir } from '../../runs/index.ts';
 import { parseNumber } from './generate.ts';
 import { UserError } from '../../util/errors.ts';
@@ -139,6 +139,8 @@ export function registerRejectionSample(program: Command): void {
       if (!parsed.success) {
         throw new UserError(parsed.error.issues.map((i) => `--${i.path.at(-1)?.toString().replace(/_/g, '-')}: ${i.message}`).join('\n'));
       }
+      const problems = checkRejectionJob(parsed.data);
+      if (problems.length) throw new UserError(problems.map((p) => p.replace(/^[a-z_ /]+:/, (keys) => keys.replace(/[a-z_]+/g, (k) => `--${k.replace(/_/g, '-')}`))).join('\n'));
       const result = await runRejectionJob(parsed.data, f.out, { cachePath: f.cache });
       process.stderr.write(`${describeRejection(result)}${result.chunksResumed ? ` (${result.chunksResumed} chunks resumed)` : ''} → ${f.out}\n`);
     });
