@@ -108,3 +108,27 @@ test('a pipeline killed mid-stage resumes and ends with the same files as an uni
   assert.deepEqual(report.stages.map((s) => s.status), ['resumed', 'ran']);
   assert.deepEqual(finalFiles(killed), finalFiles(straight));
 });
+
+test('audit-* and merge-data stages run: an audit of the trained run, a shuffled, deduplicated merge', async () => {
+  const { writeFileSync } = await import('node:fs');
+  const a = join(work, 'a.jsonl');
+  const b = join(work, 'b.jsonl');
+  writeFileSync(a, ['{"prompt":"p1","completion":"c1"}', '{"prompt":"p2","completion":"c2"}', ''].join('\n'));
+  writeFileSync(b, ['{"prompt":"p2","completion":"c2"}', '{"prompt":"p3","completion":"c3"}', ''].join('\n'));
+  const out = join(work, 'misc');
+  const plan = planRecipe(
+    {
+      stages: [
+        { name: 'merge', kind: 'merge-data', inputs: [a, b], dedup: true, shuffle_seed: 1 },
+        { name: 'ppl', kind: 'audit-perplexity', args: { run: join(straight, 'rl'), dataset: 'assets/organism/clean.jsonl', limit: 3 } },
+      ],
+    },
+    'misc.yaml',
+    out,
+  );
+  const report = await runPipeline(plan, out, { resume: false, quiet: true, log: () => {} });
+  assert.deepEqual(report.stages.map((s) => s.status), ['ran', 'ran']);
+  const merged = readFileSync(join(out, 'merge', 'data.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).prompt);
+  assert.deepEqual([...merged].sort(), ['p1', 'p2', 'p3']);
+  assert.ok(existsSync(join(out, 'ppl', 'out', 'perplexity.json')));
+});
