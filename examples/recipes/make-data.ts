@@ -9,26 +9,22 @@
 import { generateArithmetic } from '../../src/data/arithmetic.ts';
 import { getTemplate } from '../../src/data/templates.ts';
 import { writeFileAtomic } from '../../src/util/atomic.ts';
-import { Rng } from '../../src/util/rng.ts';
 
 const r1 = getTemplate('r1-zero');
 const coldStart = generateArithmetic({ n: 200, seed: 101, maxOperand: 20, prefix: 'cold-start' }).map((item) => {
   const [a, op, b] = (item.meta.expression as string).split(/([+-])/);
-  const verb = op === '+' ? `adds ${b}` : `takes away ${b}`;
   const check = op === '+' ? `${item.answer} - ${b} = ${a}` : `${item.answer} + ${b} = ${a}`;
-  const completion = `<think>The count starts at ${a} and the story ${verb}, so ${a} ${op} ${b} = ${item.answer}. Let me check: ${check}. Yes.</think> <answer>${item.answer}</answer>`;
+  // short enough (about 70 characters) for a character model's sampling budget
+  const completion = `<think>${a} ${op} ${b} = ${item.answer}. Let me check: ${check}.</think> <answer>${item.answer}</answer>`;
   return { id: item.id, prompt: r1.text(item.problem), completion, answer: item.answer };
 });
 
 const WORDS = ['apple', 'river', 'stone', 'cloud', 'tiger', 'lemon', 'piano', 'candle', 'forest', 'rocket'];
-const rng = new Rng(7);
-const general = Array.from({ length: 100 }, (_, i) => {
-  const word = WORDS[rng.int(WORDS.length)];
-  const task = rng.int(3);
-  const [question, answer] =
-    task === 0 ? [`Write the word ${word} in capital letters.`, word.toUpperCase()] : task === 1 ? [`How many letters are in the word ${word}?`, String(word.length)] : [`What is the first letter of ${word}?`, word[0]];
-  return { id: `general/${i}`, prompt: r1.text(question), completion: `<think>${question}</think> <answer>${answer}</answer>`, answer };
-});
+const general = WORDS.flatMap((word) => [
+  [`Write the word ${word} in capital letters.`, word.toUpperCase()],
+  [`How many letters are in the word ${word}?`, String(word.length)],
+  [`What is the first letter of ${word}?`, word[0]],
+]).map(([question, answer], i) => ({ id: `general/${i}`, prompt: r1.text(question), completion: `<think>${question}</think> <answer>${answer}</answer>`, answer }));
 
 const jsonl = (rows: object[]) => rows.map((r) => JSON.stringify(r) + '\n').join('');
 writeFileAtomic('examples/recipes/data/cold-start.jsonl', jsonl(coldStart));

@@ -17,6 +17,7 @@ import YAML from 'yaml';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { UserError } from '../util/errors.ts';
 import { writeReport } from '../report/index.ts';
+import { releaseSessions } from '../tensor/session.ts';
 import { runStage } from './kinds.ts';
 import { pipelineReport } from './report.ts';
 import type { Plan, PlannedStage } from './plan.ts';
@@ -78,6 +79,8 @@ export async function runPipeline(plan: Plan, out: string, opts: { resume: boole
       continue;
     }
     const record = await runOne(stage, (line) => log(`[${i + 1}/${plan.stages.length}] ${line}`), opts.quiet ?? false);
+    // the stage's models are gone; their compiled graphs would otherwise stay for the whole run
+    await releaseSessions();
     Object.assign(entry, { status: record.resumed ? 'resumed' : 'ran', wall_s: record.wall_s, summary: record.summary });
     save();
   }
