@@ -62,7 +62,19 @@ export function openRunDir(plan: Plan, out: string, resume: boolean): void {
   writeFileAtomic(recipeFile, YAML.stringify(plan.raw));
 }
 
-export async function runPipeline(plan: Plan, out: string, opts: { resume: boolean; quiet?: boolean; log?: (line: string) => void }): Promise<PipelineReport> {
+export interface PipelineOptions {
+  resume: boolean;
+  quiet?: boolean;
+  log?: (line: string) => void;
+  /**
+   * Release every compiled ONNX Runtime session of the process after each stage (default true):
+   * a long recipe otherwise keeps every graph shape it compiled. Pass false when the process runs
+   * models of its own that must outlive a stage (e.g. an in-process teacher server).
+   */
+  releaseSessions?: boolean;
+}
+
+export async function runPipeline(plan: Plan, out: string, opts: PipelineOptions): Promise<PipelineReport> {
   const log = opts.log ?? ((line: string) => process.stderr.write(line + '\n'));
   openRunDir(plan, out, opts.resume);
   const report: PipelineReport = {
@@ -79,8 +91,7 @@ export async function runPipeline(plan: Plan, out: string, opts: { resume: boole
       continue;
     }
     const record = await runOne(stage, (line) => log(`[${i + 1}/${plan.stages.length}] ${line}`), opts.quiet ?? false);
-    // the stage's models are gone; their compiled graphs would otherwise stay for the whole run
-    await releaseSessions();
+    if (opts.releaseSessions ?? true) await releaseSessions();
     Object.assign(entry, { status: record.resumed ? 'resumed' : 'ran', wall_s: record.wall_s, summary: record.summary });
     save();
   }

@@ -69,7 +69,8 @@ test('SFT on a served teacher’s verified samples raises the student’s held-o
     const out = join(work, 'run');
     const recipe = 'examples/recipes/distill.yaml';
     const plan = () => planRecipe(readRecipe(recipe, overrides), recipe, out);
-    const report = await runPipeline(plan(), out, { resume: false, quiet: true, log: () => {} });
+    // the teacher runs in this process: its compiled graphs must survive the stages
+    const report = await runPipeline(plan(), out, { resume: false, quiet: true, log: () => {}, releaseSessions: false });
     assert.deepEqual(report.stages.map((s) => s.status), ['ran', 'ran', 'ran']);
     const rows = readFileSync(join(out, 'teacher-samples', 'data.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     assert.ok(rows.length >= 48, `only ${rows.length} verified teacher samples`);
@@ -88,7 +89,7 @@ test('SFT on a served teacher’s verified samples raises the student’s held-o
     for (const f of ['stage.json', 'data.jsonl', 'data.jsonl.progress.jsonl']) rmSync(join(out, 'teacher-samples', f));
     // and from another address (a restarted teacher): nothing listens there, the cache answers
     overrides[0] = 'vars.teacher_url=http://127.0.0.1:9/v1';
-    const again = await runPipeline(plan(), out, { resume: true, quiet: true, log: () => {} });
+    const again = await runPipeline(plan(), out, { resume: true, quiet: true, log: () => {}, releaseSessions: false });
     assert.deepEqual(again.stages.map((s) => s.status), ['resumed', 'skipped', 'skipped']);
     assert.equal(server.requests['/v1/completions'], requests);
     assert.equal(readFileSync(join(out, 'teacher-samples', 'data.jsonl'), 'utf8'), data);
