@@ -10,6 +10,8 @@ import {
   type ScoredItem,
 } from './metrics.ts';
 import type { SampleRecord } from './progress-log.ts';
+import { explorationReport, type ExplorationReport } from '../exploration/report.ts';
+import { computeDynamics, type Dynamics, type DynamicsOptions } from './dynamics.ts';
 import type { Equivalent } from './vote.ts';
 
 export type ResultMetrics = Omit<EvalMetrics, 'counts'> & {
@@ -33,13 +35,17 @@ export interface ResultMetricsBlock {
   metrics: ResultMetrics;
   breakdowns: Breakdowns;
   counts: ResultCounts;
+  /** Response length, reflective phrases, language mixing, truncation (src/eval/dynamics.ts). */
+  dynamics: Dynamics;
+  /** Systematic-exploration items only: set metrics per size and the success-vs-size decay fit. */
+  exploration?: ExplorationReport;
 }
 
 /** `records[t]` holds the samples of `items[t]`, in sample-index order. */
 export async function computeResults(
   items: readonly BenchmarkItem[],
   records: ReadonlyArray<readonly SampleRecord[]>,
-  opts: { equivalent: Equivalent; greedy: boolean; bootstrap?: BootstrapOptions },
+  opts: { equivalent: Equivalent; greedy: boolean; bootstrap?: BootstrapOptions; dynamics?: DynamicsOptions },
 ): Promise<ResultMetricsBlock> {
   const scored: ScoredItem[] = items.map((item, t) => ({
     id: item.id,
@@ -66,6 +72,7 @@ export async function computeResults(
     };
   }
   const all = records.flat();
+  const exploration = explorationReport(items, records.map((samples) => samples.map((r) => r.response)), opts.bootstrap);
   return {
     metrics: result,
     breakdowns: await computeBreakdowns(scored, metricOpts),
@@ -81,5 +88,7 @@ export async function computeResults(
       },
       verifier_timeouts: all.filter((r) => r.verify_reason === 'timeout').length,
     },
+    dynamics: computeDynamics(all.map((r) => ({ text: r.response, tokens: r.response_tokens, truncated: r.finish_reason === 'length' })), opts.dynamics),
+    ...(exploration ? { exploration } : {}),
   };
 }

@@ -14,6 +14,8 @@ import { progress } from '../util/progress.ts';
 import { DEFAULT_TIMEOUT_MS, VerifierPool } from '../verify/pool.ts';
 import type { BenchmarkItem } from '../data/types.ts';
 import type { BootstrapOptions } from './bootstrap.ts';
+import { explorationVerdict } from '../exploration/grade.ts';
+import type { DynamicsOptions } from './dynamics.ts';
 import { extractorsFor, formatCheck } from './format.ts';
 import { ProgressLog, type SampleRecord } from './progress-log.ts';
 import { computeResults, type ResultMetricsBlock } from './results.ts';
@@ -60,6 +62,8 @@ export interface EvalOptions {
   /** The verifier's budget per pair, for a pool started here; default 1000 ms. */
   verifyTimeoutMs?: number;
   bootstrap?: BootstrapOptions;
+  /** Reflective phrases and the language-mixing threshold of results.json's dynamics block. */
+  dynamics?: DynamicsOptions;
 }
 
 export interface EvalResults extends ResultMetricsBlock {
@@ -186,7 +190,9 @@ export async function runEvaluation(opts: EvalOptions): Promise<EvalResults> {
         typeof prompt === 'string'
           ? await opts.policy.generate([prompt], params)
           : await opts.policy.generateChat!([prompt], params);
-      const verdict = await pool.verify(item.answer, completion.text, { extractors: extraction.extractors });
+      const verdict =
+        explorationVerdict(item.answer, completion.text) ??
+        (await pool.verify(item.answer, completion.text, { extractors: extraction.extractors }));
       const record: SampleRecord = {
         id: item.id,
         sample_index: sampleIndex,
@@ -223,6 +229,7 @@ export async function runEvaluation(opts: EvalOptions): Promise<EvalResults> {
       equivalent: cachedEquivalence(pool),
       greedy: c.temperature === 0,
       bootstrap: opts.bootstrap,
+      dynamics: opts.dynamics,
     });
     const generatedTokens = jobs.reduce((n, j) => n + records[j.item][j.sampleIndex].response_tokens, 0);
     const results: EvalResults = {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { explorationReward, explorationRewardSchema } from '../exploration/reward.ts';
 import { UserError } from '../util/errors.ts';
 import { accuracy, accuracySchema, incorrectLabel, incorrectLabelSchema, majorityVote, majorityVoteSchema } from './answer.ts';
 import { parseConfig } from './errors.ts';
@@ -29,6 +30,7 @@ const REWARDS: Record<string, Definition<unknown>> = {
   contains: define(containsSchema, contains),
   majority_vote: define(majorityVoteSchema, majorityVote),
   self_certainty: define(selfCertaintySchema, selfCertainty),
+  exploration: define(explorationRewardSchema, explorationReward),
 };
 
 export const REWARD_NAMES = Object.keys(REWARDS);

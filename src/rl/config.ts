@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
 import { z } from 'zod';
+import { DEFAULT_MIXING_MIN_SHARE, DEFAULT_REFLECTIVE_PHRASES } from '../eval/dynamics.ts';
 import { rewardSpecSchema } from '../rewards/index.ts';
 import { UserError } from '../util/errors.ts';
 
@@ -20,7 +21,7 @@ const generatedData = z.strictObject({
 });
 
 /** A benchmark name or JSONL path (with optional field mapping), or a generator spec. */
-const datasetSchema = z.union([
+export const datasetSchema = z.union([
   z.string().min(1),
   z.strictObject({
     path: z.string().min(1),
@@ -115,7 +116,14 @@ export const trainConfigSchema = z.strictObject({
     .prefault({}),
   checkpoint: z.strictObject({ every: z.number().int().min(0).default(0) }).prefault({}),
   logging: z
-    .strictObject({ samples_share: z.number().min(0).max(1).default(0.25), threads: positiveInt.optional() })
+    .strictObject({
+      samples_share: z.number().min(0).max(1).default(0.25),
+      threads: positiveInt.optional(),
+      /** Phrases counted in each step's responses (reflective/<phrase> in metrics.jsonl). */
+      reflective_phrases: z.array(z.string().min(1)).default(DEFAULT_REFLECTIVE_PHRASES),
+      /** Minority-script share of a response's words at which it counts as mixing languages. */
+      mixing_min_share: z.number().gt(0).max(1).default(DEFAULT_MIXING_MIN_SHARE),
+    })
     .prefault({}),
 });
 

@@ -52,10 +52,11 @@ export async function trainAndValItems(cfg: TrainConfig): Promise<{ train: Bench
 }
 
 /** The prompt text of an item under the config's template ('chat' renders with the tokenizer's chat template). */
-export function promptText(item: BenchmarkItem, templateName: string, tokenizer: Tokenizer): string {
+export function promptText(item: BenchmarkItem, templateName: string, tokenizer: Tokenizer | null): string {
   if (item.meta.renderedPrompt === true) return item.problem;
   const template = getTemplate(templateName);
-  const renderChat = templateName === 'chat' ? (messages: Array<{ role: string; content: string }>) => tokenizer.applyChatTemplate(messages, { addGenerationPrompt: true }) : undefined;
+  if (templateName === 'chat' && tokenizer === null) throw new UserError("template 'chat' needs the model's tokenizer (its chat template)");
+  const renderChat = templateName === 'chat' && tokenizer ? (messages: Array<{ role: string; content: string }>) => tokenizer.applyChatTemplate(messages, { addGenerationPrompt: true }) : undefined;
   return template.text(item.problem, renderChat);
 }
 

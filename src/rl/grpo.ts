@@ -3,6 +3,7 @@
  * normalization), DAPO dynamic sampling, μ epochs of clipped policy-gradient updates over
  * mini-batches with gradient accumulation, metrics, samples, validation and checkpoints.
  */
+import { computeDynamics, dynamicsMetrics } from '../eval/dynamics.ts';
 import { CausalLM } from '../model/causal-lm.ts';
 import { scoreIds } from '../model/score.ts';
 import type { SequenceBatch } from '../model/trainable.ts';
@@ -170,6 +171,12 @@ export async function runGrpo(session: TrainingSession, opts: RunOptions = {}): 
       time_generate_s: (t1 - t0) / 1000,
       time_score_s: (t2 - t1) / 1000,
       time_update_s: (t3 - t2) / 1000,
+      ...dynamicsMetrics(
+        computeDynamics(
+          completions.map((c) => ({ text: c.text, tokens: c.tokenIds.length, truncated: c.finishReason === 'length' })),
+          { phrases: cfg.logging.reflective_phrases, mixingMinShare: cfg.logging.mixing_min_share },
+        ),
+      ),
       ...Object.fromEntries(componentNames.map((n) => [`reward/${n}`, meanOf(groups.flatMap((g) => g.components.map((c) => c[n])))])),
     };
     if (session.isDue(cfg.validation.every)) row.val_accuracy = await session.validate(cfg.validation.max_new_tokens ?? cfg.rollout.max_new_tokens);

@@ -9,6 +9,7 @@ import { Trainable } from '../model/trainable.ts';
 import { inProcessVerify, poolVerify } from '../rewards/index.ts';
 import type { Verify } from '../rewards/types.ts';
 import { RunDir } from '../runs/index.ts';
+import { withExploration } from '../exploration/grade.ts';
 import { EXTRACTION_PRESETS, type Extractor } from '../verify/extract.ts';
 import { VerifierPool } from '../verify/pool.ts';
 import { UserError } from '../util/errors.ts';
@@ -82,7 +83,7 @@ export class TrainingSession {
     }
     if (opts.resume) run.truncateLogsAfter(state.step);
     const pool = opts.inProcessVerify ? null : new VerifierPool();
-    return new TrainingSession(cfg, run, lm, trainable, train, val, new PromptOrder(train.length, cfg.seed), state, pool ? poolVerify(pool) : inProcessVerify, extractors, pool);
+    return new TrainingSession(cfg, run, lm, trainable, train, val, new PromptOrder(train.length, cfg.seed), state, withExploration(pool ? poolVerify(pool) : inProcessVerify), extractors, pool);
   }
 
   prompt(item: BenchmarkItem): string {

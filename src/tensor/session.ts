@@ -28,6 +28,26 @@ export function engineRunMs(): number {
   return runMs;
 }
 
+/**
+ * Releases every cached ONNX Runtime session (their native memory: weights are inputs, but each
+ * session keeps its arena and planned buffers) and empties the cache. Graphs compiled before
+ * are unusable afterwards, so call it only between independent jobs (the pipeline calls it
+ * between stages: one process running many stages otherwise keeps every shape it ever compiled).
+ */
+export async function releaseSessions(): Promise<number> {
+  const pending = [...sessionCache.values()];
+  sessionCache.clear();
+  let released = 0;
+  for (const p of pending) {
+    const session = await p.catch(() => null);
+    if (session) {
+      await session.release();
+      released++;
+    }
+  }
+  return released;
+}
+
 export function defaultThreads(): number {
   const env = Number(process.env.RLVR_THREADS);
   return Number.isInteger(env) && env > 0 ? env : availableParallelism();

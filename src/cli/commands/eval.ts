@@ -4,6 +4,7 @@ import { OpenAIPolicy } from '../../backends/openai.ts';
 import type { Policy } from '../../backends/policy.ts';
 import type { FieldMapping } from '../../data/load.ts';
 import { runEvaluation } from '../../eval/run.ts';
+import type { ExplorationReport } from '../../exploration/report.ts';
 import { CausalLM } from '../../model/causal-lm.ts';
 import { BatchedEmbeddedPolicy } from '../../server/batched-policy.ts';
 import { UserError } from '../../util/errors.ts';
@@ -39,6 +40,7 @@ interface EvalFlags {
   extraction?: string;
   concurrency: string;
   verifyThreads: string;
+  reflectivePhrases?: string;
   out?: string;
 }
 
@@ -89,6 +91,10 @@ export function registerEval(program: Command): void {
     )
     .option('--concurrency <n>', 'samples in flight (HTTP requests at once; rows per engine batch)', '16')
     .option('--verify-threads <n>', 'verifier worker threads', '2')
+    .option(
+      '--reflective-phrases <list>',
+      'comma-separated phrases counted in the responses (results.json dynamics); default: wait, let me check, re-evaluate, verify, mistake and their Chinese forms',
+    )
     .option('--out <dir>', 'output directory (results.json, samples.jsonl, progress.jsonl); with --import-samples, a JSON report file')
     .option('--export <format>', 'also write the results as lm-evaluation-harness does (lm-eval): <out>/lm-eval/<model>/results_<date>.json, samples_<task>_<date>.jsonl')
     .option('--import-samples <file>', "re-grade an lm-eval samples_<task>_<date>.jsonl with our verifier and report the disagreements (no model needed)")
@@ -113,6 +119,7 @@ export function registerEval(program: Command): void {
           outDir: f.out,
           concurrency,
           verifyThreads: parseNumber('verify-threads', f.verifyThreads, isPosInt, 'a positive integer'),
+          dynamics: f.reflectivePhrases === undefined ? undefined : { phrases: parsePhrases(f.reflectivePhrases) },
           config: {
             dataset: f.dataset,
             fields: Object.keys(fields).length > 0 ? fields : undefined,
@@ -137,6 +144,7 @@ export function registerEval(program: Command): void {
         process.stdout.write(
           `pass@1 ${p1.value.toFixed(4)} [${p1.ci.map((x) => x.toFixed(4)).join(', ')}] over ${results.counts.items} items × ${results.counts.samples_per_item} samples; ${resolve(f.out, 'results.json')}\n`,
         );
+        if (results.exploration) process.stdout.write(formatExploration(results.exploration));
         exportEval(f.export, f.out);
       } finally {
         if (policy instanceof OpenAIPolicy) policy.close();
@@ -167,4 +175,28 @@ function openPolicy(f: EvalFlags, concurrency: number): { policy: Policy; model:
     concurrency,
   });
   return { policy, model: f.modelName };
+}
+
+function parsePhrases(text: string): string[] {
+  const phrases = text.split(',').map((p) => p.trim());
+  if (phrases.some((p) => p === '')) throw new UserError(`--reflective-phrases: empty phrase in '${text}'`);
+  return phrases;
+}
+
+/** The per-size table and the decay fit of an exploration evaluation. */
+function formatExploration(r: ExplorationReport): string {
+  const pct = (x: number) => (100 * x).toFixed(1).padStart(5);
+  const lines = [`exploration (${r.tasks.join(', ')}): size, items, success [95% CI], completeness, valid ratio, duplicates/response, invalid/response`];
+  for (const s of r.by_size) {
+    lines.push(
+      `  ${String(s.size).padStart(4)} ${String(s.items).padStart(5)}  ${pct(s.success_rate.value)}% [${pct(s.success_rate.ci[0])}, ${pct(s.success_rate.ci[1])}]  ${pct(s.completeness.value)}%  ${pct(s.valid_ratio.value)}%  ${s.duplicates_per_response.toFixed(2)}  ${s.invalid_per_response.toFixed(2)}`,
+    );
+  }
+  const d = r.decay;
+  lines.push(
+    d
+      ? `  success ≈ exp(${d.a.toFixed(3)} − ${d.lambda.toFixed(3)}·size); decay rate λ ${d.lambda.toFixed(3)}${d.lambda_ci ? ` [${d.lambda_ci.map((x) => x.toFixed(3)).join(', ')}]` : ''}${d.halving_size ? `, success halves every ${d.halving_size.toFixed(2)} size units` : ''}`
+      : '  decay fit: not identifiable (needs successes at two or more sizes)',
+  );
+  return lines.join('\n') + '\n';
 }

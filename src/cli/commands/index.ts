@@ -12,6 +12,7 @@ import { registerAudit } from './audit.ts';
 import { registerOrganism } from './organism.ts';
 import { registerDemo } from './demo.ts';
 import { registerDashboard } from './dashboard.ts';
+import { registerPipeline } from './pipeline.ts';
 
 /** Every subcommand registers itself here; the CLI entry point stays ignorant of their options. */
-export const commandModules: Array<(program: Command) => void> = [registerBench, registerModel, registerData, registerVerify, registerGenerate, registerScore, registerEval, registerServeModel, registerServeRewards, registerOrganism, registerAudit, registerTrain, registerRejectionSample, registerDemo, registerDashboard];
+export const commandModules: Array<(program: Command) => void> = [registerBench, registerModel, registerData, registerVerify, registerGenerate, registerScore, registerEval, registerServeModel, registerServeRewards, registerOrganism, registerAudit, registerTrain, registerRejectionSample, registerPipeline, registerDemo, registerDashboard];

@@ -4,16 +4,8 @@ import { readTrainConfig, parseTrainConfig, applyOverride } from '../../rl/confi
 import { runGrpo } from '../../rl/grpo.ts';
 import { TrainingSession } from '../../rl/session.ts';
 import { runSft } from '../../rl/sft.ts';
-import { EmbeddedPolicy } from '../../backends/embedded.ts';
-import { defaultSampling } from '../../backends/policy.ts';
-import { loadDataset } from '../../data/index.ts';
-import { promptText } from '../../rl/data.ts';
-import { rejectionSample, writeSftDataset } from '../../rl/rejection.ts';
-import { poolVerify } from '../../rewards/index.ts';
+import { checkRejectionJob, describeRejection, rejectionJobSchema, runRejectionJob } from '../../rl/rejection-run.ts';
 import { RunDir } from '../../runs/index.ts';
-import { progress } from '../../util/progress.ts';
-import { EXTRACTION_PRESETS } from '../../verify/extract.ts';
-import { VerifierPool } from '../../verify/pool.ts';
 import { parseNumber } from './generate.ts';
 import { UserError } from '../../util/errors.ts';
 import { checkOutputDir, checkOutputFile } from '../../util/output-path.ts';
@@ -66,63 +58,95 @@ export function registerTrain(program: Command): void {
 }
 
 interface RejectionFlags {
-  model: string;
+  model?: string;
+  baseUrl?: string;
+  modelName?: string;
+  apiKey?: string;
+  api: string;
+  concurrency: string;
+  cache?: string;
   dataset: string;
   template: string;
   k: string;
   temperature: string;
+  topP: string;
   maxNewTokens: string;
   extractors: string;
   seed: string;
   limit?: string;
+  language?: string;
+  minLanguageShare: string;
+  maxTokens?: string;
+  keepTruncated?: boolean;
+  requireFormat: string;
+  dedup: string;
+  maxPerPrompt?: string;
   out: string;
 }
 
 export function registerRejectionSample(program: Command): void {
   program
     .command('rejection-sample')
-    .description('sample k completions per problem, keep the verified-correct ones, write an SFT dataset (JSONL)')
-    .requiredOption('--model <dir>', 'Hugging Face model directory (embedded engine)')
+    .description('sample k completions per problem, keep the verified-correct, readable ones, write an SFT dataset (JSONL); resumes an interrupted run')
+    .option('--model <dir>', 'Hugging Face model directory (embedded engine)')
+    .option('--base-url <url>', 'a teacher behind an OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1')
+    .option('--model-name <name>', 'the served model name (with --base-url)')
+    .option('--api-key <key>', 'API key (default $OPENAI_API_KEY)')
+    .option('--api <kind>', 'with --base-url: auto, completions or chat', 'auto')
+    .option('--concurrency <n>', 'with --base-url: requests in flight', '8')
+    .option('--cache <file>', 'with --base-url: response cache (default OUT.cache.jsonl)')
     .requiredOption('--dataset <name|file>', 'benchmark name or JSONL with problem/answer fields')
     .option('--template <name>', 'prompt template', 'none')
     .option('--k <n>', 'samples per problem', '8')
     .option('--temperature <t>', 'sampling temperature', '1')
+    .option('--top-p <p>', 'nucleus mass in (0, 1]', '1')
     .option('--max-new-tokens <n>', 'tokens per completion', '256')
     .option('--extractors <preset>', 'answer extraction preset', 'math')
     .option('--seed <s>', 'sampler seed', '0')
     .option('--limit <n>', 'use the first n problems')
+    .option('--language <code>', 'readability: keep chains of thought written in this language (en, zh, ...)')
+    .option('--min-language-share <x>', 'readability: least share of words in the target language', '1')
+    .option('--max-tokens <n>', 'readability: drop responses longer than this many tokens')
+    .option('--keep-truncated', 'readability: keep responses cut off by the token limit (dropped by default)')
+    .option('--require-format <f>', 'readability: none, or r1 (<think>…</think><answer>…</answer>)', 'none')
+    .option('--dedup <mode>', 'exact, normalized (ignoring case and whitespace) or none', 'exact')
+    .option('--max-per-prompt <n>', 'keep at most n samples per problem')
     .requiredOption('--out <file>', 'output JSONL of {id, prompt, completion, answer}')
     .action(async (f: RejectionFlags) => {
       checkOutputFile(f.out, '--out');
-      const k = parseNumber('k', f.k, (n) => Number.isInteger(n) && n >= 1, 'a positive integer');
-      const items = (await loadDataset(f.dataset)).slice(0, f.limit === undefined ? undefined : parseNumber('limit', f.limit, (n) => Number.isInteger(n) && n >= 1, 'a positive integer'));
-      const extractors = EXTRACTION_PRESETS[f.extractors];
-      if (!extractors) throw new UserError(`--extractors: unknown preset '${f.extractors}'; known: ${Object.keys(EXTRACTION_PRESETS).join(', ')}`);
-      const policy = EmbeddedPolicy.load(f.model);
-      const prompts = items.map((it) => promptText(it, f.template, policy.lm.tokenizer));
-      const pool = new VerifierPool();
-      const bar = progress('rejection-sample', items.length);
-      try {
-        const result = await rejectionSample(
-          policy,
-          items,
-          prompts,
-          {
-            ...defaultSampling,
-            n: k,
-            temperature: parseNumber('temperature', f.temperature, (n) => n >= 0, 'a number ≥ 0'),
-            maxNewTokens: parseNumber('max-new-tokens', f.maxNewTokens, (n) => Number.isInteger(n) && n >= 1, 'a positive integer'),
-            seed: parseNumber('seed', f.seed, (n) => Number.isInteger(n) && n >= 0, 'a non-negative integer'),
-          },
-          poolVerify(pool),
-          extractors,
-          (n) => bar.tick(n),
-        );
-        bar.stop();
-        writeSftDataset(f.out, result.rows);
-        process.stderr.write(`kept ${result.rows.length} of ${result.sampled} samples; ${result.promptsWithAKeeper}/${items.length} problems have at least one → ${f.out}\n`);
-      } finally {
-        await pool.close();
+      const int = (flag: string, v: string, min: number) => parseNumber(flag, v, (n) => Number.isInteger(n) && n >= min, min === 0 ? 'a non-negative integer' : 'a positive integer');
+      const parsed = rejectionJobSchema.safeParse({
+        model: f.model,
+        base_url: f.baseUrl,
+        model_name: f.modelName,
+        api_key: f.apiKey,
+        api: f.api,
+        concurrency: int('concurrency', f.concurrency, 1),
+        dataset: f.dataset,
+        template: f.template,
+        k: int('k', f.k, 1),
+        temperature: parseNumber('temperature', f.temperature, (n) => n >= 0, 'a number ≥ 0'),
+        top_p: parseNumber('top-p', f.topP, (n) => n > 0 && n <= 1, 'in (0, 1]'),
+        max_new_tokens: int('max-new-tokens', f.maxNewTokens, 1),
+        extractors: f.extractors,
+        seed: int('seed', f.seed, 0),
+        limit: f.limit === undefined ? undefined : int('limit', f.limit, 1),
+        filter: {
+          drop_truncated: !f.keepTruncated,
+          max_tokens: f.maxTokens === undefined ? null : int('max-tokens', f.maxTokens, 1),
+          language: f.language ?? null,
+          min_language_share: parseNumber('min-language-share', f.minLanguageShare, (n) => n >= 0 && n <= 1, 'in [0, 1]'),
+          require_format: f.requireFormat,
+          dedup: f.dedup,
+          max_per_prompt: f.maxPerPrompt === undefined ? null : int('max-per-prompt', f.maxPerPrompt, 1),
+        },
+      });
+      if (!parsed.success) {
+        throw new UserError(parsed.error.issues.map((i) => `--${i.path.at(-1)?.toString().replace(/_/g, '-')}: ${i.message}`).join('\n'));
       }
+      const problems = checkRejectionJob(parsed.data);
+      if (problems.length) throw new UserError(problems.map((p) => p.replace(/^[a-z_ /]+:/, (keys) => keys.replace(/[a-z_]+/g, (k) => `--${k.replace(/_/g, '-')}`))).join('\n'));
+      const result = await runRejectionJob(parsed.data, f.out, { cachePath: f.cache });
+      process.stderr.write(`${describeRejection(result)}${result.chunksResumed ? ` (${result.chunksResumed} chunks resumed)` : ''} → ${f.out}\n`);
     });
 }
