@@ -10,6 +10,7 @@ import { registerRejectionSample, registerTrain } from './train.ts';
 import { registerAudit } from './audit.ts';
 import { registerOrganism } from './organism.ts';
 import { registerDemo } from './demo.ts';
+import { registerInterp } from './interp.ts';
 
 /** Every subcommand registers itself here; the CLI entry point stays ignorant of their options. */
-export const commandModules: Array<(program: Command) => void> = [registerBench, registerModel, registerData, registerVerify, registerGenerate, registerScore, registerEval, registerServeModel, registerOrganism, registerAudit, registerTrain, registerRejectionSample, registerDemo];
+export const commandModules: Array<(program: Command) => void> = [registerBench, registerModel, registerData, registerVerify, registerGenerate, registerScore, registerEval, registerServeModel, registerOrganism, registerAudit, registerTrain, registerRejectionSample, registerDemo, registerInterp];
