@@ -6,13 +6,14 @@
  * Data: per item the trajectory h_0 … h_L (embedding, then every layer's resid_post) at the
  * position predicting the first answer token, each state divided by its RMS.
  * Model: a shared linear encoder E: ℝ^d → ℝ^k applied to every state; z(0) = E(h_0); on
- * [t, t+1) dz/dt = f(z, u_t, t) = W₂ tanh(W₁(z + u_t + t/L · a + c) + b₁) + b₂ with u_t = E(h_t), the
- * encoded state of layer t driving the field (a controlled ODE), integrated with classic RK4 (step
- * 0.5) to t = L; a linear classifier on z(L). Without the drive, z(t) would be a function of z(0)
+ * [t, t+1) (block t) dz/dt = f(z, u, s) = W₂ tanh(W₁(z + u + s/L · a + c) + b₁) + b₂ with u = E(h_{t+1}),
+ * the encoded output of block t driving the field (a controlled ODE), integrated with classic RK4
+ * (step 0.5) to t = L; a linear classifier on z(L). Without the drive, z(t) would be a function of z(0)
  * alone — the public code's design, in which the "layer" axis is a pseudo-time unrelated to the
  * layers (and on a prompt whose states at the first layer coincide, nothing could separate).
- * Loss = BCE + λ · mean_t ‖z(t) − E(h_t)‖² / k (λ = 0 by default). Full-batch AdamW, seeded;
- * stratified train / held-out split.
+ * Loss = BCE + λ · mean_t ‖z(t) − E(h_t)‖² / k (λ = 0 by default). Full-batch AdamW (weight decay
+ * 1e-2), seeded; stratified train / validation / held-out split; the parameters of the epoch with
+ * the lowest validation loss are kept.
  * Reported on held-out items: accuracy and AUROC of the classifier; per integer t the separation
  * force F(t) = ‖mean f(z_i(t), u_i,t, t) over positives − over negatives‖ and the latent distance between
  * the class means, each with a bootstrap interval over held-out items.
@@ -33,6 +34,7 @@ export interface NdeOptions {
   hidden?: number;
   epochs?: number;
   lr?: number;
+  weightDecay?: number;
   trajectoryWeight?: number;
   heldOutFraction?: number;
   batchSize?: number;
@@ -45,6 +47,9 @@ export interface NdeResult {
   model: string;
   evidence: 'correlational';
   train_items: number;
+  validation_items: number;
+  /** Epoch whose parameters were kept (lowest validation loss). */
+  best_epoch: number;
   held_out_items: number;
   train_accuracy: number;
   held_out_accuracy: Interval;
@@ -86,7 +91,7 @@ function trace(g: T.Graph, store: T.ParamStore, n: number, states: number, d: nu
   const zs = [z];
   const fs = [field(z, at(0), 0)];
   for (let t = 0; t < L; t++) {
-    const u = at(t);
+    const u = at(t + 1);
     const f = (zz: T.Tensor, tt: number) => field(zz, u, tt);
     for (let s = 0; s < 1 / STEP; s++) {
       const t0 = t + s * STEP;
@@ -115,7 +120,9 @@ function feedsOf(store: T.ParamStore, x: Float32Array, y: Float32Array): T.Feeds
 export async function runNde(lm: CausalLM, items: readonly InterpItem[], o: NdeOptions = {}): Promise<NdeResult> {
   if (items.some((x) => x.label === undefined)) throw new UserError('the NDE needs a boolean `leaked` label on every item');
   const seed = o.seed ?? 0;
-  const { selection: train, evaluation: test } = splitItems(items, 1 - (o.heldOutFraction ?? 0.3), seed);
+  const { selection: trainAll, evaluation: test } = splitItems(items, 1 - (o.heldOutFraction ?? 0.3), seed);
+  // an inner validation split picks the epoch (small groups overfit within a few dozen steps)
+  const { selection: train, evaluation: val } = splitItems(trainAll, 0.8, seed + 1);
   if (new Set(train.map((x) => x.label)).size < 2 || new Set(test.map((x) => x.label)).size < 2) throw new UserError('the NDE needs both labels in the training and the held-out items');
   const d = lm.config.hiddenSize;
   const states = lm.config.numLayers + 1;
@@ -137,6 +144,7 @@ export async function runNde(lm: CausalLM, items: readonly InterpItem[], o: NdeO
     return { x, y: Float32Array.from(xs, (it) => (it.label ? 1 : 0)) };
   };
   const tr = await data(train);
+  const va = await data(val);
   const te = await data(test);
   const store = new T.ParamStore(specs(d, k, m));
   const rng = new Rng(seed + 17);
@@ -150,12 +158,14 @@ export async function runNde(lm: CausalLM, items: readonly InterpItem[], o: NdeO
     const grads = T.grad(t.loss, store.specs.map((s) => t.p[s.name]));
     return T.compile(g, { loss: t.loss, logits: t.logits, ...Object.fromEntries(store.specs.map((s, i) => [`grad:${s.name}`, grads[i]])) });
   })();
-  const evalGraph = (() => {
+  const evalGraph = (n: number) => {
     const g = new T.Graph();
-    const t = trace(g, store, test.length, states, d, lambda);
-    return T.compile(g, { logits: t.logits, f: t.f, z: t.z });
-  })();
-  const optimizer = new T.AdamW(store, { weightDecay: 1e-4, maxGradNorm: 1 });
+    const t = trace(g, store, n, states, d, lambda);
+    return T.compile(g, { logits: t.logits, f: t.f, z: t.z, bce: t.bce });
+  };
+  const valGraph = await evalGraph(val.length);
+  const optimizer = new T.AdamW(store, { weightDecay: o.weightDecay ?? 1e-2, maxGradNorm: 1 });
+  let best = { loss: Infinity, epoch: 0, params: store.data.slice() };
   const epochs = o.epochs ?? 300;
   const bar = o.quiet ? null : progress('nde', epochs);
   let finalLoss = NaN;
@@ -165,11 +175,14 @@ export async function runNde(lm: CausalLM, items: readonly InterpItem[], o: NdeO
     const out = await graph.run(feedsOf(store, tr.x, tr.y));
     finalLoss = (out.loss as Float32Array)[0];
     trainLogits = out.logits as Float32Array;
+    const valLoss = ((await valGraph.run(feedsOf(store, va.x, va.y))).bce as Float32Array)[0];
+    if (valLoss < best.loss) best = { loss: valLoss, epoch: e, params: store.data.slice() };
     optimizer.step(Object.fromEntries(store.specs.map((s) => [s.name, out[`grad:${s.name}`] as Float32Array])), o.lr ?? 1e-2);
     bar?.tick(1, { loss: finalLoss });
   }
   bar?.stop();
-  const out = await (await evalGraph).run(feedsOf(store, te.x, te.y));
+  store.data.set(best.params);
+  const out = await (await evalGraph(test.length)).run(feedsOf(store, te.x, te.y));
   const logits = out.logits as Float32Array;
   const fz = out.f as Float32Array;
   const zz = out.z as Float32Array;
@@ -199,6 +212,8 @@ export async function runNde(lm: CausalLM, items: readonly InterpItem[], o: NdeO
     model: lm.source,
     evidence: 'correlational',
     train_items: train.length,
+    validation_items: val.length,
+    best_epoch: best.epoch,
     held_out_items: test.length,
     train_accuracy: mean(trainCorrect),
     held_out_accuracy: bootstrapStat(rs, (idx) => (idx ? mean(Array.from(idx, (i) => correct[i])) : mean(correct))),
