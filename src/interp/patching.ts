@@ -17,7 +17,7 @@ import { assertSameShapes } from '../model/layer-weights.ts';
 import { UserError } from '../util/errors.ts';
 import { progress } from '../util/progress.ts';
 import { Rng } from '../util/rng.ts';
-import { forwardItems } from './forward.ts';
+import { forwardItems, type ItemMetrics } from './forward.ts';
 import { batchesOf, type InterpItem } from './items.ts';
 import { adjust, type Correction, type Interval, meanInterval, nullPValueGreater, quantile, recoveryInterval, resampleIndices } from './stats.ts';
 
@@ -113,8 +113,14 @@ export async function runPatching(target: CausalLM, source: CausalLM, items: rea
   for (const batch of batchesOf(items, o.batchSize ?? 8)) {
     const src = await forwardItems(source, batch, { cache });
     const tgt = await forwardItems(target, batch, { cache });
-    for (const m of src.metrics) (srcM.logprob.push(m.logprob), srcM.correct.push(m.correct));
-    for (const m of tgt.metrics) (tgtM.logprob.push(m.logprob), tgtM.correct.push(m.correct));
+    const push = (into: { logprob: number[]; correct: number[] }, ms: ItemMetrics[]) => {
+      for (const m of ms) {
+        into.logprob.push(m.logprob);
+        into.correct.push(m.correct);
+      }
+    };
+    push(srcM, src.metrics);
+    push(tgtM, tgt.metrics);
     for (let ci = 0; ci < cells.length; ci++) {
       const { layer, site, pos } = cells[ci];
       const name = hookOf(layer, site);
@@ -122,7 +128,7 @@ export async function runPatching(target: CausalLM, source: CausalLM, items: rea
         const values = patchedValues(src.acts[name], tgt.acts[name], batch, src.t, d, pos, noise);
         return (await forwardItems(target, batch, { replace: [name] }, { [`replace:${name}`]: values })).metrics;
       };
-      for (const m of await run(null)) (patched[ci].logprob.push(m.logprob), patched[ci].correct.push(m.correct));
+      push(patched[ci], await run(null));
       for (let k = 0; k < nulls[ci].length; k++) {
         const noise = new Rng((o.seed ?? 0) * 1_000_003 + ci * 10_007 + k * 101 + batchNo);
         for (const m of await run(noise)) nulls[ci][k].push(m.logprob);
