@@ -11,7 +11,7 @@ import type { CausalLM } from '../model/causal-lm.ts';
 import { assertSameShapes, type LayerPart, layerPartParams, overwriteParams } from '../model/layer-weights.ts';
 import { progress } from '../util/progress.ts';
 import { Rng } from '../util/rng.ts';
-import { evaluateItems } from './forward.ts';
+import { autoBatchSize, evaluateItems } from './forward.ts';
 import { batchesOf, type InterpItem } from './items.ts';
 import { diffInterval, type Interval, meanInterval, recoveryInterval, resampleIndices } from './stats.ts';
 
@@ -67,7 +67,7 @@ export async function runAblations(rl: CausalLM, base: CausalLM, items: readonly
   const parts = o.parts ?? ['mlp', 'attn'];
   const layers = o.layers ?? Array.from({ length: L }, (_, l) => l);
   const draws = o.draws ?? 3;
-  const batches = batchesOf(items, o.batchSize ?? 16);
+  const batches = batchesOf(items, o.batchSize ?? autoBatchSize(rl, items, 0));
   const rlM = await evaluateItems(rl, batches);
   const baseM = await evaluateItems(base, batches);
   const conditions = kinds.flatMap((kind) => parts.flatMap((part) => layers.map((layer) => ({ kind, part, layer }))));

@@ -2,8 +2,9 @@
  * The one forward pass every analysis uses: a batch of teacher-forced items through a model with a
  * hook plan, returning per item the gold answer's log-probability (summed over its tokens) and
  * whether greedy decoding would produce it (every answer token is the argmax after the fixed
- * context: the greedy continuation starts with the answer), plus the cached activations. Only
- * [B, T] values leave the graph, never [B, T, vocab] logits.
+ * context: the greedy continuation starts with the answer), plus the cached activations. The
+ * unembedding runs only at the answer-predicting positions (the final norm's output is gathered
+ * there), so no [B, T, vocab] tensor exists.
  */
 import { type CausalLM, rightPadded } from '../model/causal-lm.ts';
 import type { HookPlan } from '../model/hooks.ts';
@@ -30,31 +31,47 @@ export async function forwardItems(
 ): Promise<{ t: number; metrics: ItemMetrics[]; acts: Record<string, Float32Array> }> {
   const b = batch.length;
   const t = batchLength(batch);
+  const a = Math.max(...batch.map((x) => x.answerIds.length));
+  const d = lm.config.hiddenSize;
   const padded = rightPadded(batch.map((x) => x.ids), t, lm.padId);
-  const graph = await lm.compiled(`interp:${b}x${t}`, plan, (io) => {
+  // the unembedding only at the answer-predicting positions: the graph never builds [B, T, vocab]
+  const NORMED = 'ln_final.hook_normalized';
+  const withNormed = { ...plan, cache: [...new Set([...(plan.cache ?? []), NORMED])] };
+  const graph = await lm.compiled(`interp:${b}x${t}x${a}`, withNormed, (io) => {
     const out = io.forward({
       inputIds: io.input('input_ids', 'int64', [b, t]),
       positions: io.input('positions', 'int64', [b, t]),
       attnBias: io.input('attn_bias', 'float32', [b, 1, 1, t, t]),
     });
-    const targets = T.reshape(io.input('targets', 'int64', [b, t]), [b, t, 1]);
-    const picked = T.gatherElements(out.logits, targets, 2);
-    const logprobs = T.reshape(T.gatherElements(T.logSoftmax(out.logits, -1), targets, 2), [b, t]);
-    const top = T.reshape(T.cast(T.greaterOrEqual(picked, T.reduceMax(out.logits, [-1], true)), 'float32'), [b, t]);
-    return { logprobs, top, ...Object.fromEntries(Object.entries(out.hooked).map(([k, v]) => [`act:${k}`, v])) };
+    const rows = T.gather(T.reshape(out.hooked[NORMED], [b * t, d]), io.input('rows', 'int64', [b * a]), 0);
+    const head = lm.config.tieWordEmbeddings ? io.param('model.embed_tokens.weight') : io.param('lm_head.weight');
+    const logits = T.linear(rows, head);
+    const targets = T.reshape(io.input('targets', 'int64', [b * a]), [b * a, 1]);
+    const picked = T.gatherElements(logits, targets, 1);
+    const logprobs = T.reshape(T.gatherElements(T.logSoftmax(logits, -1), targets, 1), [b * a]);
+    const top = T.reshape(T.cast(T.greaterOrEqual(picked, T.reduceMax(logits, [-1], true)), 'float32'), [b * a]);
+    const cached = Object.entries(out.hooked).filter(([k]) => (plan.cache ?? []).includes(k));
+    return { logprobs, top, ...Object.fromEntries(cached.map(([k, v]) => [`act:${k}`, v])) };
   });
-  const targets = new BigInt64Array(b * t).fill(BigInt(lm.padId));
-  batch.forEach((x, i) => x.answerIds.forEach((id, k) => (targets[i * t + predictingPosition(x, k)] = BigInt(id))));
-  const out = await graph.run({ ...lm.paramFeeds(), ...feeds, input_ids: padded.ids, positions: padded.positions, attn_bias: padded.bias, targets });
+  const rowIdx = new BigInt64Array(b * a);
+  const targets = new BigInt64Array(b * a);
+  batch.forEach((x, i) => {
+    for (let k = 0; k < a; k++) {
+      // padding slots repeat the last answer token's row; they are not read back
+      const kk = Math.min(k, x.answerIds.length - 1);
+      rowIdx[i * a + k] = BigInt(i * t + predictingPosition(x, kk));
+      targets[i * a + k] = BigInt(x.answerIds[kk]);
+    }
+  });
+  const out = await graph.run({ ...lm.paramFeeds(), ...feeds, input_ids: padded.ids, positions: padded.positions, attn_bias: padded.bias, rows: rowIdx, targets });
   const lp = out.logprobs as Float32Array;
   const top = out.top as Float32Array;
   const metrics = batch.map((x, i) => {
     let logprob = 0;
     let correct = 1;
     x.answerIds.forEach((_, k) => {
-      const p = i * t + predictingPosition(x, k);
-      logprob += lp[p];
-      if (top[p] < 0.5) correct = 0;
+      logprob += lp[i * a + k];
+      if (top[i * a + k] < 0.5) correct = 0;
     });
     return { logprob, correct };
   });
@@ -80,4 +97,19 @@ export async function evaluateItems(
     }
   }
   return { logprob, correct };
+}
+
+/** Activation memory a batch may use (cached activations plus the model's own per-token work, float32). */
+const BATCH_BUDGET_BYTES = 512 * 2 ** 20;
+
+/**
+ * Items per forward pass when the caller gives none: as many as fit the budget with ~8 hidden-or-
+ * intermediate-sized float rows of working memory per token plus `cachedPerToken` cached floats per
+ * token, between 1 and 64.
+ */
+export function autoBatchSize(lm: CausalLM, items: readonly InterpItem[], cachedPerToken: number): number {
+  const t = batchLength(items);
+  const work = 8 * Math.max(lm.config.hiddenSize, lm.config.intermediateSize) + 3 * lm.config.vocabSize * (Math.max(...items.map((x) => x.answerIds.length)) / t);
+  const perItem = t * (work + cachedPerToken) * 4;
+  return Math.max(1, Math.min(64, Math.floor(BATCH_BUDGET_BYTES / perItem)));
 }

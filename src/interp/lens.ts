@@ -17,7 +17,7 @@
 import type { CausalLM } from '../model/causal-lm.ts';
 import { rmsOf, unembed } from '../model/unembed.ts';
 import { progress } from '../util/progress.ts';
-import { forwardItems } from './forward.ts';
+import { autoBatchSize, forwardItems } from './forward.ts';
 import { batchesOf, type InterpItem, predictingPosition } from './items.ts';
 import { type Interval, jsdBits, meanInterval, resampleIndices } from './stats.ts';
 
@@ -126,7 +126,7 @@ export async function runLens(
   const between = new Float64Array(n * layers * nSites);
   const bar = o.quiet ? null : progress('logit lens', n);
   let itemIndex = 0;
-  for (const batch of batchesOf(items, o.batchSize ?? 8)) {
+  for (const batch of batchesOf(items, o.batchSize ?? autoBatchSize(lm0, items, models.length * cache.length * lm0.config.hiddenSize))) {
     const runs = [];
     for (const m of models) runs.push(await forwardItems(m.lm, batch, { cache }));
     for (let row = 0; row < batch.length; row++, itemIndex++) {

@@ -17,7 +17,7 @@ import { assertSameShapes } from '../model/layer-weights.ts';
 import { UserError } from '../util/errors.ts';
 import { progress } from '../util/progress.ts';
 import { Rng } from '../util/rng.ts';
-import { forwardItems, type ItemMetrics } from './forward.ts';
+import { autoBatchSize, forwardItems, type ItemMetrics } from './forward.ts';
 import { batchesOf, type InterpItem } from './items.ts';
 import { adjust, type Correction, type Interval, meanInterval, nullPValueGreater, quantile, recoveryInterval, resampleIndices } from './stats.ts';
 
@@ -110,7 +110,7 @@ export async function runPatching(target: CausalLM, source: CausalLM, items: rea
   const cache = layers.flatMap((l) => sites.map((s) => hookOf(l, s)));
   const bar = o.quiet ? null : progress('patching', n);
   let batchNo = 0;
-  for (const batch of batchesOf(items, o.batchSize ?? 8)) {
+  for (const batch of batchesOf(items, o.batchSize ?? autoBatchSize(target, items, (2 * cache.length + 1) * d))) {
     const src = await forwardItems(source, batch, { cache });
     const tgt = await forwardItems(target, batch, { cache });
     const push = (into: { logprob: number[]; correct: number[] }, ms: ItemMetrics[]) => {

@@ -11,7 +11,7 @@ import type { CausalLM } from '../model/causal-lm.ts';
 import { UserError } from '../util/errors.ts';
 import { progress } from '../util/progress.ts';
 import { Rng } from '../util/rng.ts';
-import { forwardItems } from './forward.ts';
+import { autoBatchSize, forwardItems } from './forward.ts';
 import { batchesOf, type InterpItem } from './items.ts';
 import { adjust, bootstrapStat, type Correction, type Interval, nullPValueGreater, resampleIndices } from './stats.ts';
 
@@ -49,9 +49,10 @@ export interface ProbeResult {
 }
 
 /** Features [n, d] per layer (−1 … L−1). */
-export async function probeFeatures(lm: CausalLM, items: readonly InterpItem[], batchSize = 16): Promise<Float32Array[]> {
+export async function probeFeatures(lm: CausalLM, items: readonly InterpItem[], batchSize?: number): Promise<Float32Array[]> {
   const L = lm.config.numLayers;
   const d = lm.config.hiddenSize;
+  batchSize ??= autoBatchSize(lm, items, (L + 1) * d);
   const names = ['hook_embed', ...Array.from({ length: L }, (_, l) => `blocks.${l}.hook_resid_post`)];
   const feats = names.map(() => new Float32Array(items.length * d));
   let at = 0;

@@ -18,7 +18,7 @@ import { rmsOf, unembed } from '../model/unembed.ts';
 import { UserError } from '../util/errors.ts';
 import { progress } from '../util/progress.ts';
 import { Rng } from '../util/rng.ts';
-import { evaluateItems, forwardItems } from './forward.ts';
+import { autoBatchSize, evaluateItems, forwardItems } from './forward.ts';
 import { batchesOf, type InterpItem } from './items.ts';
 import { adjust, type Correction, diffInterval, type Interval, nullPValue, quantile, resampleIndices } from './stats.ts';
 
@@ -92,6 +92,7 @@ interface LayerScores {
   score: Float64Array;
   dla: Float64Array;
   overlap: Float64Array;
+  /** Per neuron, empty for layers scored for magnitudes only. */
   topTokens: number[][];
 }
 
@@ -118,14 +119,15 @@ async function valueVectorTopTokens(lm: CausalLM, layer: number): Promise<number
   return out;
 }
 
-async function scoreNeurons(lm: CausalLM, items: readonly InterpItem[], layers: number[], lambda: number, batchSize: number): Promise<Map<number, LayerScores>> {
+/** Scores of every neuron of `layers`; value-vector top tokens (the costly part: intermediate × vocabulary per layer) only for `readout` layers. */
+async function scoreNeurons(lm: CausalLM, items: readonly InterpItem[], layers: number[], readout: ReadonlySet<number>, lambda: number, batchSize: number): Promise<Map<number, LayerScores>> {
   const d = lm.config.hiddenSize;
   const m = lm.config.intermediateSize;
   const L = lm.config.numLayers;
   const gamma = lm.params.view('model.norm.weight');
   const head = lm.config.tieWordEmbeddings ? lm.params.view('model.embed_tokens.weight') : lm.params.view('lm_head.weight');
   const result = new Map<number, LayerScores>();
-  for (const l of layers) result.set(l, { magnitude: new Float64Array(m), score: new Float64Array(m), dla: new Float64Array(m), overlap: new Float64Array(m), topTokens: await valueVectorTopTokens(lm, l) });
+  for (const l of layers) result.set(l, { magnitude: new Float64Array(m), score: new Float64Array(m), dla: new Float64Array(m), overlap: new Float64Array(m), topTokens: readout.has(l) ? await valueVectorTopTokens(lm, l) : [] });
   const finalName = `blocks.${L - 1}.hook_resid_post`;
   const cache = [finalName, ...layers.map((l) => `blocks.${l}.mlp.hook_post`)];
   for (const batch of batchesOf(items, batchSize)) {
@@ -148,7 +150,7 @@ async function scoreNeurons(lm: CausalLM, items: readonly InterpItem[], layers: 
           for (let n = 0; n < m; n++) w[n] += uj * down[row + n];
         }
         for (let n = 0; n < m; n++) {
-          const overlap = sc.topTokens[n].filter((id) => answer.has(id)).length / answer.size;
+          const overlap = sc.topTokens.length > 0 ? sc.topTokens[n].filter((id) => answer.has(id)).length / answer.size : 0;
           sc.magnitude[n] += Math.abs(a[n]) / items.length;
           sc.overlap[n] += overlap / items.length;
           sc.score[n] += (Math.abs(a[n]) * (1 + lambda * overlap)) / items.length;
@@ -190,6 +192,7 @@ export async function runSteering(lm: CausalLM, items: readonly InterpItem[], o:
   const L = lm.config.numLayers;
   const m = lm.config.intermediateSize;
   const layers = o.layers ?? Array.from({ length: L }, (_, l) => l);
+  for (const l of layers) if (!Number.isInteger(l) || l < 0 || l >= L) throw new UserError(`--layers: ${l} is not a layer of this model (0..${L - 1})`);
   const k = o.k ?? 10;
   if (!Number.isInteger(k) || k < 1 || k >= m) throw new UserError(`--k must be an integer in 1..${m - 1}, got ${k}`);
   const lambda = o.lambda ?? 10;
@@ -198,13 +201,12 @@ export async function runSteering(lm: CausalLM, items: readonly InterpItem[], o:
   const nullSets = o.nullSets ?? 20;
   const seed = o.seed ?? 0;
   const correction = o.correction ?? 'holm';
-  const batchSize = o.batchSize ?? 16;
   const { selection, evaluation } = splitItems(items, o.selectionFraction ?? 0.5, seed);
   // the random-layer null needs every layer's magnitudes
   const allLayers = Array.from({ length: L }, (_, l) => l);
-  const scores = await scoreNeurons(lm, selection, allLayers, lambda, batchSize);
+  const scores = await scoreNeurons(lm, selection, allLayers, new Set(layers), lambda, o.batchSize ?? autoBatchSize(lm, selection, L * m + lm.config.hiddenSize));
   const bins = new Map(allLayers.map((l) => [l, magnitudeBins(scores.get(l)!.magnitude)]));
-  const evalBatches = batchesOf(evaluation, batchSize);
+  const evalBatches = batchesOf(evaluation, o.batchSize ?? autoBatchSize(lm, evaluation, 0));
   const base = await evaluateItems(lm, evalBatches);
   const rs = resampleIndices(evaluation.length, o.resamples ?? 1000, seed);
   const scaled = async (layer: number, neurons: number[], factor: number) => {

@@ -131,6 +131,19 @@ test('logit lens rows: the last layer’s resid_post gives the model’s own log
     });
   });
   assert.ok(s.jsd.between_models.every((r) => Math.abs(r.jsd.value!) < 1e-6));
+  // the analyses' metric (unembedding only at the predicting positions) against the full logits
+  const { metrics } = await forwardItems(lm, items);
+  items.forEach((item, i) => {
+    let sum = 0;
+    let greedy = 1;
+    item.answerIds.forEach((gold, k) => {
+      const row = logSoftmaxRow(logits, (i * t + item.ctxLen - 1 + k) * v, v);
+      sum += row[gold];
+      if (row.some((x) => x > row[gold])) greedy = 0;
+    });
+    assert.ok(Math.abs(metrics[i].logprob - sum) < 1e-5, `${item.id}: ${metrics[i].logprob} vs ${sum}`);
+    assert.equal(metrics[i].correct, greedy);
+  });
   assert.ok(s.jsd.consecutive.every((r) => r.jsd.value! >= 0 && r.jsd.value! <= 1));
 });
 
