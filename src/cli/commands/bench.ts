@@ -8,6 +8,7 @@ const suites: Record<string, () => Promise<{ runBench(args: string[]): Promise<u
   train: () => import('../../bench/train.ts'),
   verify: () => import('../../verify/bench.ts'),
   eval: () => import('../../bench/eval.ts'),
+  interp: () => import('../../bench/interp.ts'),
 };
 
 export function registerBench(program: Command): void {
