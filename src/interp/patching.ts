@@ -31,6 +31,8 @@ export interface PatchOptions {
   layers?: number[];
   /** Sites that get the random-direction null (default mlp_out). */
   nullSites?: PatchSite[];
+  /** Position modes that get the null (default all). */
+  nullPositions?: PatchPositions[];
   nullDraws?: number;
   batchSize?: number;
   resamples?: number;
@@ -100,13 +102,14 @@ export async function runPatching(target: CausalLM, source: CausalLM, items: rea
   const layers = o.layers ?? Array.from({ length: L }, (_, l) => l);
   for (const l of layers) if (!Number.isInteger(l) || l < 0 || l >= L) throw new UserError(`--layers: ${l} is not a layer of this model (0..${L - 1})`);
   const nullSites = new Set(o.nullSites ?? ['mlp_out']);
+  const nullPositions = new Set(o.nullPositions ?? ['all']);
   const draws = o.nullDraws ?? 20;
   const cells = layers.flatMap((layer) => sites.flatMap((site) => positions.map((pos) => ({ layer, site, pos }))));
   const n = items.length;
   const tgtM = { logprob: [] as number[], correct: [] as number[] };
   const srcM = { logprob: [] as number[], correct: [] as number[] };
   const patched = cells.map(() => ({ logprob: [] as number[], correct: [] as number[] }));
-  const nulls = cells.map((c) => (nullSites.has(c.site) ? Array.from({ length: draws }, () => [] as number[]) : []));
+  const nulls = cells.map((c) => (nullSites.has(c.site) && nullPositions.has(c.pos) ? Array.from({ length: draws }, () => [] as number[]) : []));
   const cache = layers.flatMap((l) => sites.map((s) => hookOf(l, s)));
   const bar = o.quiet ? null : progress('patching', n);
   let batchNo = 0;

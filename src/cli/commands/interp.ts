@@ -95,9 +95,10 @@ export function registerInterp(program: Command): void {
     .option('--positions <list>', 'all and/or last (the last context position)', list('--positions', oneOf('--positions', ['all', 'last'] as const)), ['all'] as PatchPositions[])
     .option('--layers <list>', 'layers (default all)', layers('--layers'))
     .option('--null-sites <list>', 'sites given the random-direction null', list('--null-sites', oneOf('--null-sites', PATCH_SITES)), ['mlp_out'] as PatchSite[])
+    .option('--null-positions <list>', 'position modes given the null', list('--null-positions', oneOf('--null-positions', ['all', 'last'] as const)), ['all'] as PatchPositions[])
     .option('--null-draws <n>', 'random-direction draws per cell', integer('--null-draws'), 20)
-    .action(async (f: Common & { target: string; source: string; sites: PatchSite[]; positions: PatchPositions[]; layers?: number[]; nullSites: PatchSite[]; nullDraws: number }) => {
-      await patchJob({ target: f.target, source: f.source, data: data(f), out: resolve(f.out), patch: { sites: f.sites, positions: f.positions, layers: f.layers, nullSites: f.nullSites, nullDraws: f.nullDraws, batchSize: f.batchSize, resamples: f.resamples, seed: f.seed, correction: f.correction } });
+    .action(async (f: Common & { target: string; source: string; sites: PatchSite[]; positions: PatchPositions[]; layers?: number[]; nullSites: PatchSite[]; nullPositions: PatchPositions[]; nullDraws: number }) => {
+      await patchJob({ target: f.target, source: f.source, data: data(f), out: resolve(f.out), patch: { sites: f.sites, positions: f.positions, layers: f.layers, nullSites: f.nullSites, nullPositions: f.nullPositions, nullDraws: f.nullDraws, batchSize: f.batchSize, resamples: f.resamples, seed: f.seed, correction: f.correction } });
       say(`wrote ${resolve(f.out)}/patching.json, patching.html`);
     });
 
