@@ -96,6 +96,21 @@ interface LayerScores {
   topTokens: number[][];
 }
 
+/** Ids of the k largest values, largest first (one linear scan: vocabularies are large). */
+export function topIds(row: ArrayLike<number>, k: number): number[] {
+  const top: number[] = [];
+  for (let i = 0; i < row.length; i++) {
+    if (top.length === k && row[i] <= row[top[k - 1]]) continue;
+    let j = top.length < k ? top.push(i) - 1 : k - 1;
+    while (j > 0 && row[top[j - 1]] < row[i]) {
+      top[j] = top[j - 1];
+      j--;
+    }
+    top[j] = i;
+  }
+  return top;
+}
+
 /** Top-10 token ids of each value vector's readout (final norm with its own RMS, unembedding). */
 async function valueVectorTopTokens(lm: CausalLM, layer: number): Promise<number[][]> {
   const d = lm.config.hiddenSize;
@@ -111,9 +126,7 @@ async function valueVectorTopTokens(lm: CausalLM, layer: number): Promise<number
     const rms = Array.from({ length: c }, (_, i) => rmsOf(vecs, lm.config.rmsNormEps, i * d, d));
     const { logprobs } = await unembed(lm, vecs, rms);
     for (let i = 0; i < c; i++) {
-      const row = logprobs.subarray(i * v, (i + 1) * v);
-      const ids = Array.from({ length: v }, (_, j) => j);
-      out.push(ids.sort((a, b) => row[b] - row[a]).slice(0, 10));
+      out.push(topIds(logprobs.subarray(i * v, (i + 1) * v), 10));
     }
   }
   return out;

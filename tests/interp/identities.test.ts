@@ -5,6 +5,7 @@ import { prepareItems } from '../../src/interp/items.ts';
 import { LENS_SITES, type LensRow, runLens } from '../../src/interp/lens.ts';
 import { runPatching } from '../../src/interp/patching.ts';
 import { crossValidated } from '../../src/interp/probes.ts';
+import { topIds } from '../../src/interp/steering.ts';
 import { benjaminiHochberg, holm, jsdBits, recoveryInterval, resampleIndices } from '../../src/interp/stats.ts';
 import { auroc } from '../../src/audit/auroc.ts';
 import { CausalLM, runWithHooks } from '../../src/model/causal-lm.ts';
@@ -204,4 +205,9 @@ test('probe cross-validation: separable classes give AUROC near 1, permuted labe
   }
   const null_ = auroc(crossValidated(x, perm, d, 5, 1, 200, new Rng(1)), Array.from(perm, (v) => v === 1))!;
   assert.ok(null_ > 0.25 && null_ < 0.75, `permuted AUROC ${null_}`);
+});
+
+test('topIds: the k largest in order, ties by first occurrence', () => {
+  assert.deepEqual(topIds([0.1, 5, -2, 5, 3, 9], 3), [5, 1, 3]);
+  assert.deepEqual(topIds([1, 2], 5), [1, 0]);
 });
