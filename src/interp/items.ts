@@ -49,6 +49,11 @@ export async function loadInterpItems(lm: CausalLM, dataset: string, opts: { lim
   return prepareItems(lm, items, opts.context);
 }
 
+/** A token's text; ids past the tokenizer (embedding rows padded beyond it, as in Qwen2.5) print as `<id N>`. */
+export function tokenText(lm: CausalLM, id: number): string {
+  return id < lm.tokenizer.vocabSize ? lm.tokenizer.decode([id]) : `<id ${id}>`;
+}
+
 /** Consecutive batches of at most `size` items. */
 export function batchesOf<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];

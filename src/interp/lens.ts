@@ -18,7 +18,7 @@ import type { CausalLM } from '../model/causal-lm.ts';
 import { rmsOf, unembed } from '../model/unembed.ts';
 import { progress } from '../util/progress.ts';
 import { autoBatchSize, forwardItems } from './forward.ts';
-import { batchesOf, type InterpItem, predictingPosition } from './items.ts';
+import { batchesOf, type InterpItem, predictingPosition, tokenText } from './items.ts';
 import { type Interval, jsdBits, meanInterval, resampleIndices } from './stats.ts';
 
 export const LENS_SITES = ['resid_pre', 'attn_out', 'resid_mid', 'mlp_out', 'resid_post'] as const;
@@ -153,12 +153,12 @@ export async function runLens(
                 ...(item.label === undefined ? {} : { label: item.label }),
                 answer_token_index: k,
                 position: p,
-                answer_token: lm.tokenizer.decode([gold]),
+                answer_token: tokenText(lm, gold),
                 layer: l,
                 site: LENS_SITES[j],
                 answer_logprob: logp[c * v + gold],
                 answer_rank: rank,
-                top: top.map((id) => ({ token: lm.tokenizer.decode([id]), id, logprob: logp[c * v + id] })),
+                top: top.map((id) => ({ token: tokenText(lm, id), id, logprob: logp[c * v + id] })),
               });
             }
             const off = (s: LensSite, layer = l) => (layer * nSites + LENS_SITES.indexOf(s)) * v;

@@ -19,7 +19,7 @@ import { UserError } from '../util/errors.ts';
 import { progress } from '../util/progress.ts';
 import { Rng } from '../util/rng.ts';
 import { autoBatchSize, evaluateItems, forwardItems } from './forward.ts';
-import { batchesOf, type InterpItem } from './items.ts';
+import { batchesOf, type InterpItem, tokenText } from './items.ts';
 import { adjust, type Correction, diffInterval, type Interval, nullPValue, quantile, resampleIndices } from './stats.ts';
 
 export const DEFAULT_FACTORS = [0, 0.2, 0.5, 1.5, 2, 3];
@@ -247,7 +247,7 @@ export async function runSteering(lm: CausalLM, items: readonly InterpItem[], o:
     });
     const entry: SteeringLayer = {
       layer,
-      selected: selected.map((n) => ({ neuron: n, score: scoreKind === 'magnitude' ? sc.score[n] : sc.dla[n], magnitude: sc.magnitude[n], dla: sc.dla[n], overlap: sc.overlap[n], top_tokens: sc.topTokens[n].map((id) => lm.tokenizer.decode([id])) })),
+      selected: selected.map((n) => ({ neuron: n, score: scoreKind === 'magnitude' ? sc.score[n] : sc.dla[n], magnitude: sc.magnitude[n], dla: sc.dla[n], overlap: sc.overlap[n], top_tokens: sc.topTokens[n].map((id) => tokenText(lm, id)) })),
       score_agreement: inter / (2 * k - inter),
       factors: [],
     };
