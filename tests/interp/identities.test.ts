@@ -211,3 +211,13 @@ test('topIds: the k largest in order, ties by first occurrence', () => {
   assert.deepEqual(topIds([0.1, 5, -2, 5, 3, 9], 3), [5, 1, 3]);
   assert.deepEqual(topIds([1, 2], 5), [1, 0]);
 });
+
+test('a vocabulary larger than the tokenizer (padded embedding rows, as Qwen2.5’s): top tokens past it print as <id N>', async () => {
+  const lm = CausalLM.load(fixtureModelDir('qwen2-tiny', 20));
+  const items = prepareItems(lm, [{ id: 'x', problem: 't3 t9 t11', answer: 't5' }], '{problem}');
+  const out: LensRow[] = [];
+  await runLens([{ name: 'm', lm }], items, (r) => out.push(r), { quiet: true, topK: lm.config.vocabSize, resamples: 20 });
+  const tokens = out[0].top.map((t) => t.token);
+  assert.ok(tokens.includes(`<id ${lm.config.vocabSize - 1}>`));
+  assert.ok(tokens.includes('t5'));
+});
