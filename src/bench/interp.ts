@@ -89,8 +89,8 @@ export async function runBench(args: string[]): Promise<object> {
       batch_size: batch,
       measured_seconds: { load_one_model: loadBase, metric_pass_all_items: pass, lens_both_models: { items: lensItems.length, seconds: lens }, patch_one_cell_all_items: cell, value_vector_readout_one_layer: readout },
       peak_rss_mb: process.resourceUsage().maxRSS / 1024,
-      extrapolated_seconds_for_all_items: {
-        note: 'passes × the measured metric pass (or lens per item × items); not measured end to end',
+      extrapolated_seconds_for_these_items: {
+        note: 'for the items of this run: passes × the measured metric pass (or lens per item × items); not measured end to end; scale linearly with items',
         logit_lens_jsd: (lens / lensItems.length) * items.length,
         patching_3_sites_all_positions_no_null: (2 + 3 * L) * pass,
         patching_mlp_out_null_20: 20 * L * pass,
