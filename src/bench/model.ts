@@ -18,7 +18,7 @@ import { STANDARD_TINY } from './engine.ts';
 import { medianMs, numericArgs } from './timing.ts';
 import { torchReference } from './torch-reference.ts';
 
-const QWEN2_05B = {
+export const QWEN2_05B = {
   model_type: 'qwen2',
   vocab_size: 151936,
   hidden_size: 896,

@@ -25,7 +25,7 @@ export function hookPlanKey(plan: HookPlan | undefined): string {
 
 /** Every hook name of a model with `numLayers` layers. */
 export function hookNames(numLayers: number): string[] {
-  const perLayer = ['hook_resid_pre', 'hook_attn_out', 'hook_resid_mid', 'mlp.hook_pre', 'mlp.hook_post', 'hook_mlp_out', 'hook_resid_post'];
+  const perLayer = ['hook_resid_pre', 'attn.hook_z', 'hook_attn_out', 'hook_resid_mid', 'mlp.hook_pre', 'mlp.hook_pre_linear', 'mlp.hook_post', 'hook_mlp_out', 'hook_resid_post'];
   const names = ['hook_embed'];
   for (let l = 0; l < numLayers; l++) for (const p of perLayer) names.push(`blocks.${l}.${p}`);
   names.push('ln_final.hook_normalized');
@@ -36,7 +36,7 @@ export function validateHookPlan(plan: HookPlan, numLayers: number): void {
   const known = new Set(hookNames(numLayers));
   for (const name of [...(plan.cache ?? []), ...(plan.replace ?? []), ...(plan.scale ?? [])]) {
     if (!known.has(name)) {
-      throw new UserError(`unknown hook point '${name}'; this model has hook_embed, blocks.{0..${numLayers - 1}}.{hook_resid_pre, hook_attn_out, hook_resid_mid, mlp.hook_pre, mlp.hook_post, hook_mlp_out, hook_resid_post}, ln_final.hook_normalized`);
+      throw new UserError(`unknown hook point '${name}'; this model has hook_embed, blocks.{0..${numLayers - 1}}.{hook_resid_pre, attn.hook_z, hook_attn_out, hook_resid_mid, mlp.hook_pre, mlp.hook_pre_linear, mlp.hook_post, hook_mlp_out, hook_resid_post}, ln_final.hook_normalized`);
     }
   }
 }

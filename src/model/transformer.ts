@@ -99,13 +99,16 @@ export function traceTransformer(
     const qRot = op.mul(applyRotary(q, cos, sin), scale);
     const scores = op.add(op.matmul(qRot, op.transpose(op.unsqueeze(k, 2), [0, 1, 2, 4, 3])), inp.attnBias);
     const attn = op.matmul(op.softmax(scores, -1), op.unsqueeze(v, 2));
-    const merged = op.reshape(op.transpose(attn, [0, 3, 1, 2, 4]), [b, t, c.numHeads * dh]);
+    // per-head outputs [B, T, H, dh] (head h = kvHead·rep + r, the order of q_proj's output, as in transformers)
+    const z = hook(`blocks.${i}.attn.hook_z`, op.reshape(op.transpose(attn, [0, 3, 1, 2, 4]), [b, t, c.numHeads, dh]));
+    const merged = op.reshape(z, [b, t, c.numHeads * dh]);
     const oBias = c.oBias ? param(`${p}.self_attn.o_proj.bias`) : undefined;
     const attnOut = hook(`blocks.${i}.hook_attn_out`, op.linear(merged, param(`${p}.self_attn.o_proj.weight`), oBias));
     resid = hook(`blocks.${i}.hook_resid_mid`, op.add(resid, attnOut));
     const h = rmsNorm(resid, param(`${p}.post_attention_layernorm.weight`), c.rmsNormEps);
     const gate = hook(`blocks.${i}.mlp.hook_pre`, op.linear(h, param(`${p}.mlp.gate_proj.weight`)));
-    const keys = hook(`blocks.${i}.mlp.hook_post`, op.mul(op.silu(gate), op.linear(h, param(`${p}.mlp.up_proj.weight`))));
+    const up = hook(`blocks.${i}.mlp.hook_pre_linear`, op.linear(h, param(`${p}.mlp.up_proj.weight`)));
+    const keys = hook(`blocks.${i}.mlp.hook_post`, op.mul(op.silu(gate), up));
     const mlpOut = hook(`blocks.${i}.hook_mlp_out`, op.linear(keys, param(`${p}.mlp.down_proj.weight`)));
     resid = hook(`blocks.${i}.hook_resid_post`, op.add(resid, mlpOut));
   }

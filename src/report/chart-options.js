@@ -23,10 +23,56 @@
     var o = base(spec);
     o.tooltip = { trigger: 'axis' };
     o.xAxis = { type: 'value', name: spec.xLabel, nameLocation: 'middle', nameGap: 28, scale: true };
-    o.series = spec.series.map(function (s) {
-      return { type: 'line', name: s.name, data: s.points, showSymbol: s.points.length <= 40, connectNulls: false, lineStyle: { width: 2 } };
+    o.series = spec.series.map(function (s, i) {
+      return { type: 'line', name: s.name, data: s.points, showSymbol: s.points.length <= 40, connectNulls: false, lineStyle: { width: 2 }, color: PALETTE[i % PALETTE.length] };
+    });
+    // a band is two stacked lines: an invisible lower edge, then (high − low) filled in the series' colour
+    spec.series.forEach(function (s, i) {
+      if (!s.band || s.band.length === 0) return;
+      var color = PALETTE[i % PALETTE.length];
+      var common = { type: 'line', name: s.name, stack: 'band' + i, symbol: 'none', silent: true, tooltip: { show: false }, lineStyle: { opacity: 0 } };
+      o.series.push(Object.assign({}, common, { data: s.band.map(function (b) { return [b[0], b[1]]; }) }));
+      o.series.push(Object.assign({}, common, { data: s.band.map(function (b) { return [b[0], b[2] - b[1]]; }), areaStyle: { color: color, opacity: 0.18 } }));
+    });
+    o.legend.data = spec.series.map(function (s) {
+      return s.name;
     });
     return o;
+  }
+
+  function heatmapOption(spec) {
+    var values = spec.cells.map(function (c) { return c[2]; }).filter(function (v) { return v !== null; });
+    var lo = Math.min.apply(null, values.concat([0]));
+    var hi = Math.max.apply(null, values.concat([0]));
+    if (spec.diverging) {
+      var m = Math.max(Math.abs(lo), Math.abs(hi)) || 1;
+      lo = -m;
+      hi = m;
+    } else if (lo === hi) {
+      hi = lo + 1;
+    }
+    return {
+      animation: false,
+      textStyle: { fontFamily: 'system-ui, sans-serif' },
+      tooltip: {
+        formatter: function (p) {
+          return spec.yCategories[p.data[1]] + ' · ' + spec.xCategories[p.data[0]] + ': ' + (p.data[2] === null ? '—' : p.data[2]);
+        },
+      },
+      grid: { left: 96, right: 24, top: 24, bottom: 84 },
+      xAxis: { type: 'category', data: spec.xCategories, name: spec.xLabel, nameLocation: 'middle', nameGap: 28, splitArea: { show: true } },
+      yAxis: { type: 'category', data: spec.yCategories, name: spec.yLabel, nameLocation: 'middle', nameGap: 72, splitArea: { show: true } },
+      visualMap: {
+        min: lo,
+        max: hi,
+        calculable: true,
+        orient: 'horizontal',
+        left: 'center',
+        bottom: 0,
+        inRange: { color: spec.diverging ? ['#2166AC', '#F7F7F7', '#B2182B'] : ['#F7FBFF', '#6BAED6', '#08306B'] },
+      },
+      series: [{ type: 'heatmap', data: spec.cells.filter(function (c) { return c[2] !== null; }), label: { show: spec.cells.length <= 120, formatter: function (p) { return Number(p.data[2]).toFixed(2); } } }],
+    };
   }
 
   function scatterOption(spec) {
@@ -125,7 +171,7 @@
     return o;
   }
 
-  var builders = { line: lineOption, bar: barOption, scatter: scatterOption };
+  var builders = { line: lineOption, bar: barOption, scatter: scatterOption, heatmap: heatmapOption };
   window.rlvrChartOptions = {
     palette: PALETTE,
     build: function (spec) {

@@ -93,7 +93,8 @@ function renderBlock(block: Block, charts: Chart[]): string {
       return renderTable(block);
     case 'line':
     case 'bar':
-    case 'scatter': {
+    case 'scatter':
+    case 'heatmap': {
       charts.push(block);
       const caption = block.caption ? `<figcaption>${escapeHtml(block.caption)}</figcaption>` : '';
       return `<figure><div class="chart-title">${escapeHtml(block.title)}</div><div class="chart" data-chart="${charts.length - 1}" role="img" aria-label="${escapeHtml(block.title)}"></div>${caption}</figure>`;
@@ -144,7 +145,7 @@ function renderTable(block: TableBlock): string {
 function validateChart(chart: Chart): void {
   const bad = (what: string) => new Error(`chart '${chart.title}': ${what}`);
   const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-  if (chart.series.length === 0) throw bad('no series');
+  if (chart.kind === 'heatmap' ? chart.cells.length === 0 : chart.series.length === 0) throw bad(chart.kind === 'heatmap' ? 'no cells' : 'no series');
   if (chart.kind === 'bar') {
     for (const s of chart.series) {
       if (s.values.length !== chart.categories.length) throw bad(`series '${s.name}' has ${s.values.length} values for ${chart.categories.length} categories`);
@@ -156,10 +157,21 @@ function validateChart(chart: Chart): void {
     }
     return;
   }
+  if (chart.kind === 'heatmap') {
+    chart.cells.forEach(([x, y, v], i) => {
+      if (!Number.isInteger(x) || x < 0 || x >= chart.xCategories.length || !Number.isInteger(y) || y < 0 || y >= chart.yCategories.length) throw bad(`cell ${i} is at (${x}, ${y}) outside ${chart.xCategories.length} × ${chart.yCategories.length}`);
+      if (v !== null && !finite(v)) throw bad(`cell ${i} is ${v}`);
+    });
+    return;
+  }
   for (const s of chart.series) {
     s.points.forEach(([x, y], i) => {
       if (!finite(x) || (y !== null && !finite(y))) throw bad(`series '${s.name}' point ${i} is (${x}, ${y})`);
     });
+    if (chart.kind === 'line')
+      (s as { band?: Array<[number, number, number]> }).band?.forEach(([x, lo, hi], i) => {
+        if (!finite(x) || !finite(lo) || !finite(hi) || lo > hi) throw bad(`series '${s.name}' band ${i} is (${x}, [${lo}, ${hi}])`);
+      });
   }
   if (chart.kind === 'scatter')
     for (const s of chart.series)

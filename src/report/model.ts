@@ -41,7 +41,7 @@ export interface TableBlock {
   digits?: number;
 }
 
-export type Chart = LineChart | BarChart | ScatterChart;
+export type Chart = LineChart | BarChart | ScatterChart | HeatmapChart;
 
 interface ChartBase {
   title: string;
@@ -54,7 +54,12 @@ interface ChartBase {
 export interface LineChart extends ChartBase {
   kind: 'line';
   xLabel: string;
-  series: Array<{ name: string; points: Array<[number, number | null]> }>;
+  series: Array<{
+    name: string;
+    points: Array<[number, number | null]>;
+    /** A shaded band [x, low, high] in the series' colour (a CI or a null distribution's range). */
+    band?: Array<[number, number, number]>;
+  }>;
 }
 
 /** A value with an optional interval (e.g. a 95% CI) drawn as an error bar. */
@@ -76,4 +81,16 @@ export interface ScatterChart extends ChartBase {
   kind: 'scatter';
   xLabel: string;
   series: Array<{ name: string; points: Array<[number, number]>; labels?: string[] }>;
+}
+
+/** A grid of values (e.g. layer × position or layer × component), coloured by value; a null cell is blank. */
+export interface HeatmapChart extends ChartBase {
+  kind: 'heatmap';
+  xLabel: string;
+  xCategories: string[];
+  yCategories: string[];
+  /** [x index, y index, value]. */
+  cells: Array<[number, number, number | null]>;
+  /** Colour scale centred on 0 (for signed values such as changes), else from the minimum to the maximum. */
+  diverging?: boolean;
 }

@@ -11,11 +11,11 @@ const rows = [[3, 9, 27, 17, 5], [8, 1, 60, 2, 2]];
 test('every TransformerLens hook point can be cached, with the documented shapes', async () => {
   const lm = CausalLM.load(fixtureModelDir('qwen2-tiny'));
   const names = hookNames(lm.config.numLayers);
-  assert.equal(names.length, 2 + 7 * lm.config.numLayers);
+  assert.equal(names.length, 2 + 9 * lm.config.numLayers);
   const { activations } = await runWithHooks(lm, rows, { cache: names });
   const d = lm.config.hiddenSize;
   for (const n of names) {
-    const width = n.includes('mlp.hook_p') ? lm.config.intermediateSize : d;
+    const width = n.includes('mlp.hook_p') ? lm.config.intermediateSize : n.endsWith('attn.hook_z') ? lm.config.numHeads * lm.config.headDim : d;
     assert.equal(activations[n].length, 2 * 5 * width, n);
   }
   // the residual stream is continuous across layers, and the embedding hook is the embedding rows

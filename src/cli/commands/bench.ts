@@ -10,6 +10,7 @@ const suites: Record<string, () => Promise<{ runBench(args: string[]): Promise<u
   eval: () => import('../../bench/eval.ts'),
   rewards: () => import('../../reward-service/bench.ts'),
   dashboard: () => import('../../dashboard/bench.ts'),
+  interp: () => import('../../bench/interp.ts'),
 };
 
 export function registerBench(program: Command): void {

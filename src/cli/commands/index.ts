@@ -13,6 +13,7 @@ import { registerOrganism } from './organism.ts';
 import { registerDemo } from './demo.ts';
 import { registerDashboard } from './dashboard.ts';
 import { registerPipeline } from './pipeline.ts';
+import { registerInterp } from './interp.ts';
 
 /** Every subcommand registers itself here; the CLI entry point stays ignorant of their options. */
-export const commandModules: Array<(program: Command) => void> = [registerBench, registerModel, registerData, registerVerify, registerGenerate, registerScore, registerEval, registerServeModel, registerServeRewards, registerOrganism, registerAudit, registerTrain, registerRejectionSample, registerPipeline, registerDemo, registerDashboard];
+export const commandModules: Array<(program: Command) => void> = [registerBench, registerModel, registerData, registerVerify, registerGenerate, registerScore, registerEval, registerServeModel, registerServeRewards, registerOrganism, registerAudit, registerTrain, registerRejectionSample, registerPipeline, registerDemo, registerDashboard, registerInterp];
