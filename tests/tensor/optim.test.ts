@@ -47,13 +47,59 @@ test('frozen parameters do not move; a non-finite gradient skips the update', ()
   assert.equal(opt.stepCount, 1);
 });
 
-test('gradient accumulation averages micro-batches', () => {
-  const store = new ParamStore([{ name: 'w', shape: [3] }]);
+test('gradient accumulation averages micro-batches in place; the next step starts afresh', () => {
+  const store = new ParamStore([
+    { name: 'w', shape: [3] },
+    { name: 'b', shape: [1] },
+  ]);
   const acc = new GradAccumulator(store);
-  acc.add({ w: Float32Array.of(1, 2, 3) });
+  acc.add({ w: Float32Array.of(1, 2, 3), b: Float32Array.of(5) });
   acc.add({ w: Float32Array.of(3, 2, 1) });
-  assert.deepEqual([...acc.mean()], [2, 2, 2]);
-  assert.deepEqual([...acc.grad], [0, 0, 0]);
+  const mean = acc.mean();
+  assert.equal(mean, acc.grad, 'no copy');
+  assert.deepEqual([...mean], [2, 2, 2, 2.5]);
+  // the first micro-batch of the next step overwrites; a parameter it lacks counts as zero
+  acc.add({ w: Float32Array.of(1, 1, 1) }, 0.5);
+  acc.add({ w: Float32Array.of(2, 0, 4), b: Float32Array.of(1) }, 2);
+  assert.deepEqual([...acc.sum()], [4.5, 0.5, 8.5, 2]);
+  // written in place through target(): the views are the accumulator's own memory
+  const into = acc.target(['w']);
+  into.w.set([7, 8, 9]);
+  acc.commit(['w']);
+  assert.deepEqual([...acc.sum()], [7, 8, 9, 0]);
+});
+
+test('helper threads give bit-identical updates to the calling thread alone (clipping, decay, frozen, several chunks)', async () => {
+  const specs = [
+    { name: 'a.weight', shape: [300, 1000] }, // several ring chunks
+    { name: 'a.bias', shape: [1000] },
+    { name: 'frozen.weight', shape: [50] },
+    { name: 'b.weight', shape: [70_001] },
+  ];
+  const make = () => {
+    const store = new ParamStore(specs);
+    for (let i = 0; i < store.data.length; i++) store.data[i] = Math.sin(i * 0.37);
+    return store;
+  };
+  const alone = make();
+  const threaded = make();
+  const frozen = (n: string) => n.startsWith('frozen.');
+  const o1 = new AdamW(alone, { maxGradNorm: 5 }, { frozen, helpers: 0 });
+  const o2 = new AdamW(threaded, { maxGradNorm: 5 }, { frozen, helpers: 2, parallelMin: 0 });
+  assert.equal(o2.helperCount, 2);
+  // let the helpers start, so that they take part
+  await new Promise((r) => setTimeout(r, 1500));
+  const grad = alone.like();
+  for (let step = 0; step < 3; step++) {
+    for (let i = 0; i < grad.length; i++) grad[i] = Math.cos(i * 0.11 + step) * 0.01;
+    const n1 = o1.step(grad, 1e-2).gradNorm;
+    const n2 = o2.step(grad, 1e-2).gradNorm;
+    assert.equal(n1, n2);
+  }
+  o2.close();
+  assert.ok(alone.data.every((x, i) => Object.is(x, threaded.data[i])), 'parameters differ');
+  assert.ok(o1.getState().m.every((x, i) => Object.is(x, o2.getState().m[i])), 'first moments differ');
+  assert.deepEqual([...alone.view('frozen.weight')], [...make().view('frozen.weight')]);
 });
 
 test('learning-rate schedules: warmup, cosine to a floor, linear decay', () => {
