@@ -29,6 +29,8 @@ export interface GenerateOptions {
   onStep?: (active: number) => void;
   /** The sampler of a (prompt, sample) row; default rowRng(params.seed, promptIndex, sampleIndex). Lets a batch merge rows of requests with different seeds. */
   rngFor?: (promptIndex: number, sampleIndex: number) => Rng;
+  /** Return per-token log-probabilities (default true); without them greedy decoding skips the softmax over the vocabulary. */
+  logprobs?: boolean;
 }
 
 interface Row {
@@ -142,6 +144,7 @@ async function generateBatch(lm: CausalLM, rows: Row[], params: SamplingParams, 
   store(res, 0, promptLen);
 
   const eos = new Set(opts.ignoreEos ? [] : lm.tokenizer.eosTokenIds);
+  const withLogprobs = opts.logprobs !== false;
   const state = rows.map((r) => ({
     rng: opts.rngFor ? opts.rngFor(r.promptIndex, r.sampleIndex) : rowRng(params.seed, r.promptIndex, r.sampleIndex),
     tokens: [] as number[],
@@ -168,7 +171,7 @@ async function generateBatch(lm: CausalLM, rows: Row[], params: SamplingParams, 
         stepIds[i] = BigInt(pad);
         continue;
       }
-      const { token, logprob } = sampleToken(logits.subarray(i * v, (i + 1) * v), params, s.rng, lm.tokenizer.vocabSize);
+      const { token, logprob } = sampleToken(logits.subarray(i * v, (i + 1) * v), params, s.rng, lm.tokenizer.vocabSize, withLogprobs);
       s.tokens.push(token);
       s.logprobs.push(logprob);
       stepIds[i] = BigInt(token);
@@ -208,7 +211,7 @@ async function generateBatch(lm: CausalLM, rows: Row[], params: SamplingParams, 
       sampleIndex: rows[i].sampleIndex,
       text: s.text,
       tokenIds: s.tokens,
-      logprobs: s.logprobs,
+      logprobs: withLogprobs ? s.logprobs : null,
       finishReason: s.finish,
     };
   });
