@@ -80,6 +80,7 @@ export async function runBench(args: string[]): Promise<object> {
   const pairs = Array.from({ length: 16 }, () => ({ promptIds: prompt(16), completionIds: prompt(112) }));
   const scoreMs = await medianMs(() => scoreIds(lm, pairs, { maxBatch: 16 }), 5, 2);
   result.score_tokens_per_s = ((16 * 128) / scoreMs) * 1000;
+  result.tiny_peak_rss_mb = process.resourceUsage().maxRSS / 1024;
 
   const torch = torchReference('model', ['--threads', String(defaultThreads()), '--new-tokens', String(opt.newTokens), '--prompt-len', String(opt.promptLen)]);
   result.torch_note = torch.note;
