@@ -4,7 +4,7 @@
  * the parameters are every graph's inputs):
  *
  * - `momentsAndDirection` (any thread): m ← β1·m + (1−β1)·g, v ← β2·v + (1−β2)·g², and the update
- *   direction u = lr/(1−β1ᵗ) · m / (√v/√(1−β2ᵗ) + ε), written over g's slot;
+ *   direction u = lr/(1−β1ᵗ) · m / (√v/√(1−β2ᵗ) + ε), in double precision;
  * - `applyDirection` (the thread owning the parameters): p ← p·(1 − lr·wd) − u.
  *
  * Both are plain monomorphic loops that V8 compiles to straight-line float code.
@@ -15,35 +15,39 @@ export const K_SCALE = 0;
 export const K_BETA1 = 1;
 export const K_BETA2 = 2;
 export const K_STEP_SIZE = 3;
-export const K_INV_BC2_SQRT = 4;
+export const K_BC2_SQRT = 4;
 export const K_EPS = 5;
 export const K_LENGTH = 6;
 
-/** Updates the moments of elements [offset, offset + n) from gradients gs[from..], leaving the update direction in gs. */
-export function momentsAndDirection(gs: Float32Array, from: number, m: Float32Array, v: Float32Array, offset: number, n: number, k: Float64Array): void {
+/**
+ * Updates the moments of elements [offset, offset + n) from gradients g[from..] and writes the
+ * update direction, unrounded, to u[from..]: the same double-precision arithmetic as a single fused
+ * loop, so the split changes no bit.
+ */
+export function momentsAndDirection(g: Float32Array, u: Float64Array, from: number, m: Float32Array, v: Float32Array, offset: number, n: number, k: Float64Array): void {
   const scale = k[K_SCALE];
   const beta1 = k[K_BETA1];
   const beta2 = k[K_BETA2];
   const stepSize = k[K_STEP_SIZE];
-  const invBc2 = k[K_INV_BC2_SQRT];
+  const bc2Sqrt = k[K_BC2_SQRT];
   const eps = k[K_EPS];
   const b1c = 1 - beta1;
   const b2c = 1 - beta2;
   const shift = offset - from;
   const end = from + n;
   for (let i = from; i < end; i++) {
-    const gi = gs[i] * scale;
+    const gi = g[i] * scale;
     const j = i + shift;
     const mi = beta1 * m[j] + b1c * gi;
     const vi = beta2 * v[j] + b2c * gi * gi;
     m[j] = mi;
     v[j] = vi;
-    gs[i] = (stepSize * mi) / (Math.sqrt(vi) * invBc2 + eps);
+    u[i] = (stepSize * mi) / (Math.sqrt(vi) / bc2Sqrt + eps);
   }
 }
 
 /** p[offset..offset+n) ← p·decay − u[from..]. */
-export function applyDirection(p: Float32Array, offset: number, u: Float32Array, from: number, n: number, decay: number): void {
+export function applyDirection(p: Float32Array, offset: number, u: Float64Array, from: number, n: number, decay: number): void {
   const shift = from - offset;
   const end = offset + n;
   for (let i = offset; i < end; i++) p[i] = p[i] * decay - u[i + shift];
@@ -72,8 +76,9 @@ export interface RingBuffers {
   state: Int32Array;
   /** Per slot: element offset into m/v and element count. */
   meta: Int32Array;
-  /** Slots × chunk floats: gradients in, update directions out. */
+  /** Slots × chunk: gradients in (float32), update directions out (float64, unrounded). */
   data: Float32Array;
+  direction: Float64Array;
   control: Int32Array;
   m: Float32Array;
   v: Float32Array;
@@ -85,7 +90,7 @@ export function processOneSlot(r: RingBuffers): boolean {
   const slots = r.state.length;
   for (let s = 0; s < slots; s++) {
     if (Atomics.compareExchange(r.state, s, SLOT_FILLED, SLOT_CLAIMED) !== SLOT_FILLED) continue;
-    momentsAndDirection(r.data, s * r.chunk, r.m, r.v, r.meta[2 * s], r.meta[2 * s + 1], r.constants);
+    momentsAndDirection(r.data, r.direction, s * r.chunk, r.m, r.v, r.meta[2 * s], r.meta[2 * s + 1], r.constants);
     Atomics.store(r.state, s, SLOT_DONE);
     Atomics.notify(r.state, s);
     return true;

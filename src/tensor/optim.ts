@@ -6,7 +6,7 @@ import {
   K_BETA1,
   K_BETA2,
   K_EPS,
-  K_INV_BC2_SQRT,
+  K_BC2_SQRT,
   K_LENGTH,
   K_SCALE,
   K_STEP_SIZE,
@@ -42,7 +42,7 @@ export interface AdamWState {
 /** Gradients for one update: one flat buffer in the store's layout, or one array per parameter name. */
 export type Gradients = Float32Array | Readonly<Record<string, Float32Array>>;
 
-/** Elements per ring slot (128 KiB of float32): large enough to amortize the hand-off, small enough to stay in cache. */
+/** Elements per ring slot (128 KiB of gradients, 256 KiB of directions): large enough to amortize the hand-off, small enough to stay in cache. */
 const CHUNK = 32 * 1024;
 const SLOTS = 8;
 /** Below this many trainable elements an update takes well under a millisecond: no helper threads. */
@@ -75,11 +75,11 @@ interface Segment {
  * The update streams the parameters through a small ring of shared slots in chunks: the calling
  * thread copies a chunk of gradients into a free slot; any thread (helpers started with
  * worker_threads, or the caller when it has nothing else to do) updates that chunk's moments,
- * which live in SharedArrayBuffers, and leaves the update direction in the slot; the caller then
- * applies it to the parameters in order. The parameters stay in an ordinary buffer because ONNX
+ * which live in SharedArrayBuffers, and leaves the update direction (in double precision) in the
+ * slot; the caller then applies it to the parameters in order. The parameters stay in an ordinary buffer because ONNX
  * Runtime rejects SharedArrayBuffer-backed inputs; the ring keeps that from costing a full-size
- * copy. Each element's arithmetic is the same whoever runs it, so results are bit-identical for
- * any number of helpers. Nothing proportional to the model is allocated per step.
+ * copy. Each element's arithmetic is that of one fused double-precision loop whoever runs it, so
+ * results are bit-identical for any number of helpers, and to the earlier single-threaded loop. Nothing proportional to the model is allocated per step.
  */
 export class AdamW {
   readonly config: AdamWConfig;
@@ -115,6 +115,7 @@ export class AdamW {
       state: new Int32Array(new SharedArrayBuffer(4 * SLOTS)),
       meta: new Int32Array(new SharedArrayBuffer(8 * SLOTS)),
       data: new Float32Array(new SharedArrayBuffer(4 * SLOTS * CHUNK)),
+      direction: new Float64Array(new SharedArrayBuffer(8 * SLOTS * CHUNK)),
       control: new Int32Array(new SharedArrayBuffer(8)),
       m: this.m,
       v: this.v,
@@ -181,7 +182,7 @@ export class AdamW {
     k[K_BETA1] = beta1;
     k[K_BETA2] = beta2;
     k[K_STEP_SIZE] = lr / (1 - beta1 ** t);
-    k[K_INV_BC2_SQRT] = 1 / Math.sqrt(1 - beta2 ** t);
+    k[K_BC2_SQRT] = Math.sqrt(1 - beta2 ** t);
     k[K_EPS] = eps;
     const p = this.params.data;
     // chunk c sits in slot c % SLOTS; the directions are applied in chunk order
@@ -191,7 +192,7 @@ export class AdamW {
     const applyOldest = () => {
       const slot = applied % SLOTS;
       this.waitForSlot(slot);
-      applyDirection(p, r.meta[2 * slot], r.data, slot * CHUNK, r.meta[2 * slot + 1], pendingDecay[slot]);
+      applyDirection(p, r.meta[2 * slot], r.direction, slot * CHUNK, r.meta[2 * slot + 1], pendingDecay[slot]);
       Atomics.store(r.state, slot, SLOT_FREE);
       applied++;
     };
