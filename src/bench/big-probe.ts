@@ -80,7 +80,7 @@ export async function bigProbe(o: BigProbeOptions): Promise<Record<string, unkno
     }
     out.train_steps = steps;
     out.optimizer_helpers = trainer.optimizer.helperCount;
-    trainer.optimizer.close();
+    trainer.close();
   }
   out.phases = phases;
   out.peak_rss_gb = peakGb();

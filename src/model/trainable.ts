@@ -156,6 +156,11 @@ export class Trainable {
     };
   }
 
+  /** Stops the optimizer's helper threads (training can go on, single-threaded). */
+  close(): void {
+    this.optimizer.close();
+  }
+
   /** One optimizer step on the summed accumulated gradients (losses carry their own normalization). */
   applyStep(): { gradNorm: number; lr: number } {
     if (this.accumulator.count === 0) throw new UserError('optimizer step with no accumulated gradients');

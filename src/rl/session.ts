@@ -111,6 +111,7 @@ export class TrainingSession {
   }
 
   async close(): Promise<void> {
+    this.trainable.close();
     await this.pool?.close();
   }
 }

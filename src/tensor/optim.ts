@@ -81,6 +81,11 @@ interface Segment {
  * copy. Each element's arithmetic is that of one fused double-precision loop whoever runs it, so
  * results are bit-identical for any number of helpers, and to the earlier single-threaded loop. Nothing proportional to the model is allocated per step.
  */
+/** Helpers of an optimizer dropped without close(): stopped when it is collected (they hold the moments). */
+const orphanedHelpers = new FinalizationRegistry<Worker[]>((workers) => {
+  for (const w of workers) void w.terminate();
+});
+
 export class AdamW {
   readonly config: AdamWConfig;
   private stepsTaken = 0;
@@ -135,6 +140,7 @@ export class AdamW {
         w.on('error', () => undefined);
         this.workers.push(w);
       }
+      orphanedHelpers.register(this, this.workers, this);
     }
   }
 
@@ -246,12 +252,17 @@ export class AdamW {
     this.v.set(state.v);
   }
 
-  /** Stops the helper threads (they also end with the process); later steps run on the calling thread alone. */
+  /**
+   * Stops the helper threads, which hold references to the moments (also done when the optimizer
+   * is garbage collected, and at exit); later steps run on the calling thread alone.
+   */
   close(): void {
     Atomics.store(this.ring.control, CTRL_STOP, 1);
     Atomics.add(this.ring.control, CTRL_WORK, 1);
     Atomics.notify(this.ring.control, CTRL_WORK);
+    for (const w of this.workers) void w.terminate();
     this.workers.length = 0;
+    orphanedHelpers.unregister(this);
   }
 }
 
