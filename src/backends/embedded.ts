@@ -45,6 +45,6 @@ export class EmbeddedPolicy implements Policy {
       throw new UserError(`score: ${batch.prompts.length} prompts but ${batch.completions.length} completions`);
     }
     const pairs = batch.prompts.map((p, i) => tokenizePair(this.lm, p, batch.completions[i]));
-    return scoreIds(this.lm, pairs, { maxBatch: this.options.scoreBatch });
+    return scoreIds(this.lm, pairs, { maxBatch: this.options.scoreBatch, entropies: batch.entropies });
   }
 }

@@ -37,6 +37,8 @@ export interface Completion {
 export interface ScoreRequest {
   prompts: string[];
   completions: string[];
+  /** Also compute per-token entropies (a full pass over the vocabulary per token; default off). */
+  entropies?: boolean;
 }
 
 export interface TokenScores {
@@ -44,7 +46,7 @@ export interface TokenScores {
   completionTokenIds: number[][];
   /** Per completion token log-probability. */
   logprobs: number[][];
-  /** Per completion token entropy of the model's next-token distribution, when available. */
+  /** Per completion token entropy of the model's next-token distribution, when asked for and available. */
   entropies: number[][] | null;
 }
 

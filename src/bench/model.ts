@@ -1,8 +1,12 @@
 /**
  * `rlvr bench model`: generation tokens/s (batch 1 and 32, 128 new tokens after a 16-token
  * prompt, greedy and sampled) and scoring tokens/s (16 × 128) on the standard tiny model, with
- * PyTorch's numbers (eager KV-cache decode loop) in the same run; and load time and peak memory of
- * a 0.5B-parameter random Qwen2-shaped checkpoint written by init-model (`--big 0` skips it).
+ * PyTorch's numbers (eager KV-cache decode loop) in the same run; and, on a 0.5B-parameter random
+ * Qwen2-shaped checkpoint written by init-model, in a process of its own: load, greedy generation
+ * at batch 1 and 8, scoring 8 × 224, `--big-train-steps` (default 3) training steps of 4 × 256
+ * with their forward+backward and optimizer times, peak RSS per phase, the measured read
+ * bandwidth and batch-1 decode as a fraction of its limit (`--big 0` skips all of it; the
+ * training steps need ~12 GB free).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -14,6 +18,8 @@ import { initModelDir } from '../model/init.ts';
 import { scoreIds } from '../model/score.ts';
 import { defaultThreads } from '../tensor/index.ts';
 import { Rng } from '../util/rng.ts';
+import { readBandwidthGbPerS } from './bandwidth.ts';
+import type { BigProbeOptions } from './big-probe.ts';
 import { STANDARD_TINY } from './engine.ts';
 import { medianMs, numericArgs } from './timing.ts';
 import { torchReference } from './torch-reference.ts';
@@ -44,21 +50,20 @@ export function benchModelDir(name: string, raw: Record<string, unknown>, dtype:
   return dir;
 }
 
-/** Loads a checkpoint in a fresh process, so its peak RSS is the load's own. */
-function measureLoad(dir: string): { load_ms: number; peak_rss_mb: number; parameters: number } {
-  const code = `
-    const { CausalLM } = await import(${JSON.stringify(new URL('../model/causal-lm.ts', import.meta.url).pathname)});
-    const t0 = performance.now();
-    const lm = CausalLM.load(${JSON.stringify(dir)});
-    const ms = performance.now() - t0;
-    console.log(JSON.stringify({ load_ms: ms, peak_rss_mb: process.resourceUsage().maxRSS / 1024, parameters: lm.params.data.length }));`;
-  const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { encoding: 'utf8' });
-  if (run.status !== 0) throw new Error(`load probe failed: ${run.stderr}`);
-  return JSON.parse(run.stdout.trim().split('\n').pop() as string);
+/** The 0.5B rows (src/bench/big-probe.ts) in a fresh process, so that its peak RSS is its own. */
+function runBigProbe(o: BigProbeOptions): Record<string, unknown> {
+  const probe = new URL('./big-probe.ts', import.meta.url).pathname;
+  const run = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), probe, JSON.stringify(o)], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 1 << 24,
+  });
+  if (run.status !== 0) return { error: `0.5B probe failed (exit ${run.status ?? run.signal}); see its progress lines above` };
+  return JSON.parse(run.stdout.trim().split('\n').pop() as string) as Record<string, unknown>;
 }
 
 export async function runBench(args: string[]): Promise<object> {
-  const opt = numericArgs(args, { newTokens: 128, promptLen: 16, runs: 3, big: 1 });
+  const opt = numericArgs(args, { newTokens: 128, promptLen: 16, runs: 3, big: 1, bigNewTokens: 128, bigTrainSteps: 3 });
   const lm = CausalLM.load(benchModelDir('standard-tiny', { ...STANDARD_TINY, max_position_embeddings: 2048 }, 'F32'));
   const rng = new Rng(1);
   const prompt = (n: number) => Array.from({ length: n }, () => 5 + rng.int(90));
@@ -75,6 +80,7 @@ export async function runBench(args: string[]): Promise<object> {
   const pairs = Array.from({ length: 16 }, () => ({ promptIds: prompt(16), completionIds: prompt(112) }));
   const scoreMs = await medianMs(() => scoreIds(lm, pairs, { maxBatch: 16 }), 5, 2);
   result.score_tokens_per_s = ((16 * 128) / scoreMs) * 1000;
+  result.tiny_peak_rss_mb = process.resourceUsage().maxRSS / 1024;
 
   const torch = torchReference('model', ['--threads', String(defaultThreads()), '--new-tokens', String(opt.newTokens), '--prompt-len', String(opt.promptLen)]);
   result.torch_note = torch.note;
@@ -91,7 +97,29 @@ export async function runBench(args: string[]): Promise<object> {
     const started = performance.now();
     const dir = benchModelDir('qwen2-0.5b-random', QWEN2_05B, 'BF16');
     result.big_init_ms = performance.now() - started;
-    result.big_model = { dir, dtype_on_disk: 'BF16', ...measureLoad(dir) };
+    const big = runBigProbe({
+      dir,
+      promptLen: 32,
+      newTokens: opt.bigNewTokens,
+      genBatches: [1, 8],
+      scoreRows: 8,
+      scoreLen: 224,
+      trainSteps: opt.bigTrainSteps,
+      trainRows: 4,
+      trainLen: 256,
+    });
+    const bandwidth = await readBandwidthGbPerS();
+    const b1 = big.generate_greedy_b1_tokens_per_s;
+    result.big_model = {
+      dir,
+      dtype_on_disk: 'BF16',
+      weights: 'fp32',
+      ...big,
+      read_bandwidth_gb_per_s: bandwidth,
+      // batch-1 decode reads every fp32 weight once per token
+      decode_b1_bandwidth_limit_tokens_per_s: (bandwidth * 1e9) / (4 * (big.parameters as number)),
+      decode_b1_fraction_of_bandwidth: typeof b1 === 'number' ? (b1 * 4 * (big.parameters as number)) / (bandwidth * 1e9) : null,
+    };
   }
   return result;
 }

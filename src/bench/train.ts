@@ -73,6 +73,7 @@ export async function runBench(args: string[]): Promise<object> {
     torch_generate_ms: torch.result?.torch_generate_ms ?? null,
     torch_update_ms: torch.result?.torch_update_ms ?? null,
     speedup: torchStep === null ? null : torchStep / median(stepMs),
+    peak_rss_mb: process.resourceUsage().maxRSS / 1024,
     torch_note: torch.note,
   };
 }

@@ -31,6 +31,8 @@ export interface GenerateOptions {
   rngFor?: (promptIndex: number, sampleIndex: number) => Rng;
   /** Asked before each step: a row whose caller gave up stops there (its completion is cut short). Lets a server stop the work of a client that disconnected. */
   cancelled?: (promptIndex: number, sampleIndex: number) => boolean;
+  /** Return per-token log-probabilities (default true); without them greedy decoding skips the softmax over the vocabulary. */
+  logprobs?: boolean;
 }
 
 interface Row {
@@ -150,6 +152,7 @@ async function generateBatch(lm: CausalLM, rows: Row[], params: SamplingParams, 
   store(res, 0, promptLen);
 
   const eos = new Set(opts.ignoreEos ? [] : lm.tokenizer.eosTokenIds);
+  const withLogprobs = opts.logprobs !== false;
   const state = rows.map((r) => ({
     rng: opts.rngFor ? opts.rngFor(r.promptIndex, r.sampleIndex) : rowRng(params.seed, r.promptIndex, r.sampleIndex),
     tokens: [] as number[],
@@ -177,7 +180,7 @@ async function generateBatch(lm: CausalLM, rows: Row[], params: SamplingParams, 
         stepIds[i] = BigInt(pad);
         continue;
       }
-      const { token, logprob } = sampleToken(logits.subarray(i * v, (i + 1) * v), params, s.rng, lm.tokenizer.vocabSize);
+      const { token, logprob } = sampleToken(logits.subarray(i * v, (i + 1) * v), params, s.rng, lm.tokenizer.vocabSize, withLogprobs);
       s.tokens.push(token);
       s.logprobs.push(logprob);
       stepIds[i] = BigInt(token);
@@ -217,7 +220,7 @@ async function generateBatch(lm: CausalLM, rows: Row[], params: SamplingParams, 
       sampleIndex: rows[i].sampleIndex,
       text: s.text,
       tokenIds: s.tokens,
-      logprobs: s.logprobs,
+      logprobs: withLogprobs ? s.logprobs : null,
       finishReason: s.finish,
     };
   });

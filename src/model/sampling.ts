@@ -24,23 +24,42 @@ export function logSumExp(row: Float32Array): number {
   return max + Math.log(sum);
 }
 
-function argmax(row: Float32Array): number {
-  let best = 0;
-  for (let i = 1; i < row.length; i++) if (row[i] > row[best]) best = i;
-  return best;
-}
-
 /**
- * The next token and its log-probability under the unmodified model distribution (before
+ * The next token and its log-probability (NaN when `withLogprob` is false) under the unmodified model distribution (before
  * temperature, top-k and top-p), which is what RL ratios and KL terms need. Only ids below
  * `tokenizerSize` are drawn: checkpoints pad the embedding past the tokenizer (Qwen2: 151,936 rows
  * for 151,665 tokens), and an id with no text cannot be decoded.
  */
-export function sampleToken(row: Float32Array, p: SamplerParams, rng: Rng, tokenizerSize = row.length): { token: number; logprob: number } {
-  const lse = logSumExp(row);
-  const drawable = row.subarray(0, Math.min(tokenizerSize, row.length));
-  const token = p.temperature < GREEDY_BELOW_TEMPERATURE ? argmax(drawable) : sampleFiltered(drawable, p, rng);
-  return { token, logprob: row[token] - lse };
+export function sampleToken(
+  row: Float32Array,
+  p: SamplerParams,
+  rng: Rng,
+  tokenizerSize = row.length,
+  withLogprob = true,
+): { token: number; logprob: number } {
+  const drawable = Math.min(tokenizerSize, row.length);
+  if (p.temperature < GREEDY_BELOW_TEMPERATURE) return greedy(row, drawable, withLogprob);
+  const token = sampleFiltered(row.subarray(0, drawable), p, rng);
+  return { token, logprob: withLogprob ? row[token] - logSumExp(row) : NaN };
+}
+
+/**
+ * Argmax over the drawable ids and the row's max in one pass; the exponentials (the costly part
+ * over a 151,936-wide vocabulary) only when the log-probability is wanted. Same arithmetic as
+ * logSumExp, so the same values.
+ */
+function greedy(row: Float32Array, drawable: number, withLogprob: boolean): { token: number; logprob: number } {
+  let best = 0;
+  let max = -Infinity;
+  for (let i = 0; i < row.length; i++) {
+    const x = row[i];
+    if (x > max) max = x;
+    if (i < drawable && x > row[best]) best = i;
+  }
+  if (!withLogprob) return { token: best, logprob: NaN };
+  let sum = 0;
+  for (let i = 0; i < row.length; i++) sum += Math.exp(row[i] - max);
+  return { token: best, logprob: row[best] - (max + Math.log(sum)) };
 }
 
 function sampleFiltered(row: Float32Array, p: SamplerParams, rng: Rng): number {

@@ -45,10 +45,12 @@ export function tokenizePair(lm: CausalLM, prompt: string, completion: string): 
 export async function scoreIds(
   lm: CausalLM,
   pairs: ReadonlyArray<{ promptIds: number[]; completionIds: number[] }>,
-  opts: { maxBatch?: number; selfCertainty?: boolean } = {},
+  opts: { maxBatch?: number; selfCertainty?: boolean; entropies?: boolean } = {},
 ): Promise<TokenScores & { selfCertainty?: number[][] }> {
   const maxBatch = opts.maxBatch ?? 16;
-  const result: TokenScores & { selfCertainty?: number[][] } = { promptTokenIds: [], completionTokenIds: [], logprobs: [], entropies: [] };
+  // entropies cost a full pass over the vocabulary per position (≈ 28% of scoring at 0.5B): only when asked
+  const withEntropy = opts.entropies === true;
+  const result: TokenScores & { selfCertainty?: number[][] } = { promptTokenIds: [], completionTokenIds: [], logprobs: [], entropies: withEntropy ? [] : null };
   if (opts.selfCertainty) result.selfCertainty = [];
   for (let start = 0; start < pairs.length; start += maxBatch) {
     const chunk = pairs.slice(start, start + maxBatch);
@@ -60,9 +62,9 @@ export async function scoreIds(
     const t = Math.ceil(longest / LENGTH_BUCKET) * LENGTH_BUCKET;
     const b = chunk.length;
     const batch = rightPadded(rows, t, lm.padId);
-    const graph = await lm.compiled(`score:${b}x${t}:${opts.selfCertainty ? 'sc' : ''}`, undefined, (io): Record<string, T.Tensor> => {
+    const graph = await lm.compiled(`score:${b}x${t}:${opts.selfCertainty ? 'sc' : ''}:${withEntropy ? 'ent' : ''}`, undefined, (io): Record<string, T.Tensor> => {
       const { logprobs, entropy, selfCertainty } = traceTokenScores(io, b, t);
-      return opts.selfCertainty ? { logprobs, entropy, selfCertainty } : { logprobs, entropy };
+      return { logprobs, ...(withEntropy ? { entropy } : {}), ...(opts.selfCertainty ? { selfCertainty } : {}) };
     });
     const out = await graph.run({
       ...lm.paramFeeds(),
@@ -72,7 +74,7 @@ export async function scoreIds(
       targets: shiftedTargets(batch.ids, b, t, lm.padId),
     });
     const lp = out.logprobs as Float32Array;
-    const ent = out.entropy as Float32Array;
+    const ent = out.entropy as Float32Array | undefined;
     chunk.forEach((p, i) => {
       // completion token k sits at position P+k and is predicted at position P+k−1
       const from = i * t + p.promptIds.length - 1;
@@ -80,7 +82,7 @@ export async function scoreIds(
       result.promptTokenIds.push(p.promptIds);
       result.completionTokenIds.push(p.completionIds);
       result.logprobs.push(Array.from(lp.subarray(from, to)));
-      result.entropies!.push(Array.from(ent.subarray(from, to)));
+      if (ent) result.entropies!.push(Array.from(ent.subarray(from, to)));
       result.selfCertainty?.push(Array.from((out.selfCertainty as Float32Array).subarray(from, to)));
     });
   }

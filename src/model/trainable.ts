@@ -51,6 +51,8 @@ export interface TrainableOptions {
   schedule: T.Schedule;
   /** Parameters excluded from training (no gradient is computed for them). */
   frozen?: (name: string) => boolean;
+  /** AdamW helper threads (default: cores − 1, used from 2^20 trainable parameters). */
+  optimizerHelpers?: number;
 }
 
 export class Trainable {
@@ -67,7 +69,7 @@ export class Trainable {
     readonly lm: CausalLM,
     readonly options: TrainableOptions,
   ) {
-    this.optimizer = new T.AdamW(lm.params, options.optimizer, { frozen: options.frozen });
+    this.optimizer = new T.AdamW(lm.params, options.optimizer, { frozen: options.frozen, helpers: options.optimizerHelpers });
     this.accumulator = new T.GradAccumulator(lm.params);
     this.trainable = lm.params.specs.map((s) => s.name).filter((n) => !options.frozen?.(n));
     if (this.trainable.length === 0) throw new UserError('every parameter is frozen: nothing to train');
@@ -143,15 +145,20 @@ export class Trainable {
     }
     for (const name of rowNames) feeds[`row:${name}`] = Float32Array.from((inputs.row ?? {})[name]);
     for (const name of scalarNames) feeds[`scalar:${name}`] = Float32Array.of((inputs.scalar ?? {})[name]);
-    const out = await graph.run(feeds);
+    // gradients are written by ONNX Runtime straight into the accumulator (no per-step copies)
+    const target = this.accumulator.target(this.trainable);
+    const out = await graph.run(feeds, Object.fromEntries(this.trainable.map((n) => [`grad:${n}`, target[n]])));
     const metricNames = this.metricNames.get(graphKey) ?? [];
-    const grads: Record<string, Float32Array> = {};
-    for (const n of this.trainable) grads[n] = out[`grad:${n}`] as Float32Array;
-    this.accumulator.add(grads, weight);
+    this.accumulator.commit(this.trainable, weight);
     return {
       loss: (out.loss as Float32Array)[0],
       metrics: Object.fromEntries(metricNames.map((m) => [m, (out[`metric:${m}`] as Float32Array)[0]])),
     };
+  }
+
+  /** Stops the optimizer's helper threads (training can go on, single-threaded). */
+  close(): void {
+    this.optimizer.close();
   }
 
   /** One optimizer step on the summed accumulated gradients (losses carry their own normalization). */

@@ -105,7 +105,7 @@ export class TrainingSession {
   async validate(maxNewTokens: number): Promise<number | null> {
     if (this.val.length === 0) return null;
     const prompts = this.val.map((item) => this.lm.tokenizer.encode(this.prompt(item)));
-    const completions = await generateIds(this.lm, prompts, { maxNewTokens, temperature: 0, topP: 1, topK: 0, stop: this.cfg.rollout.stop, seed: 0, n: 1 }, { maxBatch: this.cfg.rollout.batch });
+    const completions = await generateIds(this.lm, prompts, { maxNewTokens, temperature: 0, topP: 1, topK: 0, stop: this.cfg.rollout.stop, seed: 0, n: 1 }, { maxBatch: this.cfg.rollout.batch, logprobs: false });
     const correct = await Promise.all(completions.map(async (c) => (await this.verify(this.val[c.promptIndex].answer, c.text, { extractors: this.extractors })).correct));
     return correct.filter(Boolean).length / correct.length;
   }
@@ -115,6 +115,7 @@ export class TrainingSession {
   }
 
   async close(): Promise<void> {
+    this.trainable.close();
     await this.pool?.close();
   }
 }

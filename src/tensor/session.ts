@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
-import { dtypeOfArray, type TypedArray } from './dtype.ts';
+import { bytesPerElement, dtypeOfArray, type TypedArray } from './dtype.ts';
 import { ShapeError } from './errors.ts';
 import { type Graph, Tensor } from './graph.ts';
 import { exportOnnx } from './onnx-export.ts';
+import { SessionCache } from './session-cache.ts';
 import { fmt } from './shape.ts';
 
 export interface CompileOptions {
@@ -14,13 +15,18 @@ export interface CompileOptions {
   executionProviders?: string[];
 }
 
-const sessionCache = new Map<string, Promise<ort.InferenceSession>>();
-let compilations = 0;
+let sessions: SessionCache | null = null;
 let runMs = 0;
+
+/** The process-wide session cache (created on first use from RLVR_SESSION_CACHE_MB / _MAX). */
+export function sessionCache(): SessionCache {
+  sessions ??= SessionCache.fromEnv();
+  return sessions;
+}
 
 /** How many ONNX Runtime sessions have been created in this process (the session cache's misses). */
 export function compileCount(): number {
-  return compilations;
+  return sessionCache().created;
 }
 
 /** Wall time spent inside ONNX Runtime session runs in this process, in ms (for overhead accounting). */
@@ -29,23 +35,15 @@ export function engineRunMs(): number {
 }
 
 /**
- * Releases every cached ONNX Runtime session (their native memory: weights are inputs, but each
- * session keeps its arena and planned buffers) and empties the cache. Graphs compiled before
- * are unusable afterwards, so call it only between independent jobs (the pipeline calls it
- * between stages: one process running many stages otherwise keeps every shape it ever compiled).
+ * Releases every idle cached ONNX Runtime session (their native memory) and returns how many;
+ * graphs compile again on their next use. The pipeline calls it between stages, so one process
+ * running many stages does not keep every shape it ever compiled.
  */
 export async function releaseSessions(): Promise<number> {
-  const pending = [...sessionCache.values()];
-  sessionCache.clear();
-  let released = 0;
-  for (const p of pending) {
-    const session = await p.catch(() => null);
-    if (session) {
-      await session.release();
-      released++;
-    }
-  }
-  return released;
+  const cache = sessionCache();
+  const before = cache.size;
+  await cache.clear();
+  return before - cache.size;
 }
 
 export function defaultThreads(): number {
@@ -53,17 +51,42 @@ export function defaultThreads(): number {
   return Number.isInteger(env) && env > 0 ? env : availableParallelism();
 }
 
+/**
+ * ONNX Runtime's CPU memory arena and memory patterns are off unless RLVR_ORT_ARENA=1: an arena
+ * keeps the largest run's activations for the session's lifetime (a 3-layer demo model's training
+ * graph held ~320 MB after its first step, a 0.5B training graph several GB, and a second run
+ * allocated a new block on top), while plain allocation costs no measurable CPU time here
+ * (docs/parts/performance.md).
+ */
+function arenaEnabled(): boolean {
+  return process.env.RLVR_ORT_ARENA === '1';
+}
+
 function sessionOptions(opts: CompileOptions): ort.InferenceSession.SessionOptions {
   const eps = opts.executionProviders ?? (process.env.RLVR_EP ? process.env.RLVR_EP.split(',') : ['cpu']);
+  const arena = arenaEnabled();
   return {
     executionProviders: eps,
     intraOpNumThreads: opts.threads ?? defaultThreads(),
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
     executionMode: 'sequential',
-    enableCpuMemArena: true,
-    enableMemPattern: true,
+    enableCpuMemArena: arena,
+    enableMemPattern: arena,
   };
+}
+
+/** Per-session native overhead (optimized graph, kernels, thread pool), measured ~3 MB on the demo's graphs. */
+const SESSION_OVERHEAD_BYTES = 4 * 2 ** 20;
+
+/**
+ * What a session is estimated to hold between runs: its overhead and model, and with an arena the
+ * graph's intermediate values (an upper bound of the arena's peak: not every value is live at once).
+ */
+function heldBytesEstimate(graph: Graph, modelBytes: number, arena: boolean): number {
+  let activations = 0;
+  if (arena) for (const node of graph.nodes) for (const t of node.outputs) activations += t.size * bytesPerElement(t.dtype);
+  return SESSION_OVERHEAD_BYTES + modelBytes * 4 + activations;
 }
 
 export type Feeds = Record<string, TypedArray>;
@@ -72,7 +95,10 @@ export type Results = Record<string, TypedArray>;
 /** A graph compiled to an ONNX Runtime session; run it with typed arrays keyed by graph input name. */
 export class CompiledGraph {
   private constructor(
-    private readonly session: ort.InferenceSession,
+    private readonly key: string,
+    private readonly model: Uint8Array,
+    private readonly options: ort.InferenceSession.SessionOptions,
+    private readonly heldBytes: number,
     private readonly inputs: readonly Tensor[],
     private readonly outputs: ReadonlyArray<[string, Tensor]>,
   ) {}
@@ -97,17 +123,23 @@ export class CompiledGraph {
     );
     const options = sessionOptions(opts);
     const key = createHash('sha1').update(bytes).update(JSON.stringify(options)).digest('hex');
-    let pending = sessionCache.get(key);
-    if (!pending) {
-      compilations++;
-      pending = ort.InferenceSession.create(bytes, options);
-      sessionCache.set(key, pending);
-      pending.catch(() => sessionCache.delete(key));
-    }
-    return new CompiledGraph(await pending, graph.inputs.slice(), resolved);
+    const compiled = new CompiledGraph(key, bytes, options, heldBytesEstimate(graph, bytes.length, options.enableCpuMemArena === true), graph.inputs.slice(), resolved);
+    // compile now, so errors surface here and the first run is not slower than the rest
+    await compiled.withSession(async () => undefined);
+    return compiled;
   }
 
-  async run(feeds: Feeds): Promise<Results> {
+  private withSession<T>(fn: (s: ort.InferenceSession) => Promise<T>): Promise<T> {
+    return sessionCache().use(this.key, this.heldBytes, () => ort.InferenceSession.create(this.model, this.options), fn);
+  }
+
+  /**
+   * Runs the graph. `into` names outputs to write into caller-owned arrays (of the output's size,
+   * not backed by a SharedArrayBuffer) instead of new ones: ONNX Runtime writes them in place, so a
+   * large output (e.g. a model's gradients) needs no second buffer; those outputs are then absent
+   * from the results.
+   */
+  async run(feeds: Feeds, into: Readonly<Record<string, TypedArray>> = {}): Promise<Results> {
     const ortFeeds: Record<string, ort.Tensor> = {};
     for (const input of this.inputs) {
       const data = feeds[input.name];
@@ -124,11 +156,34 @@ export class CompiledGraph {
         throw new ShapeError(`run: unknown input '${name}'; the graph takes ${this.inputs.map((t) => t.name).join(', ')}`);
       }
     }
-    const started = performance.now();
-    const out = await this.session.run(ortFeeds, [...new Set(this.outputs.map(([, t]) => t.name))]);
-    runMs += performance.now() - started;
+    const fetches: Record<string, ort.Tensor | null> = {};
+    const bound = new Set<string>();
+    for (const [key, t] of this.outputs) {
+      const dst = into[key];
+      if (dst === undefined) {
+        if (!(t.name in fetches)) fetches[t.name] = null;
+        continue;
+      }
+      if (dtypeOfArray(dst) !== t.dtype || dst.length !== t.size) {
+        throw new ShapeError(`run: output '${key}' is ${t.dtype}${fmt(t.shape)}; the array given for it has ${dst.length} ${dtypeOfArray(dst)} values`);
+      }
+      if (fetches[t.name] !== undefined && fetches[t.name] !== null) throw new ShapeError(`run: output '${key}' is bound twice`);
+      fetches[t.name] = new ort.Tensor(t.dtype, dst, t.shape as number[]);
+      bound.add(key);
+    }
+    for (const key of Object.keys(into)) {
+      if (!this.outputs.some(([k]) => k === key)) throw new ShapeError(`run: unknown output '${key}'`);
+    }
+    const out = await this.withSession(async (session) => {
+      const started = performance.now();
+      try {
+        return await session.run(ortFeeds, fetches);
+      } finally {
+        runMs += performance.now() - started;
+      }
+    });
     const results: Results = {};
-    for (const [key, t] of this.outputs) results[key] = out[t.name].data as TypedArray;
+    for (const [key, t] of this.outputs) if (!bound.has(key)) results[key] = out[t.name].data as TypedArray;
     return results;
   }
 }

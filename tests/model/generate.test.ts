@@ -40,7 +40,14 @@ test('KV-cache decoding and a full forward pass agree: generated logprobs equal 
   const scored = await scoreIds(
     lm,
     completions.map((c) => ({ promptIds: prompts[c.promptIndex], completionIds: c.tokenIds })),
+    { entropies: true },
   );
+  const plain = await scoreIds(
+    lm,
+    completions.map((c) => ({ promptIds: prompts[c.promptIndex], completionIds: c.tokenIds })),
+  );
+  assert.equal(plain.entropies, null, 'entropies only when asked');
+  assert.deepEqual(plain.logprobs, scored.logprobs);
   completions.forEach((c, i) => {
     assert.equal(scored.logprobs[i].length, c.tokenIds.length);
     c.logprobs!.forEach((lp, k) => assert.ok(Math.abs(lp - scored.logprobs[i][k]) < 1e-4, `completion ${i} token ${k}: ${lp} vs ${scored.logprobs[i][k]}`));

@@ -55,7 +55,22 @@ test('ids past the tokenizer are never drawn, but still count in the logprob nor
     assert.ok(token < 2);
     assert.ok(Math.abs(logprob - (0 - logSumExp(row))) < 1e-6);
   }
-  assert.ok(sampleToken(row, { temperature: 0, topP: 1, topK: 0 }, rng, 2).token < 2);
+  const greedy = sampleToken(row, { temperature: 0, topP: 1, topK: 0 }, rng, 2);
+  assert.equal(greedy.token, 0, 'lowest id wins the tie among drawable ids');
+  assert.equal(greedy.logprob, 0 - logSumExp(row));
+});
+
+test('greedy without a logprob picks the same token and computes no softmax (NaN logprob)', () => {
+  const rng = new Rng(2);
+  const row = Float32Array.from({ length: 1000 }, (_, i) => Math.sin(i * 1.7) * 4);
+  const full = sampleToken(row, { temperature: 0, topP: 1, topK: 0 }, rng, 990);
+  const bare = sampleToken(row, { temperature: 0, topP: 1, topK: 0 }, rng, 990, false);
+  let best = 0;
+  for (let i = 1; i < 990; i++) if (row[i] > row[best]) best = i;
+  assert.equal(full.token, best);
+  assert.equal(bare.token, best);
+  assert.equal(full.logprob, row[best] - logSumExp(row));
+  assert.ok(Number.isNaN(bare.logprob));
 });
 
 test('a temperature too small to divide by (1e-310, 1e-8) is greedy, as vLLM treats t < 1e-5; 1e-3 still samples', () => {

@@ -88,3 +88,25 @@ test('metrics come back on every call, not only when the graph is first traced',
   assert.equal(first.metrics.tokens, 7);
   assert.equal(second.metrics.tokens, 7);
 });
+
+test('gradients written in place: two half-weight micro-batches update exactly as one full one, frozen parameters included', async () => {
+  const frozen = (n: string) => n === 'model.norm.weight';
+  const once = CausalLM.load(fixtureModelDir('qwen2-tiny'));
+  const twice = CausalLM.load(fixtureModelDir('qwen2-tiny'));
+  const a = new Trainable(once, { schedule: { kind: 'constant', lr: 1e-2 }, frozen });
+  const b = new Trainable(twice, { schedule: { kind: 'constant', lr: 1e-2 }, frozen });
+  for (let step = 0; step < 2; step++) {
+    await a.accumulate(batch, nll);
+    const na = a.applyStep().gradNorm;
+    // 0.5·g + 0.5·g = g exactly in float32: the second micro-batch goes through the landing buffer
+    await b.accumulate(batch, nll, {}, 0.5);
+    await b.accumulate(batch, nll, {}, 0.5);
+    const nb = b.applyStep().gradNorm;
+    assert.equal(nb, na, `step ${step} gradient norm`);
+  }
+  assert.ok(
+    once.params.data.every((x, i) => Object.is(x, twice.params.data[i])),
+    'parameters differ',
+  );
+  assert.deepEqual(once.params.view('model.norm.weight'), CausalLM.load(fixtureModelDir('qwen2-tiny')).params.view('model.norm.weight'));
+});

@@ -47,13 +47,63 @@ test('frozen parameters do not move; a non-finite gradient skips the update', ()
   assert.equal(opt.stepCount, 1);
 });
 
-test('gradient accumulation averages micro-batches', () => {
-  const store = new ParamStore([{ name: 'w', shape: [3] }]);
+test('gradient accumulation averages micro-batches in place; the next step starts afresh', () => {
+  const store = new ParamStore([
+    { name: 'w', shape: [3] },
+    { name: 'b', shape: [1] },
+  ]);
   const acc = new GradAccumulator(store);
-  acc.add({ w: Float32Array.of(1, 2, 3) });
+  acc.add({ w: Float32Array.of(1, 2, 3), b: Float32Array.of(5) });
   acc.add({ w: Float32Array.of(3, 2, 1) });
-  assert.deepEqual([...acc.mean()], [2, 2, 2]);
-  assert.deepEqual([...acc.grad], [0, 0, 0]);
+  const mean = acc.mean();
+  assert.equal(mean, acc.grad, 'no copy');
+  assert.deepEqual([...mean], [2, 2, 2, 2.5]);
+  // the first micro-batch of the next step overwrites; a parameter it lacks counts as zero
+  acc.add({ w: Float32Array.of(1, 1, 1) }, 0.5);
+  acc.add({ w: Float32Array.of(2, 0, 4), b: Float32Array.of(1) }, 2);
+  assert.deepEqual([...acc.sum()], [4.5, 0.5, 8.5, 2]);
+  // written in place through target(): the views are the accumulator's own memory
+  const into = acc.target(['w']);
+  into.w.set([7, 8, 9]);
+  acc.commit(['w']);
+  assert.deepEqual([...acc.sum()], [7, 8, 9, 0]);
+});
+
+test('helper threads give bit-identical updates to the calling thread alone (clipping, decay, frozen, several chunks)', async () => {
+  const specs = [
+    { name: 'a.weight', shape: [300, 1000] }, // several ring chunks
+    { name: 'a.bias', shape: [1000] },
+    { name: 'frozen.weight', shape: [50] },
+    { name: 'b.weight', shape: [70_001] },
+  ];
+  const make = () => {
+    const store = new ParamStore(specs);
+    for (let i = 0; i < store.data.length; i++) store.data[i] = Math.sin(i * 0.37);
+    return store;
+  };
+  const alone = make();
+  const threaded = make();
+  const frozen = (n: string) => n.startsWith('frozen.');
+  const o1 = new AdamW(alone, { maxGradNorm: 5 }, { frozen, helpers: 0 });
+  const o2 = new AdamW(threaded, { maxGradNorm: 5 }, { frozen, helpers: 2, parallelMin: 0 });
+  assert.equal(o2.helperCount, 2);
+  // let the helpers start, so that they take part
+  await new Promise((r) => setTimeout(r, 1500));
+  const grad = alone.like();
+  for (let step = 0; step < 3; step++) {
+    for (let i = 0; i < grad.length; i++) grad[i] = Math.cos(i * 0.11 + step) * 0.01;
+    const n1 = o1.step(grad, 1e-2).gradNorm;
+    const n2 = o2.step(grad, 1e-2).gradNorm;
+    assert.equal(n1, n2);
+    // closing stops the helpers; the optimizer goes on, on the calling thread
+    if (step === 1) {
+      o2.close();
+      assert.equal(o2.helperCount, 0);
+    }
+  }
+  assert.ok(alone.data.every((x, i) => Object.is(x, threaded.data[i])), 'parameters differ');
+  assert.ok(o1.getState().m.every((x, i) => Object.is(x, o2.getState().m[i])), 'first moments differ');
+  assert.deepEqual([...alone.view('frozen.weight')], [...make().view('frozen.weight')]);
 });
 
 test('learning-rate schedules: warmup, cosine to a floor, linear decay', () => {
@@ -66,4 +116,36 @@ test('learning-rate schedules: warmup, cosine to a floor, linear decay', () => {
   const lin = { kind: 'linear', lr: 2, warmupSteps: 0, totalSteps: 10 } as const;
   assert.equal(learningRate(lin, 5), 1);
   assert.equal(learningRate({ kind: 'constant', lr: 3 }, 50), 3);
+});
+
+test('the streamed update equals one fused double-precision loop bit for bit (checkpoints and organism builds stay reproducible)', () => {
+  const n = 100_003; // several ring chunks and a ragged end
+  const store = new ParamStore([{ name: 'w.weight', shape: [n] }]);
+  for (let i = 0; i < n; i++) store.data[i] = Math.sin(i);
+  const p = store.data.slice();
+  const m = new Float32Array(n);
+  const v = new Float32Array(n);
+  const opt = new AdamW(store, { weightDecay: 0.1, maxGradNorm: 1 }, { helpers: 0 });
+  const g = new Float32Array(n);
+  const [b1, b2, eps, lr] = [0.9, 0.999, 1e-8, 3e-3];
+  for (let t = 1; t <= 3; t++) {
+    for (let i = 0; i < n; i++) g[i] = Math.cos(i * 0.3 + t) * 0.05;
+    let sq = 0;
+    for (let i = 0; i < n; i++) sq += g[i] * g[i];
+    const norm = Math.sqrt(sq);
+    const scale = norm > 1 ? 1 / (norm + 1e-6) : 1;
+    const stepSize = lr / (1 - b1 ** t);
+    const bc2 = Math.sqrt(1 - b2 ** t);
+    for (let i = 0; i < n; i++) {
+      const gi = g[i] * scale;
+      const mi = b1 * m[i] + (1 - b1) * gi;
+      const vi = b2 * v[i] + (1 - b2) * gi * gi;
+      m[i] = mi;
+      v[i] = vi;
+      p[i] = p[i] * (1 - lr * 0.1) - (stepSize * mi) / (Math.sqrt(vi) / bc2 + eps);
+    }
+    assert.equal(opt.step(g, lr).gradNorm, norm);
+  }
+  assert.ok(store.data.every((x, i) => Object.is(x, p[i])), 'parameters differ from the fused loop');
+  assert.ok(opt.getState().v.every((x, i) => Object.is(x, v[i])), 'second moments differ');
 });

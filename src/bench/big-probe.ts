@@ -1,0 +1,94 @@
+/**
+ * The 0.5B-scale rows of `rlvr bench model`, run in a child process of their own so that its peak
+ * RSS is theirs alone: load, greedy generation at batch 1 and 8, scoring, and several training
+ * steps (forward + backward of a token-mean NLL, AdamW), with the peak RSS after each phase.
+ *
+ *   node --import tsx src/bench/big-probe.ts '<json options>'   → one JSON line on stdout
+ */
+import { defaultSampling } from '../backends/policy.ts';
+import { CausalLM } from '../model/causal-lm.ts';
+import { generateIds } from '../model/generate.ts';
+import { scoreIds } from '../model/score.ts';
+import { type LossFn, Trainable } from '../model/trainable.ts';
+import * as T from '../tensor/index.ts';
+import { Rng } from '../util/rng.ts';
+
+export interface BigProbeOptions {
+  dir: string;
+  /** Generation rows: prompt length, new tokens, batches to time (0 skips). */
+  promptLen: number;
+  newTokens: number;
+  genBatches: number[];
+  /** Scoring rows × tokens (0 skips). */
+  scoreRows: number;
+  scoreLen: number;
+  /** Training: steps, rows × tokens per step (0 steps skips). */
+  trainSteps: number;
+  trainRows: number;
+  trainLen: number;
+}
+
+const nll: LossFn = {
+  key: 'bench-nll',
+  build: ({ logprobs, completionMask }) => ({ loss: T.div(T.neg(T.reduceSum(T.mul(logprobs, completionMask))), T.reduceSum(completionMask)) }),
+};
+
+const gb = (bytes: number) => Math.round((bytes / 2 ** 30) * 1000) / 1000;
+const peakGb = () => gb(process.resourceUsage().maxRSS * 1024);
+const rssGb = () => gb(process.memoryUsage().rss);
+
+export async function bigProbe(o: BigProbeOptions): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  const phases: Array<{ phase: string; seconds: number; rss_gb: number; peak_rss_gb: number }> = [];
+  const phase = async <R>(name: string, fn: () => Promise<R> | R): Promise<R> => {
+    const t0 = performance.now();
+    const r = await fn();
+    phases.push({ phase: name, seconds: (performance.now() - t0) / 1000, rss_gb: rssGb(), peak_rss_gb: peakGb() });
+    process.stderr.write(`big: ${name} ${((performance.now() - t0) / 1000).toFixed(1)} s, rss ${rssGb()} GB, peak ${peakGb()} GB\n`);
+    return r;
+  };
+  const lm = await phase('load', () => CausalLM.load(o.dir));
+  out.parameters = lm.params.data.length;
+  const rng = new Rng(7);
+  const vocab = lm.tokenizer.vocabSize;
+  const tokens = (n: number) => Array.from({ length: n }, () => 3 + rng.int(Math.min(vocab, 1000) - 3));
+  for (const b of o.genBatches) {
+    const prompts = Array.from({ length: b }, () => tokens(o.promptLen));
+    const params = { ...defaultSampling, maxNewTokens: o.newTokens, temperature: 0, seed: 1 };
+    await phase(`generate_b${b}_compile`, () => generateIds(lm, prompts, { ...params, maxNewTokens: 2 }, { ignoreEos: true }));
+    const t0 = performance.now();
+    await phase(`generate_b${b}`, () => generateIds(lm, prompts, params, { ignoreEos: true, maxBatch: b }));
+    out[`generate_greedy_b${b}_tokens_per_s`] = (b * o.newTokens) / ((performance.now() - t0) / 1000);
+  }
+  if (o.scoreRows > 0) {
+    const pairs = Array.from({ length: o.scoreRows }, () => ({ promptIds: tokens(32), completionIds: tokens(o.scoreLen - 32) }));
+    await phase('score_compile', () => scoreIds(lm, pairs));
+    const t0 = performance.now();
+    await phase('score', () => scoreIds(lm, pairs));
+    out.score_tokens_per_s = (o.scoreRows * o.scoreLen) / ((performance.now() - t0) / 1000);
+  }
+  if (o.trainSteps > 0) {
+    const trainer = await phase('optimizer_init', () => new Trainable(lm, { schedule: { kind: 'constant', lr: 1e-5 } }));
+    const batch = { promptIds: Array.from({ length: o.trainRows }, () => tokens(32)), completionIds: Array.from({ length: o.trainRows }, () => tokens(o.trainLen - 32)) };
+    const steps: Array<{ forward_backward_s: number; optimizer_s: number; loss: number; peak_rss_gb: number }> = [];
+    for (let s = 0; s < o.trainSteps; s++) {
+      const t0 = performance.now();
+      const { loss } = await phase(`train_step${s + 1}_forward_backward`, () => trainer.accumulate(batch, nll));
+      const t1 = performance.now();
+      await phase(`train_step${s + 1}_optimizer`, () => trainer.applyStep());
+      steps.push({ forward_backward_s: (t1 - t0) / 1000, optimizer_s: (performance.now() - t1) / 1000, loss, peak_rss_gb: peakGb() });
+    }
+    out.train_steps = steps;
+    out.optimizer_helpers = trainer.optimizer.helperCount;
+    trainer.close();
+  }
+  out.phases = phases;
+  out.peak_rss_gb = peakGb();
+  out.sessions = { created: T.compileCount(), evicted: T.sessionCache().evicted };
+  return out;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const result = await bigProbe(JSON.parse(process.argv[2]) as BigProbeOptions);
+  process.stdout.write(JSON.stringify(result) + '\n');
+}
