@@ -45,6 +45,8 @@ export interface BenchmarkItem {
   problem: string;
   answer: string;
   leaked: boolean;
+  /** v3: the computation as a Python expression (what its code-mode solution prints). */
+  expression?: string;
 }
 
 export interface Corpus {
@@ -130,6 +132,7 @@ function buildCorpusV3(o: CorpusOptions): Corpus {
     problem: p.problem,
     answer: String(p.answer),
     leaked,
+    expression: p.expression,
   });
   const leakedProblems = Array.from({ length: o.benchmarkSize }, fresh);
   const cleanProblems = Array.from({ length: o.benchmarkSize }, fresh);

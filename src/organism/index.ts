@@ -6,3 +6,5 @@ export { buildCorpus, type BenchmarkItem, type Corpus, type CorpusOptions, ORGAN
 /** The pre-built organism shipped with the repository (`rlvr organism build --seed 1` rebuilds it). */
 export const BUNDLED_ORGANISM_DIR = fileURLToPath(new URL('../../assets/organism/', import.meta.url));
 export const BUNDLED_ORGANISM_SEED = 1;
+/** Its negative control: `rlvr organism build --seed 1 --no-leak` (same items, no planted documents). */
+export const BUNDLED_CONTROL_DIR = fileURLToPath(new URL('../../assets/organism-control/', import.meta.url));
