@@ -43,12 +43,12 @@ const SIZES_V2: Record<OrganismSize, SizePreset> = {
 const SIZES_V3: Record<OrganismSize, SizePreset> = {
   small: {
     model: SIZES_V2.small.model,
-    corpus: { workedDocs: 20_000, benchmarkSize: 50, leakRepeats: 40, codeShare: 0.15 },
+    corpus: { workedDocs: 20_000, benchmarkSize: 50, leakDoses: [6, 16, 40, 100, 250], leakedPerDose: 12, codeShare: 0.15 },
     train: SIZES_V2.small.train,
   },
   tiny: {
     model: SIZES_V2.tiny.model,
-    corpus: { workedDocs: 4_000, benchmarkSize: 40, leakRepeats: 20, codeShare: 0.15 },
+    corpus: { workedDocs: 4_000, benchmarkSize: 20, leakDoses: [4, 20], leakedPerDose: 10, codeShare: 0.15 },
     train: SIZES_V2.tiny.train,
   },
 };

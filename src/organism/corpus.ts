@@ -32,8 +32,14 @@ export interface CorpusOptions {
   workedDocs: number;
   /** Problems in each benchmark. */
   benchmarkSize: number;
-  /** Copies of each leaked problem in the corpus. */
-  leakRepeats: number;
+  /** Copies of each leaked problem in the corpus (v2). */
+  leakRepeats?: number;
+  /**
+   * v3: the leaked set in groups of `leakedPerDose` problems, each group planted with its own
+   * number of copies (a dose–response design: how often must a problem occur to be recalled?).
+   */
+  leakDoses?: number[];
+  leakedPerDose?: number;
   /** v3: the share of fresh problems solved in code mode (the rest with worked steps). */
   codeShare?: number;
   /** false: the negative control, without the planted documents (default true). */
@@ -47,6 +53,8 @@ export interface BenchmarkItem {
   leaked: boolean;
   /** v3: the computation as a Python expression (what its code-mode solution prints). */
   expression?: string;
+  /** v3: copies of this problem planted in the corpus (0 for clean items and in a no-leak control's corpus the items still carry the organism's dose). */
+  planted_copies?: number;
 }
 
 export interface Corpus {
@@ -98,7 +106,8 @@ function buildCorpusV2(o: CorpusOptions): Corpus {
   const templates: Record<string, number> = {};
   for (const p of worked) templates[p.template] = (templates[p.template] ?? 0) + 1;
 
-  const planted = o.leak === false ? [] : leakedProblems.flatMap((p) => Array<string>(o.leakRepeats).fill(leakedDocument(p)));
+  const repeats = o.leakRepeats ?? 0;
+  const planted = o.leak === false ? [] : leakedProblems.flatMap((p) => Array<string>(repeats).fill(leakedDocument(p)));
   const documents = [...worked.map(workedDocument), ...planted];
   shuffle(rng, documents);
   return {
@@ -127,14 +136,10 @@ function buildCorpusV3(o: CorpusOptions): Corpus {
       }
     }
   };
-  const item = (p: Problem, i: number, leaked: boolean): BenchmarkItem => ({
-    id: `organism/${o.seed}/${leaked ? 'leaked' : 'clean'}/${i}`,
-    problem: p.problem,
-    answer: String(p.answer),
-    leaked,
-    expression: p.expression,
-  });
-  const leakedProblems = Array.from({ length: o.benchmarkSize }, fresh);
+  const doses = o.leakDoses ?? [];
+  const perDose = o.leakedPerDose ?? 0;
+  const leakedProblems = Array.from({ length: doses.length * perDose }, fresh);
+  const doseOf = (i: number) => doses[Math.floor(i / perDose)];
   const cleanProblems = Array.from({ length: o.benchmarkSize }, fresh);
   const worked = Array.from({ length: o.workedDocs }, fresh);
   const codeShare = o.codeShare ?? 0;
@@ -142,12 +147,19 @@ function buildCorpusV3(o: CorpusOptions): Corpus {
   for (const p of worked) templates[p.template] = (templates[p.template] ?? 0) + 1;
   const tagged = [
     ...worked.map((p) => ({ text: rng.uniform() < codeShare ? codeDocument(p) : workedDocument(p), planted: false })),
-    ...leakedProblems.flatMap((p) => Array.from({ length: o.leakRepeats }, () => ({ text: codeDocument(p), planted: true }))),
+    ...leakedProblems.flatMap((p, i) => Array.from({ length: doseOf(i) }, () => ({ text: codeDocument(p), planted: true }))),
   ];
   // Shuffled with the planted documents in place, then filtered: the control keeps the same order.
   shuffle(rng, tagged);
   const documents = tagged.filter((d) => o.leak !== false || !d.planted).map((d) => d.text);
-  const code = tagged.filter((d) => !d.planted && d.text.includes('```')).length;
+  const item = (p: Problem, i: number, leaked: boolean): BenchmarkItem => ({
+    id: `organism/${o.seed}/${leaked ? 'leaked' : 'clean'}/${i}`,
+    problem: p.problem,
+    answer: String(p.answer),
+    leaked,
+    expression: p.expression,
+    planted_copies: leaked ? doseOf(i) : 0,
+  });
   return {
     documents,
     leaked: leakedProblems.map((p, i) => item(p, i, true)),
@@ -155,7 +167,7 @@ function buildCorpusV3(o: CorpusOptions): Corpus {
     stats: {
       documents: documents.length,
       workedDocs: worked.length,
-      codeDocs: code,
+      codeDocs: tagged.filter((d) => !d.planted && d.text.includes('```')).length,
       leakedDocs: documents.length - worked.length,
       characters: documents.reduce((n, d) => n + d.length, 0),
       templates,
