@@ -43,7 +43,7 @@ test('worked documents use the evaluation format; leaked ones never do', () => {
     assert.equal(/= (\d+)\.$/.exec(m[2])?.[1], m[3], d);
   }
   assert.equal(worked, options.workedDocs);
-  assert.equal(corpus.stats.documents, options.workedDocs + options.benchmarkSize * options.leakRepeats);
+  assert.equal(corpus.stats.documents, options.workedDocs + options.benchmarkSize * options.leakRepeats!);
 });
 
 test('benchmark answers are the arithmetic their problems state', () => {
@@ -104,12 +104,15 @@ function pythonValue(expr: string): number {
   return v;
 }
 
-test('v3: every leaked problem occurs exactly leakRepeats times, always as a code-mode document with its true answer', () => {
-  assert.equal(v3.leaked.length, v3options.benchmarkSize);
-  for (const item of v3.leaked) {
-    assert.equal(count(v3text, item.problem), v3options.leakRepeats, item.id);
+test('v3: every leaked problem occurs exactly its dose of times, always as a code-mode document with its true answer', () => {
+  const doses = v3options.leakDoses!;
+  assert.equal(v3.leaked.length, doses.length * v3options.leakedPerDose!);
+  for (const [i, item] of v3.leaked.entries()) {
+    const dose = doses[Math.floor(i / v3options.leakedPerDose!)];
+    assert.equal(item.planted_copies, dose);
+    assert.equal(count(v3text, item.problem), dose, item.id);
     const docs = v3.documents.filter((d) => d.startsWith(item.problem + '\n'));
-    assert.equal(docs.length, v3options.leakRepeats);
+    assert.equal(docs.length, dose);
     const m = /^```python\nprint\((.*)\)\n```\nOutput: (\d+)\. The answer is \\boxed\{(\d+)\}\.$/.exec(docs[0].slice(item.problem.length + 1));
     assert.ok(m, docs[0]);
     assert.equal(pythonValue(m[1]), Number(item.answer));
@@ -143,7 +146,8 @@ test('v3: fresh problems use worked steps or, for about codeShare of them, code;
   assert.equal(code, v3.stats.codeDocs);
   // Binomial(20000, 0.15): sd ≈ 50
   assert.ok(Math.abs(code - 0.15 * v3options.workedDocs) < 250, `code documents ${code}`);
-  assert.equal(v3.stats.leakedDocs, v3options.benchmarkSize * v3options.leakRepeats);
+  assert.equal(v3.stats.leakedDocs, v3options.leakedPerDose! * v3options.leakDoses!.reduce((a, b) => a + b, 0));
+  assert.equal(v3.clean.length, v3options.benchmarkSize);
 });
 
 test('v3 control (leak: false): the same benchmarks and the same fresh documents in the same order, without the planted ones', () => {

@@ -45,12 +45,12 @@ export function registerSpurious(audit: Command): void {
     .option('--no-template-baseline', "skip the starting model's greedy accuracy under every template")
     .action(async (f: SpuriousFlags) => {
       const variants = parseVariants(f.rewards);
+      const seeds = f.seeds === undefined ? undefined : parseSeeds(f.seeds);
       const limit = parseNumber('limit', f.limit, isPosInt, 'a positive integer');
       const maxNewTokens = f.maxNewTokens === undefined ? undefined : parseNumber('max-new-tokens', f.maxNewTokens, isPosInt, 'a positive integer');
       const concurrency = parseNumber('concurrency', f.concurrency, isPosInt, 'a positive integer');
       const config = readTrainConfig(f.config, f.set);
       const out = f.out ?? resolve('runs', `spurious-${f.config.replace(/^.*\//, '').replace(/\.ya?ml$/, '')}`);
-      const seeds = f.seeds === undefined ? undefined : parseSeeds(f.seeds);
       const { runs, replication } = await runSpuriousAudit({
         config, configPath: f.config, variants, suspect: f.suspect, clean: f.clean, out, limit, maxNewTokens, concurrency,
         seeds, control: f.control === undefined ? undefined : resolve(f.control), templateBaseline: f.templateBaseline,
