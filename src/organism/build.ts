@@ -62,7 +62,7 @@ const FORMATS: Record<GeneratorVersion, Record<string, string>> = {
   '3': {
     worked: '{problem}\\n{steps} The answer is \\boxed{N}.',
     code: '{problem}\\n```python\\nprint({expression})\\n```\\nOutput: N. The answer is \\boxed{N}.',
-    leaked: 'the code format, leakRepeats copies',
+    leaked: 'the code format, leakDoses[k] copies of each problem of dose group k',
   },
 };
 
