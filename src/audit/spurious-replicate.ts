@@ -84,7 +84,7 @@ export async function runSpuriousAudit(o: AuditOptions): Promise<{ runs: SuiteRu
     for (const seed of seeds) {
       const config = parseTrainConfig({ ...o.config, model: s.model, seed }, `${o.configPath} (${s.subject}, seed ${seed})`);
       const out = perSeedDirs ? join(s.out, `seed-${seed}`) : s.out;
-      process.stderr.write(`spurious: ${s.subject} (${s.model}), training seed ${seed} → ${out}\n`);
+      if (subjects.length > 1 || seeds.length > 1) process.stderr.write(`spurious: ${s.subject} (${s.model}), training seed ${seed} → ${out}\n`);
       runs.push({ subject: s.subject, seed, out, summary: await runSpuriousSuite({ ...o, config, out }) });
     }
   }

@@ -54,7 +54,7 @@ const say = (text: string) => process.stderr.write(`demo: ${text}\n`);
 
 export function readManifest(dir: string, flag: string): OrganismManifest {
   const path = join(dir, 'organism.json');
-  if (!existsSync(path)) throw new UserError(`${flag} ${dir}: no organism.json (not a finished \`rlvr organism build\` output)`);
+  if (!existsSync(path)) throw new UserError(`demo: ${flag} ${dir}: no organism.json (not a finished \`rlvr organism build\` output)`);
   return JSON.parse(readFileSync(path, 'utf8')) as OrganismManifest;
 }
 
@@ -73,7 +73,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
   const cleanPath = join(organismDir, 'clean.jsonl');
   if (controlDir) {
     for (const f of ['leaked.jsonl', 'clean.jsonl']) {
-      if (readFileSync(join(controlDir, f), 'utf8') !== readFileSync(join(organismDir, f), 'utf8')) throw new UserError(`--control ${controlDir}: its ${f} differs from the organism's (build it with the same seed, generator and size, and --no-leak)`);
+      if (readFileSync(join(controlDir, f), 'utf8') !== readFileSync(join(organismDir, f), 'utf8')) throw new UserError(`demo: --control ${controlDir}: its ${f} differs from the organism's (build it with the same seed, generator and size, and --no-leak)`);
     }
     if (manifests[1].leak !== false) say(`warning: the control ${controlDir} was built with its leak (organism.json leak is not false)`);
   }
