@@ -160,9 +160,11 @@ function buildCorpusV3(o: CorpusOptions): Corpus {
     expression: p.expression,
     planted_copies: leaked ? doseOf(i) : 0,
   });
+  // Listed round-robin over the dose groups, so the first n items of leaked.jsonl span every dose.
+  const listed = Array.from({ length: perDose }, (_, j) => doses.map((_, k) => k * perDose + j)).flat();
   return {
     documents,
-    leaked: leakedProblems.map((p, i) => item(p, i, true)),
+    leaked: listed.map((src, i) => ({ ...item(leakedProblems[src], i, true), planted_copies: doseOf(src) })),
     clean: cleanProblems.map((p, i) => item(p, i, false)),
     stats: {
       documents: documents.length,
