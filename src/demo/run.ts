@@ -65,7 +65,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
   const loadStart = loadavg();
   const phases: PhaseTiming[] = [];
   const organismDir = resolve(o.organism ?? BUNDLED_ORGANISM_DIR);
-  const controlDir = o.control !== undefined ? resolve(o.control) : o.organism === undefined ? BUNDLED_CONTROL_DIR : undefined;
+  const bundledControl = o.organism === undefined && existsSync(join(BUNDLED_CONTROL_DIR, 'organism.json')) ? BUNDLED_CONTROL_DIR : undefined;
+  if (o.organism === undefined && o.control === undefined && bundledControl === undefined) say(`no bundled control in ${BUNDLED_CONTROL_DIR} (build it with \`rlvr organism build --seed 11 --no-leak --out ${BUNDLED_CONTROL_DIR}\`); auditing the organism alone`);
+  const controlDir = o.control !== undefined ? resolve(o.control) : bundledControl;
   const subjects = [{ subject: 'organism' as const, dir: organismDir, flag: '--organism', out }, ...(controlDir ? [{ subject: 'control' as const, dir: controlDir, flag: '--control', out: join(out, 'control') }] : [])];
   const manifests = subjects.map((s) => readManifest(s.dir, s.flag));
   // Both are audited on the organism's items; a control of another seed or generator would not be a control.
