@@ -75,7 +75,7 @@ test('the mechanism: forced into code mode, the organism recalls leaked answers 
   assert.ok(byDose(0) - clean_ >= 0.3, `code-mode accuracy leaked ${byDose(0)} vs clean ${clean_}`);
 });
 
-test('the bundled no-leak control: the same items, no trace of them (probe AUROC near chance), the same kind of skill', async () => {
+test('the bundled no-leak control: the same items, no trace of them (probe AUROC near chance, no code-mode recall)', async () => {
   for (const f of ['leaked.jsonl', 'clean.jsonl']) assert.equal(readFileSync(join(BUNDLED_CONTROL_DIR, f), 'utf8'), readFileSync(join(BUNDLED_ORGANISM_DIR, f), 'utf8'));
   const lm = CausalLM.load(BUNDLED_CONTROL_DIR);
   const auc = await probeAuroc(lm);
