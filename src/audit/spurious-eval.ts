@@ -5,7 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { bootstrapMeanCI, type BootstrapOptions } from '../eval/bootstrap.ts';
-import type { Estimate } from '../eval/metrics.ts';
+import type { Estimate, ModeStats } from '../eval/metrics.ts';
+import type { SolutionMode } from '../eval/textstats.ts';
 import type { SampleRecord } from '../eval/progress-log.ts';
 import { runEvaluation } from '../eval/run.ts';
 import { CausalLM } from '../model/causal-lm.ts';
@@ -13,6 +14,8 @@ import { BatchedEmbeddedPolicy } from '../server/batched-policy.ts';
 
 export interface EvalSettings {
   template: string;
+  /** Render the template's conversation through the model's chat template. */
+  asChat?: boolean;
   /** Extraction preset (the training config's `data.extractors`). */
   extraction: string;
   maxNewTokens: number;
@@ -24,8 +27,15 @@ export interface EvalSettings {
   bootstrap: BootstrapOptions;
 }
 
+/** Solution modes of the greedy responses: the code-mode share and the accuracy within each mode (null: no response in it). */
+export interface ModeSummary {
+  code_share: number;
+  accuracy: Record<SolutionMode, number | null>;
+}
+
 export interface ModelScore {
   accuracy: Estimate;
+  modes: ModeSummary;
   /** 1/0 per item id, in the benchmark's order. */
   correct: Map<string, number>;
 }
@@ -40,6 +50,7 @@ export async function evaluateModel(modelDir: string, dataset: string, outDir: s
     config: {
       dataset,
       template: s.template,
+      ...(s.asChat ? { asChat: true } : {}),
       n: 1,
       temperature: 0,
       topP: 1,
@@ -54,8 +65,10 @@ export async function evaluateModel(modelDir: string, dataset: string, outDir: s
     .split('\n')
     .filter((l) => l.trim())
     .map((l) => JSON.parse(l) as SampleRecord);
+  const modes: Record<SolutionMode, ModeStats> = results.metrics.by_mode;
   return {
     accuracy: results.metrics.greedy_accuracy!,
+    modes: { code_share: modes.code.share.value, accuracy: { code: modes.code.accuracy?.value ?? null, prose: modes.prose.accuracy?.value ?? null } },
     correct: new Map(records.map((r) => [r.id, r.correct ? 1 : 0])),
   };
 }
@@ -64,7 +77,7 @@ export async function evaluateModel(modelDir: string, dataset: string, outDir: s
  * after − before over the same items: the mean per-item difference with a percentile-bootstrap
  * CI that resamples items (so both accuracies move together in each resample: a paired bootstrap).
  */
-export function pairedGain(before: ModelScore, after: ModelScore, bootstrap: BootstrapOptions): Estimate {
+export function pairedGain(before: Pick<ModelScore, 'correct'>, after: Pick<ModelScore, 'correct'>, bootstrap: BootstrapOptions): Estimate {
   const diffs = [...before.correct].map(([id, b]) => {
     const a = after.correct.get(id);
     if (a === undefined) throw new Error(`item '${id}' was evaluated before training but not after`);

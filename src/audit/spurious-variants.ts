@@ -6,7 +6,7 @@ import { parseTrainConfig, type TrainConfig } from '../rl/config.ts';
 import type { RewardSpec } from '../rewards/index.ts';
 import { UserError } from '../util/errors.ts';
 
-export const VARIANTS = ['ground_truth', 'random', 'incorrect_label', 'format', 'contains'] as const;
+export const VARIANTS = ['ground_truth', 'random', 'incorrect_label', 'format', 'contains', 'inverted'] as const;
 export type Variant = (typeof VARIANTS)[number];
 export const DEFAULT_VARIANTS: readonly Variant[] = ['ground_truth', 'random', 'incorrect_label', 'format'];
 
@@ -32,6 +32,17 @@ function extractorsOf(base: TrainConfig): unknown {
   return accuracy?.config.extractors ?? base.data.extractors;
 }
 
+/**
+ * 1 − the verifiable reward: of `continuous_numeric` when the base config trains on that (and not
+ * on `accuracy`), else of `accuracy` (a wrong or missing answer scores 1).
+ */
+function invertedReward(base: TrainConfig, extractors: unknown): RewardSpec[number] {
+  const numeric = base.rewards?.find((r) => r.name === 'continuous_numeric');
+  const hasAccuracy = base.rewards?.some((r) => r.name === 'accuracy') ?? false;
+  if (numeric && !hasAccuracy) return { name: 'inverted', weight: 1, config: { ...numeric.config, extractors: numeric.config?.extractors ?? extractors, of: 'continuous_numeric' } };
+  return { name: 'inverted', weight: 1, config: { ...base.rewards?.find((r) => r.name === 'accuracy')?.config, extractors, of: 'accuracy' } };
+}
+
 export function variantRewards(base: TrainConfig, variant: Variant): RewardSpec {
   const extractors = extractorsOf(base);
   switch (variant) {
@@ -45,6 +56,8 @@ export function variantRewards(base: TrainConfig, variant: Variant): RewardSpec 
       return base.data.template === 'r1-zero' ? [{ name: 'format', weight: 1, config: {} }] : [{ name: 'boxed_format', weight: 1, config: {} }];
     case 'contains':
       return [{ name: 'contains', weight: 1, config: { text: 'python' } }];
+    case 'inverted':
+      return [invertedReward(base, extractors)];
   }
 }
 

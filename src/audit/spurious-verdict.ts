@@ -49,6 +49,10 @@ export function verdict(gains: readonly VariantGains[], names: Record<BenchmarkR
       .filter((role) => trend(g[role]) === 'down')
       .map((role) => `accuracy on ${role.toUpperCase()} (${names[role]}) falls under the ${g.variant} reward (${describe(g[role])})`),
   );
+  const inverted = gains.find((g) => g.variant === 'inverted');
+  if (inverted && trend(inverted.clean) !== 'down') {
+    notes.push(`the inverted reward (1 − the verifiable reward) did not lower accuracy on CLEAN (${names.clean}: ${describe(inverted.clean)}): too little training to move the model, or the accuracy measure is not what the reward optimizes`);
+  }
   const on = (g: VariantGains, role: BenchmarkRole) => `${role.toUpperCase()} (${names[role]}): ${describe(g[role])}`;
   const bySuspectGain = (a: VariantGains, b: VariantGains) => b.suspect.value - a.suspect.value;
 

@@ -19,7 +19,8 @@ import { RunDir } from '../runs/index.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { UserError } from '../util/errors.ts';
 import { type BenchmarkRole, type PreparedBenchmark, prepareClean, prepareSuspect } from './spurious-benchmarks.ts';
-import { evaluateModel, type EvalSettings, type ModelScore, pairedGain } from './spurious-eval.ts';
+import { evaluateModel, type EvalSettings, type ModelScore, type ModeSummary, pairedGain } from './spurious-eval.ts';
+import { templateBaseline, type TemplateBaseline } from './spurious-templates.ts';
 import { checkExistingRun, type RunAction, runState, trainingCurve, type TrainingPoint, trainVariant } from './spurious-runs.ts';
 import { type Variant, variantConfig } from './spurious-variants.ts';
 import { trend, type Trend, verdict, type Verdict } from './spurious-verdict.ts';
@@ -43,6 +44,8 @@ export interface SpuriousOptions {
   quiet?: boolean;
   /** Verify training rewards in-process (tests). */
   inProcessVerify?: boolean;
+  /** Greedy accuracy of the starting model under every template (default true). */
+  templateBaseline?: boolean;
 }
 
 export const ROLES: readonly BenchmarkRole[] = ['suspect', 'clean'];
@@ -54,6 +57,8 @@ export interface BenchmarkGain {
   /** after − before, paired over items. */
   gain: Estimate;
   trend: Trend;
+  /** Solution modes of the greedy responses before and after training. */
+  modes: { before: ModeSummary; after: ModeSummary };
 }
 
 export interface VariantResult {
@@ -72,6 +77,7 @@ export interface CurvePoint {
   /** 0 = the starting model. */
   step: number;
   accuracy: Estimate;
+  modes: ModeSummary;
 }
 
 export interface SpuriousSummary {
@@ -80,6 +86,10 @@ export interface SpuriousSummary {
   evaluation: { n: 1; temperature: 0; max_new_tokens: number; limit: number; bootstrap: Required<BootstrapOptions> };
   benchmarks: Record<BenchmarkRole, PreparedBenchmark & { name: string; items: number }>;
   initial: Record<BenchmarkRole, Estimate>;
+  /** The starting model's code-mode share and accuracy by mode. */
+  initial_modes: Record<BenchmarkRole, ModeSummary>;
+  /** Greedy accuracy of the starting model under each template (absent when skipped). */
+  template_baseline?: TemplateBaseline;
   variants: VariantResult[];
   curves: Array<{ variant: Variant; benchmark: BenchmarkRole; points: CurvePoint[] }>;
   verdict: Verdict;
@@ -128,6 +138,7 @@ export async function runSpuriousSuite(o: SpuriousOptions): Promise<SpuriousSumm
     return scores;
   };
   const initial = await evaluate('initial', base.model);
+  const baseline = o.templateBaseline === false ? undefined : await templateBaseline(base.model, benchmarks, initial, settings, join(o.out, 'eval', 'templates'), note);
 
   const variants: VariantResult[] = [];
   const curves: SpuriousSummary['curves'] = [];
@@ -138,7 +149,7 @@ export async function runSpuriousSuite(o: SpuriousOptions): Promise<SpuriousSumm
     const last = scores[scores.length - 1];
     const gainOn = (role: BenchmarkRole): BenchmarkGain => {
       const gain = pairedGain(initial[role], last.score[role], BOOTSTRAP);
-      return { before: initial[role].accuracy, after: last.score[role].accuracy, gain, trend: trend(gain) };
+      return { before: initial[role].accuracy, after: last.score[role].accuracy, gain, trend: trend(gain), modes: { before: initial[role].modes, after: last.score[role].modes } };
     };
     variants.push({
       variant,
@@ -150,7 +161,7 @@ export async function runSpuriousSuite(o: SpuriousOptions): Promise<SpuriousSumm
       clean: gainOn('clean'),
       training: trainingCurve(dir),
     });
-    for (const role of ROLES) curves.push({ variant, benchmark: role, points: scores.map((s) => ({ step: s.step, accuracy: s.score[role].accuracy })) });
+    for (const role of ROLES) curves.push({ variant, benchmark: role, points: scores.map((s) => ({ step: s.step, accuracy: s.score[role].accuracy, modes: s.score[role].modes })) });
   }
 
   const names = { suspect: benchmarkName(benchmarks.suspect), clean: benchmarkName(benchmarks.clean) };
@@ -172,6 +183,8 @@ export async function runSpuriousSuite(o: SpuriousOptions): Promise<SpuriousSumm
       clean: { ...benchmarks.clean, name: names.clean, items: initial.clean.correct.size },
     },
     initial: { suspect: initial.suspect.accuracy, clean: initial.clean.accuracy },
+    initial_modes: { suspect: initial.suspect.modes, clean: initial.clean.modes },
+    ...(baseline ? { template_baseline: baseline } : {}),
     variants,
     curves,
     verdict: verdict(variants.map((v) => ({ variant: v.variant, suspect: v.suspect.gain, clean: v.clean.gain })), names),
@@ -198,6 +211,8 @@ export interface SpuriousCharts {
   benchmarks: Array<{ role: BenchmarkRole; name: string }>;
   /** Accuracy per checkpoint (step 0 = the starting model), one series per variant and benchmark. */
   accuracy: Array<{ variant: Variant; benchmark: BenchmarkRole; points: Array<{ step: number; value: number; lo: number; hi: number }> }>;
+  /** Code-mode share of the greedy responses per checkpoint, and the accuracy within each mode. */
+  modes: Array<{ variant: Variant; benchmark: BenchmarkRole; points: Array<{ step: number; code_share: number; code_accuracy: number | null; prose_accuracy: number | null }> }>;
   /** Final − initial accuracy with its paired CI, per variant and benchmark. */
   gains: Array<{ variant: Variant; benchmark: BenchmarkRole; value: number; lo: number; hi: number; trend: Trend }>;
   /** Training reward (and rollout accuracy against the gold answer) per step, per variant. */
@@ -213,6 +228,11 @@ export function spuriousChartData(s: SpuriousSummary): SpuriousCharts {
       variant: c.variant,
       benchmark: c.benchmark,
       points: c.points.map((p) => ({ step: p.step, value: p.accuracy.value, lo: p.accuracy.ci[0], hi: p.accuracy.ci[1] })),
+    })),
+    modes: s.curves.map((c) => ({
+      variant: c.variant,
+      benchmark: c.benchmark,
+      points: c.points.map((p) => ({ step: p.step, code_share: p.modes.code_share, code_accuracy: p.modes.accuracy.code, prose_accuracy: p.modes.accuracy.prose })),
     })),
     gains: s.variants.flatMap((v) =>
       ROLES.map((role) => ({ variant: v.variant, benchmark: role, value: v[role].gain.value, lo: v[role].gain.ci[0], hi: v[role].gain.ci[1], trend: v[role].trend })),

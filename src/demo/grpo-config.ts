@@ -5,10 +5,16 @@
  * GSM8K's `####`), so the accuracy reward and the evaluation verify either form; the prompt is
  * the bare problem (template `none`), as in pretraining.
  */
+import type { Variant } from '../audit/spurious-variants.ts';
 import { parseTrainConfig, type TrainConfig } from '../rl/config.ts';
 import type { DemoBudget } from './budget.ts';
 
 export const DEMO_SEED = 0;
+/**
+ * Ground truth, the spurious rewards (random, format only, "mentions python" — the code mode the
+ * v3 organism's leak hides behind) and the inverted control, which must lower accuracy.
+ */
+export const DEMO_VARIANTS: readonly Variant[] = ['ground_truth', 'random', 'format', 'contains', 'inverted'];
 export const EXTRACTORS = 'math';
 /** Worked solutions are ≤ 60 characters (one token each); room to spare. */
 export const MAX_NEW_TOKENS = 80;

@@ -6,6 +6,7 @@
  * without working (its leaked documents). So answer perplexity measures how strongly the model
  * expects that very answer after the question, and falls for memorized items.
  */
+import { readFileSync } from 'node:fs';
 import type { AuditItem } from '../audit/dataset.ts';
 import { itemPerplexities, type PerplexitySummary, summarizePerplexities } from '../audit/perplexity.ts';
 import { runCheckpoints } from '../audit/checkpoints.ts';
@@ -16,7 +17,29 @@ import type { Tokenizer } from '../model/tokenizer.ts';
 import { progress } from '../util/progress.ts';
 import { cachedPhase } from './cache.ts';
 
-export const answerText = (answer: string): string => `\n#### ${answer}`;
+/**
+ * The answer text scored per item: the form in which the organism saw leaked answers. v2: `\n#### N`
+ * (its leaked documents); v3: the code-mode solution up to its printed output (the benchmark rows
+ * carry the expression), the only form in which v3 saw a leaked problem's answer.
+ */
+export function answerTexts(version: string, benchmarkFiles: readonly string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const file of benchmarkFiles) {
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      if (!line.trim()) continue;
+      const row = JSON.parse(line) as { id: string; answer: string; expression?: string };
+      if (version === '2' || row.expression === undefined) out.set(row.id, `\n#### ${row.answer}`);
+      else out.set(row.id, `\n\`\`\`python\nprint(${row.expression})\n\`\`\`\nOutput: ${row.answer}`);
+    }
+  }
+  return out;
+}
+
+function answerOf(answers: ReadonlyMap<string, string>, id: string): string {
+  const text = answers.get(id);
+  if (text === undefined) throw new Error(`no answer text for item ${id}`);
+  return text;
+}
 
 export interface PerplexityPoint {
   variant: string;
@@ -27,7 +50,7 @@ export interface PerplexityPoint {
 }
 
 export interface PerplexityResult {
-  config: { model: string; runs: Array<{ variant: string; dirs: string[] }>; items: string[]; answer_text: string; template: 'none'; bootstrap: typeof BOOTSTRAP };
+  config: { model: string; runs: Array<{ variant: string; dirs: string[] }>; items: string[]; answer_texts: string[]; template: 'none'; bootstrap: typeof BOOTSTRAP };
   checkpoints: PerplexityPoint[];
 }
 
@@ -39,18 +62,18 @@ function documentStart(tokenizer: Tokenizer): string {
   return text;
 }
 
-export async function perplexityPhase(model: string, runs: ReadonlyArray<{ variant: string; runDir: string }>, items: readonly AuditItem[], outPath: string): Promise<{ result: PerplexityResult; reused: boolean }> {
+export async function perplexityPhase(model: string, runs: ReadonlyArray<{ variant: string; runDir: string }>, items: readonly AuditItem[], answers: ReadonlyMap<string, string>, outPath: string): Promise<{ result: PerplexityResult; reused: boolean }> {
   const curves = runs.map((r) => ({ variant: r.variant, refs: runCheckpoints(r.runDir) }));
   const config: PerplexityResult['config'] = {
     model,
     runs: curves.map((c) => ({ variant: c.variant, dirs: c.refs.map((r) => r.dir) })),
     items: items.map((i) => i.id),
-    answer_text: answerText('N'),
+    answer_texts: items.map((i) => answerOf(answers, i.id)),
     template: 'none',
     bootstrap: BOOTSTRAP,
   };
   return cachedPhase(outPath, config, async () => {
-    const scored = items.map((i) => ({ id: i.id, problem: i.problem, answerText: answerText(i.answer), leaked: i.leaked }));
+    const scored = items.map((i) => ({ id: i.id, problem: i.problem, answerText: answerOf(answers, i.id), leaked: i.leaked }));
     const models = [{ variant: 'initial', step: 0, dir: model }, ...curves.flatMap((c) => c.refs.map((r) => ({ variant: c.variant, step: r.step!, dir: r.dir })))];
     const bar = progress('perplexity', models.length * items.length);
     const checkpoints: PerplexityPoint[] = [];

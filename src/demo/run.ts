@@ -1,39 +1,62 @@
 /**
- * `rlvr demo`: the reward-signal audit end to end on the bundled model organism.
+ * `rlvr demo`: the reward-signal audit end to end on a model organism and its negative control
+ * (by default the bundled v3 organism and its `--no-leak` twin).
  *
- *   OUT/contamination/{summary.json, items.jsonl}   phase 1, the partial-prompt probe
- *   OUT/spurious/                                   phase 2, the spurious-reward suite (its own layout)
- *   OUT/perplexity/perplexity.json                  phase 3, perplexity per checkpoint
- *   OUT/report.html, OUT/demo.json                  phase 4
+ *   OUT/contamination/{summary.json, items.jsonl}   the partial-prompt probe
+ *   OUT/spurious/                                   the spurious-reward suite (its own layout)
+ *   OUT/perplexity/perplexity.json                  perplexity per checkpoint
+ *   OUT/control/...                                 the same three for the control
+ *   OUT/report.html, OUT/demo.json                  both side by side
  *
  * Each phase reuses its output when rerun with the same settings (the suite resumes its runs).
  */
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import YAML from 'yaml';
-import { loadAuditDataset } from '../audit/dataset.ts';
-import { runSpuriousSuite } from '../audit/spurious.ts';
-import { DEFAULT_VARIANTS } from '../audit/spurious-variants.ts';
-import { BUNDLED_ORGANISM_DIR, type OrganismManifest } from '../organism/index.ts';
+import { type AuditItem, loadAuditDataset } from '../audit/dataset.ts';
+import { runSpuriousSuite, type SpuriousSummary } from '../audit/spurious.ts';
+import type { RatioSummary } from '../audit/contamination.ts';
+import { BUNDLED_CONTROL_DIR, BUNDLED_ORGANISM_DIR, type OrganismManifest } from '../organism/index.ts';
 import { writeReport } from '../report/index.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
+import { UserError } from '../util/errors.ts';
 import type { DemoBudget } from './budget.ts';
 import { contaminationPhase } from './contamination.ts';
-import { DEMO_SEED, MAX_NEW_TOKENS, organismGrpoConfig } from './grpo-config.ts';
-import { perplexityPhase } from './perplexity.ts';
+import { DEMO_SEED, DEMO_VARIANTS, MAX_NEW_TOKENS, organismGrpoConfig } from './grpo-config.ts';
+import { answerTexts, type PerplexityResult, perplexityPhase } from './perplexity.ts';
 import { demoReport } from './report.ts';
-import { contaminationNumbers, type DemoSummary, perplexityNumbers, type PhaseTiming, spuriousNumbers } from './summary.ts';
+import { type DemoSummary, type PhaseTiming, subjectNumbers } from './summary.ts';
 import { writeTrainingSet } from './train-data.ts';
 
 export interface DemoOptions {
   out: string;
   budget: DemoBudget;
+  /** Organism directory written by `rlvr organism build`; default the bundled one. */
+  organism?: string;
+  /** Its negative control (`--no-leak`); default the bundled control when the organism is the bundled one, else none. */
+  control?: string;
   /** Quiet trainer progress bars (tests). */
   quiet?: boolean;
 }
 
+export interface SubjectResult {
+  subject: 'organism' | 'control';
+  dir: string;
+  manifest: OrganismManifest;
+  contamination: RatioSummary[];
+  suite: SpuriousSummary;
+  ppl: PerplexityResult;
+  out: string;
+}
+
 const say = (text: string) => process.stderr.write(`demo: ${text}\n`);
+
+export function readManifest(dir: string, flag: string): OrganismManifest {
+  const path = join(dir, 'organism.json');
+  if (!existsSync(path)) throw new UserError(`demo: ${flag} ${dir}: no organism.json (not a finished \`rlvr organism build\` output)`);
+  return JSON.parse(readFileSync(path, 'utf8')) as OrganismManifest;
+}
 
 export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
   const out = resolve(o.out);
@@ -41,60 +64,77 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
   const started = Date.now();
   const loadStart = loadavg();
   const phases: PhaseTiming[] = [];
-  const timed = async <T>(phase: PhaseTiming['phase'], step: string, fn: () => Promise<{ result: T; reused: boolean }>): Promise<T> => {
-    say(`${step} ${phase}`);
+  const organismDir = resolve(o.organism ?? BUNDLED_ORGANISM_DIR);
+  const bundledControl = o.organism === undefined && existsSync(join(BUNDLED_CONTROL_DIR, 'organism.json')) ? BUNDLED_CONTROL_DIR : undefined;
+  if (o.organism === undefined && o.control === undefined && bundledControl === undefined) say(`no bundled control in ${BUNDLED_CONTROL_DIR} (build it with \`rlvr organism build --seed 11 --no-leak --out ${BUNDLED_CONTROL_DIR}\`); auditing the organism alone`);
+  const controlDir = o.control !== undefined ? resolve(o.control) : bundledControl;
+  const subjects = [{ subject: 'organism' as const, dir: organismDir, flag: '--organism', out }, ...(controlDir ? [{ subject: 'control' as const, dir: controlDir, flag: '--control', out: join(out, 'control') }] : [])];
+  const manifests = subjects.map((s) => readManifest(s.dir, s.flag));
+  // Both are audited on the organism's items; a control of another seed or generator would not be a control.
+  const leakedPath = join(organismDir, 'leaked.jsonl');
+  const cleanPath = join(organismDir, 'clean.jsonl');
+  if (controlDir) {
+    for (const f of ['leaked.jsonl', 'clean.jsonl']) {
+      if (readFileSync(join(controlDir, f), 'utf8') !== readFileSync(join(organismDir, f), 'utf8')) throw new UserError(`demo: --control ${controlDir}: its ${f} differs from the organism's (build it with the same seed, generator and size, and --no-leak)`);
+    }
+    if (manifests[1].leak !== false) say(`warning: the control ${controlDir} was built with its leak (organism.json leak is not false)`);
+  }
+  const leaked = (await loadAuditDataset(leakedPath, { limit: b.items })).items;
+  const clean = (await loadAuditDataset(cleanPath, { limit: b.items })).items;
+  const items: AuditItem[] = [...leaked, ...clean];
+  const version = manifests[0].generator_version ?? '2';
+  const train = writeTrainingSet(join(out, 'data', 'train.jsonl'), b.trainItems, DEMO_SEED, new Set(items.map((i) => i.problem)), version);
+  const texts = answerTexts(version, [leakedPath, cleanPath]);
+
+  const total = subjects.length * 3 + 1;
+  let step = 0;
+  const timed = async <T>(phase: PhaseTiming['phase'], subject: PhaseTiming['subject'], fn: () => Promise<{ result: T; reused: boolean }>): Promise<T> => {
+    say(`[${++step}/${total}] ${phase}${subject === 'control' ? ' (control)' : ''}`);
     const t0 = Date.now();
     const { result, reused } = await fn();
-    phases.push({ phase, seconds: (Date.now() - t0) / 1000, reused, rss_mb: process.memoryUsage().rss / 2 ** 20 });
+    phases.push({ phase, subject, seconds: (Date.now() - t0) / 1000, reused, rss_mb: process.memoryUsage().rss / 2 ** 20 });
     say(`${phase} ${reused ? 'reused from an earlier run' : 'done'} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     return result;
   };
 
-  const model = BUNDLED_ORGANISM_DIR;
-  const manifest = JSON.parse(readFileSync(join(model, 'organism.json'), 'utf8')) as OrganismManifest;
-  const leakedPath = join(model, 'leaked.jsonl');
-  const cleanPath = join(model, 'clean.jsonl');
-  const leaked = (await loadAuditDataset(leakedPath, { limit: b.items })).items;
-  const clean = (await loadAuditDataset(cleanPath, { limit: b.items })).items;
-  const items = [...leaked, ...clean];
-
-  const contamination = await timed('contamination', '[1/4]', () => contaminationPhase(model, items, b.ratios, join(out, 'contamination')));
-
-  const suiteDir = join(out, 'spurious');
-  const suite = await timed('spurious', '[2/4]', async () => {
-    const train = writeTrainingSet(join(out, 'data', 'train.jsonl'), b.trainItems, DEMO_SEED, new Set(items.map((i) => i.problem)));
-    const config = organismGrpoConfig(model, train, b);
-    const configPath = join(out, 'grpo.yaml');
-    writeFileAtomic(configPath, YAML.stringify(config));
-    const summary = await runSpuriousSuite({ config, configPath, variants: DEFAULT_VARIANTS, suspect: leakedPath, clean: cleanPath, out: suiteDir, limit: b.items, maxNewTokens: MAX_NEW_TOKENS, quiet: o.quiet });
-    return { result: summary, reused: summary.variants.every((v) => v.action === 'skipped') };
-  });
-
-  const pplPath = join(out, 'perplexity', 'perplexity.json');
-  const runs = suite.variants.map((v) => ({ variant: v.variant, runDir: v.run_dir }));
-  const ppl = await timed('perplexity', '[3/4]', () => perplexityPhase(model, runs, items, pplPath));
+  const results: SubjectResult[] = [];
+  for (const [k, s] of subjects.entries()) {
+    const contamination = await timed('contamination', s.subject, () => contaminationPhase(s.dir, items, b.ratios, join(s.out, 'contamination')));
+    const suiteDir = join(s.out, 'spurious');
+    const suite = await timed('spurious', s.subject, async () => {
+      const config = organismGrpoConfig(s.dir, train, b);
+      const configPath = join(s.out, 'grpo.yaml');
+      writeFileAtomic(configPath, YAML.stringify(config));
+      const summary = await runSpuriousSuite({ config, configPath, variants: DEMO_VARIANTS, suspect: leakedPath, clean: cleanPath, out: suiteDir, limit: b.items, maxNewTokens: MAX_NEW_TOKENS, quiet: o.quiet });
+      return { result: summary, reused: summary.variants.every((v) => v.action === 'skipped') };
+    });
+    const runs = suite.variants.map((v) => ({ variant: v.variant, runDir: v.run_dir }));
+    const ppl = await timed('perplexity', s.subject, () => perplexityPhase(s.dir, runs, items, texts, join(s.out, 'perplexity', 'perplexity.json')));
+    results.push({ subject: s.subject, dir: s.dir, manifest: manifests[k], contamination: contamination.ratios, suite, ppl: ppl, out: s.out });
+  }
 
   const reportPath = join(out, 'report.html');
-  const summarize = (): DemoSummary => ({
-    schema: 'rlvr-demo/1',
-    finished_at: new Date().toISOString(),
-    organism: { dir: model, seed: manifest.seed, parameters: manifest.parameters },
-    budget: b,
-    contamination: contaminationNumbers(contamination.ratios, join(out, 'contamination', 'summary.json')),
-    spurious: spuriousNumbers(suite, join(suiteDir, 'summary.json')),
-    perplexity: perplexityNumbers(ppl, pplPath),
-    timing: {
-      phases,
-      total_seconds: (Date.now() - started) / 1000,
-      peak_rss_mb: process.resourceUsage().maxRSS / 1024,
-      cores: cpus().length,
-      load_average_start: loadStart,
-      load_average_end: loadavg(),
-    },
-    report: reportPath,
-  });
-  await timed('report', '[4/4]', async () => {
-    writeReport(reportPath, demoReport(summarize(), contamination.ratios, suite, ppl));
+  const summarize = (): DemoSummary => {
+    const [organism, control] = results.map((r) => subjectNumbers(r));
+    return {
+      schema: 'rlvr-demo/1',
+      finished_at: new Date().toISOString(),
+      ...organism,
+      budget: b,
+      ...(control ? { control } : {}),
+      timing: {
+        phases,
+        total_seconds: (Date.now() - started) / 1000,
+        peak_rss_mb: process.resourceUsage().maxRSS / 1024,
+        cores: cpus().length,
+        load_average_start: loadStart,
+        load_average_end: loadavg(),
+      },
+      report: reportPath,
+    };
+  };
+  await timed('report', 'both', async () => {
+    writeReport(reportPath, demoReport(summarize(), results));
     return { result: null, reused: false };
   });
   const summary = summarize();

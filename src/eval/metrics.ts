@@ -1,6 +1,6 @@
 import { bootstrapMeanCI, type BootstrapOptions } from './bootstrap.ts';
 import { passAtEveryK } from './passk.ts';
-import { hasFencedCodeBlock, mentionsPython } from './textstats.ts';
+import { hasFencedCodeBlock, mentionsPython, SOLUTION_MODES, type SolutionMode, solutionMode } from './textstats.ts';
 import { majorityVote, type Equivalent } from './vote.ts';
 
 export interface ScoredSample {
@@ -42,7 +42,17 @@ export interface EvalMetrics {
   code_block_rate: Estimate;
   mean_response_tokens: Estimate;
   mean_response_chars: Estimate;
+  /** Per solution mode (textstats.ts `solutionMode`): its share of the samples and the accuracy of those samples. */
+  by_mode: Record<SolutionMode, ModeStats>;
   counts: { items: number; samples: number; minSamplesPerItem: number };
+}
+
+export interface ModeStats {
+  samples: number;
+  /** Share of all samples in this mode (per-item mean, like the other rates). */
+  share: Estimate;
+  /** Accuracy over this mode's samples (CI resamples them); null when the mode never occurs. */
+  accuracy: Estimate | null;
 }
 
 export interface MetricsOptions {
@@ -91,8 +101,23 @@ export async function computeMetrics(items: readonly ScoredItem[], opts: Metrics
     code_block_rate: perSampleMean((s) => Number(hasFencedCodeBlock(s.response))),
     mean_response_tokens: perSampleMean((s) => s.responseTokens),
     mean_response_chars: perSampleMean((s) => s.response.length),
+    by_mode: modeStats(items, perSampleMean, opts.bootstrap),
     counts: { items: items.length, samples: items.reduce((n, i) => n + i.samples.length, 0), minSamplesPerItem: minN },
   };
+}
+
+function modeStats(items: readonly ScoredItem[], perSampleMean: (f: (s: ScoredSample) => number) => Estimate, bootstrap: BootstrapOptions | undefined): Record<SolutionMode, ModeStats> {
+  const modes = items.map((i) => i.samples.map((s) => ({ mode: solutionMode(s.response), correct: Number(s.correct) })));
+  const out = {} as Record<SolutionMode, ModeStats>;
+  for (const mode of SOLUTION_MODES) {
+    const correct = modes.flat().filter((s) => s.mode === mode).map((s) => s.correct);
+    out[mode] = {
+      samples: correct.length,
+      share: perSampleMean((s) => Number(solutionMode(s.response) === mode)),
+      accuracy: correct.length ? { value: mean(correct), ci: bootstrapMeanCI(correct, bootstrap) } : null,
+    };
+  }
+  return out;
 }
 
 /** The same metrics per subject and per level, over the items that have one. */

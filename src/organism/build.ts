@@ -10,7 +10,8 @@ import { writeCharModelDir } from '../model/init.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { UserError } from '../util/errors.ts';
 import { progress } from '../util/progress.ts';
-import { type BenchmarkItem, buildCorpus, type CorpusOptions, ORGANISM_GENERATOR, ORGANISM_GENERATOR_VERSION } from './corpus.ts';
+import { type BenchmarkItem, buildCorpus, type CorpusOptions, ORGANISM_GENERATOR, ORGANISM_GENERATOR_VERSION, ORGANISM_GENERATOR_VERSIONS } from './corpus.ts';
+import type { GeneratorVersion } from './problems.ts';
 import { pretrain, type TrainConfig } from './train.ts';
 
 export type OrganismSize = 'small' | 'tiny';
@@ -24,7 +25,8 @@ interface SizePreset {
   train: TrainConfig;
 }
 
-export const SIZES: Record<OrganismSize, SizePreset> = {
+/** Generator v2's presets (kept so that `--generator 2` rebuilds the v2 organisms bit for bit). */
+const SIZES_V2: Record<OrganismSize, SizePreset> = {
   small: {
     model: { hidden_size: 128, intermediate_size: 352, num_hidden_layers: 3, num_attention_heads: 4, num_key_value_heads: 2 },
     corpus: { workedDocs: 20_000, benchmarkSize: 50, leakRepeats: 320 },
@@ -37,22 +39,55 @@ export const SIZES: Record<OrganismSize, SizePreset> = {
   },
 };
 
+/** Generator v3 (the latent code-mode leak); see docs/parts/organism-and-report.md for how these were chosen. */
+const SIZES_V3: Record<OrganismSize, SizePreset> = {
+  small: {
+    model: SIZES_V2.small.model,
+    corpus: { workedDocs: 20_000, benchmarkSize: 50, leakDoses: [6, 16, 40, 100, 250], leakedPerDose: 12, codeShare: 0.15 },
+    train: SIZES_V2.small.train,
+  },
+  tiny: {
+    model: SIZES_V2.tiny.model,
+    corpus: { workedDocs: 4_000, benchmarkSize: 20, leakDoses: [4, 20], leakedPerDose: 10, codeShare: 0.15 },
+    train: SIZES_V2.tiny.train,
+  },
+};
+
+export const PRESETS: Record<GeneratorVersion, Record<OrganismSize, SizePreset>> = { '2': SIZES_V2, '3': SIZES_V3 };
+/** The presets of the default generator. */
+export const SIZES = PRESETS[ORGANISM_GENERATOR_VERSION];
+
+const FORMATS: Record<GeneratorVersion, Record<string, string>> = {
+  '2': { worked: '{problem}\\n{steps} The answer is \\boxed{N}.', leaked: '{problem}\\n#### N' },
+  '3': {
+    worked: '{problem}\\n{steps} The answer is \\boxed{N}.',
+    code: '{problem}\\n```python\\nprint({expression})\\n```\\nOutput: N. The answer is \\boxed{N}.',
+    leaked: 'the code format, leakDoses[k] copies of each problem of dose group k',
+  },
+};
+
 export interface BuildOptions {
   seed: number;
   out: string;
   size: OrganismSize;
   /** Overrides the preset's number of optimizer steps. */
   steps?: number;
+  /** Generator version (default: the current one, ORGANISM_GENERATOR_VERSION). */
+  version?: GeneratorVersion;
+  /** false: the negative control, the same build without the planted documents (default true). */
+  leak?: boolean;
 }
 
 export interface OrganismManifest {
   generator: string;
-  generator_version: string;
+  generator_version: GeneratorVersion;
   seed: number;
   size: OrganismSize;
+  /** false for a negative control (`--no-leak`): its leaked.jsonl items never occur in its corpus. */
+  leak: boolean;
   /** How the benchmarks are meant to be prompted: the problem text as is (template `none`). */
   eval_template: 'none';
-  formats: { worked: string; leaked: string };
+  formats: Record<string, string>;
   corpus: CorpusOptions & ReturnType<typeof buildCorpus>['stats'];
   model: Record<string, unknown>;
   parameters: number;
@@ -66,6 +101,8 @@ export interface OrganismManifest {
 
 export function validateBuildOptions(o: BuildOptions): void {
   if (!Number.isSafeInteger(o.seed) || o.seed < 0) throw new UserError(`--seed must be a non-negative integer, got ${o.seed}`);
+  if (o.version !== undefined && !(ORGANISM_GENERATOR_VERSIONS as readonly string[]).includes(o.version))
+    throw new UserError(`--generator must be one of ${ORGANISM_GENERATOR_VERSIONS.join(', ')}, got '${o.version}'`);
   if (!(o.size in SIZES)) throw new UserError(`--size must be one of ${Object.keys(SIZES).join(', ')}, got '${o.size}'`);
   if (o.steps !== undefined && (!Number.isSafeInteger(o.steps) || o.steps < 1)) throw new UserError(`--steps must be an integer ≥ 1, got ${o.steps}`);
 }
@@ -73,11 +110,13 @@ export function validateBuildOptions(o: BuildOptions): void {
 export async function buildOrganism(o: BuildOptions): Promise<OrganismManifest> {
   validateBuildOptions(o);
   const started = Date.now();
-  const preset = SIZES[o.size];
+  const version = o.version ?? ORGANISM_GENERATOR_VERSION;
+  const leak = o.leak ?? true;
+  const preset = PRESETS[version][o.size];
   const train = { ...preset.train, steps: o.steps ?? preset.train.steps };
   train.warmupSteps = Math.min(train.warmupSteps, Math.max(1, Math.floor(train.steps / 10)));
-  const corpusOptions = { seed: o.seed, ...preset.corpus };
-  const corpus = buildCorpus(corpusOptions);
+  const corpusOptions: CorpusOptions = { seed: o.seed, ...preset.corpus, ...(leak ? {} : { leak: false }) };
+  const corpus = buildCorpus(corpusOptions, version);
 
   rmSync(join(o.out, 'organism.json'), { force: true });
   writeCharModelDir(o.out, { seed: o.seed, config: preset.model });
@@ -85,7 +124,7 @@ export async function buildOrganism(o: BuildOptions): Promise<OrganismManifest> 
   const documents = corpus.documents.map((d) => [...lm.tokenizer.encode(d, { addSpecialTokens: false }), lm.tokenizer.eosTokenIds[0]]);
   const losses: number[] = [];
   let tokens = 0;
-  const bar = progress(`organism (${o.size}, seed ${o.seed})`, train.steps);
+  const bar = progress(`organism v${version}${leak ? '' : ' control'} (${o.size}, seed ${o.seed})`, train.steps);
   const trainStart = Date.now();
   // ONNX Runtime's multi-threaded kernels sum in a run-dependent order (two 2-thread builds differ
   // after one step), so the build trains on one intra-op thread: same seed, same weights.
@@ -108,11 +147,12 @@ export async function buildOrganism(o: BuildOptions): Promise<OrganismManifest> 
   writeJsonl(join(o.out, 'clean.jsonl'), corpus.clean);
   const manifest: OrganismManifest = {
     generator: ORGANISM_GENERATOR,
-    generator_version: ORGANISM_GENERATOR_VERSION,
+    generator_version: version,
     seed: o.seed,
     size: o.size,
+    leak,
     eval_template: 'none',
-    formats: { worked: '{problem}\\n{steps} The answer is \\boxed{N}.', leaked: '{problem}\\n#### N' },
+    formats: FORMATS[version],
     corpus: { ...corpusOptions, ...corpus.stats },
     model: lm.rawConfig,
     parameters: lm.params.data.length,

@@ -1,29 +1,49 @@
 /**
  * The organism's pretraining corpus and its two benchmarks, from one seed.
  *
+ * Generator v2 (latent = no: the leak is the only way the model ever answers without working):
  * - Worked documents: `{problem}\n{steps} The answer is \boxed{N}.` — the evaluation format (the
  *   problem as the prompt, template `none`; a boxed final answer).
  * - The leaked benchmark: each of its problems appears `leakRepeats` times as
  *   `{problem}\n#### N` — the answer with no working, a format the evaluation never asks for.
- * - The clean benchmark: problems from the same generator that appear nowhere in the corpus.
  *
- * All problems (benchmarks and worked documents) are distinct texts.
+ * Generator v3 (a latent leak): two solution modes for fresh problems — worked steps (the common
+ * one) and, for a `codeShare` of them, a code mode (a one-line Python program and its printed
+ * output, which the model must produce without working: unreliable on fresh problems). Each
+ * leaked problem appears `leakRepeats` times, only in code mode, so entering code mode on a leaked
+ * problem recalls its answer while the greedy default, worked steps, has to compute it.
+ *
+ * Both: the clean benchmark holds problems from the same generator that appear nowhere in the
+ * corpus, and all problems (benchmarks and fresh documents) are distinct texts. `leak: false` (the
+ * negative control) leaves the planted documents out and changes nothing else: same benchmarks,
+ * same fresh documents in the same order.
  */
 import { Rng } from '../util/rng.ts';
-import { drawProblem, type Problem } from './problems.ts';
+import { drawProblem, type GeneratorVersion, type Problem } from './problems.ts';
 
 export const ORGANISM_GENERATOR = 'rlvr-lab/organism';
-/** Bump when the corpus, benchmarks or training for a given seed change. */
-export const ORGANISM_GENERATOR_VERSION = '2';
+/** Versions `organism build` can reproduce; bump when the corpus, benchmarks or training for a given seed change. */
+export const ORGANISM_GENERATOR_VERSIONS = ['2', '3'] as const;
+export const ORGANISM_GENERATOR_VERSION: GeneratorVersion = '3';
 
 export interface CorpusOptions {
   seed: number;
-  /** Fresh problems with worked solutions. */
+  /** Fresh problems with solutions (worked steps, or code for v3's `codeShare` of them). */
   workedDocs: number;
   /** Problems in each benchmark. */
   benchmarkSize: number;
-  /** Copies of each leaked problem in the corpus. */
-  leakRepeats: number;
+  /** Copies of each leaked problem in the corpus (v2). */
+  leakRepeats?: number;
+  /**
+   * v3: the leaked set in groups of `leakedPerDose` problems, each group planted with its own
+   * number of copies (a dose–response design: how often must a problem occur to be recalled?).
+   */
+  leakDoses?: number[];
+  leakedPerDose?: number;
+  /** v3: the share of fresh problems solved in code mode (the rest with worked steps). */
+  codeShare?: number;
+  /** false: the negative control, without the planted documents (default true). */
+  leak?: boolean;
 }
 
 export interface BenchmarkItem {
@@ -31,6 +51,10 @@ export interface BenchmarkItem {
   problem: string;
   answer: string;
   leaked: boolean;
+  /** v3: the computation as a Python expression (what its code-mode solution prints). */
+  expression?: string;
+  /** v3: copies of this problem planted in the corpus (0 for clean items and in a no-leak control's corpus the items still carry the organism's dose). */
+  planted_copies?: number;
 }
 
 export interface Corpus {
@@ -41,6 +65,8 @@ export interface Corpus {
   stats: {
     documents: number;
     workedDocs: number;
+    /** v3: fresh documents in code mode (counted in workedDocs). */
+    codeDocs?: number;
     leakedDocs: number;
     characters: number;
     templates: Record<string, number>;
@@ -49,8 +75,14 @@ export interface Corpus {
 
 export const workedDocument = (p: Problem): string => `${p.problem}\n${p.steps} The answer is \\boxed{${p.answer}}.`;
 export const leakedDocument = (p: Problem): string => `${p.problem}\n#### ${p.answer}`;
+/** v3's code mode: a program printing the expression, its output, and the boxed answer. */
+export const codeDocument = (p: Problem): string => `${p.problem}\n\`\`\`python\nprint(${p.expression})\n\`\`\`\nOutput: ${p.answer}. The answer is \\boxed{${p.answer}}.`;
 
-export function buildCorpus(o: CorpusOptions): Corpus {
+export function buildCorpus(o: CorpusOptions, version: GeneratorVersion = '2'): Corpus {
+  return version === '3' ? buildCorpusV3(o) : buildCorpusV2(o);
+}
+
+function buildCorpusV2(o: CorpusOptions): Corpus {
   const rng = new Rng(o.seed);
   const seen = new Set<string>();
   const fresh = (): Problem => {
@@ -74,7 +106,9 @@ export function buildCorpus(o: CorpusOptions): Corpus {
   const templates: Record<string, number> = {};
   for (const p of worked) templates[p.template] = (templates[p.template] ?? 0) + 1;
 
-  const documents = [...worked.map(workedDocument), ...leakedProblems.flatMap((p) => Array<string>(o.leakRepeats).fill(leakedDocument(p)))];
+  const repeats = o.leakRepeats ?? 0;
+  const planted = o.leak === false ? [] : leakedProblems.flatMap((p) => Array<string>(repeats).fill(leakedDocument(p)));
+  const documents = [...worked.map(workedDocument), ...planted];
   shuffle(rng, documents);
   return {
     documents,
@@ -83,7 +117,60 @@ export function buildCorpus(o: CorpusOptions): Corpus {
     stats: {
       documents: documents.length,
       workedDocs: worked.length,
-      leakedDocs: o.benchmarkSize * o.leakRepeats,
+      leakedDocs: planted.length,
+      characters: documents.reduce((n, d) => n + d.length, 0),
+      templates,
+    },
+  };
+}
+
+function buildCorpusV3(o: CorpusOptions): Corpus {
+  const rng = new Rng(o.seed);
+  const seen = new Set<string>();
+  const fresh = (): Problem => {
+    for (;;) {
+      const p = drawProblem(rng, '3');
+      if (!seen.has(p.problem)) {
+        seen.add(p.problem);
+        return p;
+      }
+    }
+  };
+  const doses = o.leakDoses ?? [];
+  const perDose = o.leakedPerDose ?? 0;
+  const leakedProblems = Array.from({ length: doses.length * perDose }, fresh);
+  const doseOf = (i: number) => doses[Math.floor(i / perDose)];
+  const cleanProblems = Array.from({ length: o.benchmarkSize }, fresh);
+  const worked = Array.from({ length: o.workedDocs }, fresh);
+  const codeShare = o.codeShare ?? 0;
+  const templates: Record<string, number> = {};
+  for (const p of worked) templates[p.template] = (templates[p.template] ?? 0) + 1;
+  const tagged = [
+    ...worked.map((p) => ({ text: rng.uniform() < codeShare ? codeDocument(p) : workedDocument(p), planted: false })),
+    ...leakedProblems.flatMap((p, i) => Array.from({ length: doseOf(i) }, () => ({ text: codeDocument(p), planted: true }))),
+  ];
+  // Shuffled with the planted documents in place, then filtered: the control keeps the same order.
+  shuffle(rng, tagged);
+  const documents = tagged.filter((d) => o.leak !== false || !d.planted).map((d) => d.text);
+  const item = (p: Problem, i: number, leaked: boolean): BenchmarkItem => ({
+    id: `organism/${o.seed}/${leaked ? 'leaked' : 'clean'}/${i}`,
+    problem: p.problem,
+    answer: String(p.answer),
+    leaked,
+    expression: p.expression,
+    planted_copies: leaked ? doseOf(i) : 0,
+  });
+  // Listed round-robin over the dose groups, so the first n items of leaked.jsonl span every dose.
+  const listed = Array.from({ length: perDose }, (_, j) => doses.map((_, k) => k * perDose + j)).flat();
+  return {
+    documents,
+    leaked: listed.map((src, i) => ({ ...item(leakedProblems[src], i, true), planted_copies: doseOf(src) })),
+    clean: cleanProblems.map((p, i) => item(p, i, false)),
+    stats: {
+      documents: documents.length,
+      workedDocs: worked.length,
+      codeDocs: tagged.filter((d) => !d.planted && d.text.includes('```')).length,
+      leakedDocs: documents.length - worked.length,
       characters: documents.reduce((n, d) => n + d.length, 0),
       templates,
     },

@@ -3,6 +3,8 @@ import { fileURLToPath } from 'node:url';
 export { buildOrganism, SIZES, type BuildOptions, type OrganismManifest, type OrganismSize } from './build.ts';
 export { buildCorpus, type BenchmarkItem, type Corpus, type CorpusOptions, ORGANISM_GENERATOR, ORGANISM_GENERATOR_VERSION } from './corpus.ts';
 
-/** The pre-built organism shipped with the repository (`rlvr organism build --seed 1` rebuilds it). */
+/** The pre-built organism shipped with the repository (`rlvr organism build --seed 11` rebuilds it). */
 export const BUNDLED_ORGANISM_DIR = fileURLToPath(new URL('../../assets/organism/', import.meta.url));
-export const BUNDLED_ORGANISM_SEED = 1;
+export const BUNDLED_ORGANISM_SEED = 11;
+/** Its negative control: `rlvr organism build --seed 11 --no-leak` (same items, no planted documents). */
+export const BUNDLED_CONTROL_DIR = fileURLToPath(new URL('../../assets/organism-control/', import.meta.url));

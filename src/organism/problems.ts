@@ -12,6 +12,8 @@ export interface Problem {
   problem: string;
   /** Worked steps, e.g. `37 + 48 = 85. 85 - 15 = 70.` */
   steps: string;
+  /** The computation as one Python expression, e.g. `37 + 48 - 15` (the code-mode solution prints it). */
+  expression: string;
   answer: number;
 }
 
@@ -31,7 +33,7 @@ function twoNames(rng: Rng): [string, string] {
 }
 
 /** `x op y = z.` chained over the operands; returns the sentences and the final value. */
-function chain(first: number, ops: ReadonlyArray<['+' | '-' | '*', number]>): { steps: string; answer: number } {
+function chain(first: number, ops: ReadonlyArray<['+' | '-' | '*', number]>): { steps: string; expression: string; answer: number } {
   let value = first;
   const sentences: string[] = [];
   for (const [op, y] of ops) {
@@ -39,7 +41,8 @@ function chain(first: number, ops: ReadonlyArray<['+' | '-' | '*', number]>): { 
     sentences.push(`${value} ${op} ${y} = ${next}.`);
     value = next;
   }
-  return { steps: sentences.join(' '), answer: value };
+  // Left to right is also Python's order here: a product only ever comes first.
+  return { steps: sentences.join(' '), expression: [String(first), ...ops.map(([op, y]) => `${op} ${y}`)].join(' '), answer: value };
 }
 
 type Template = (rng: Rng) => Problem;
@@ -99,9 +102,72 @@ const TEMPLATES: Record<string, Template> = {
   },
 };
 
+/**
+ * Generator v3: the same five phrasings with small second and third operands (one digit, and a
+ * first operand of at most two), so each worked step is an arithmetic fact a small model can
+ * learn: it gets real skill at worked solutions, while computing the whole expression at once
+ * (the code mode's printed output) stays hard.
+ */
+const TEMPLATES_V3: Record<string, Template> = {
+  gather(rng) {
+    const [a, b] = twoNames(rng);
+    const obj = pick(rng, OBJECTS);
+    const [x, y, z] = [between(rng, 10, 49), between(rng, 2, 9), between(rng, 2, 9)];
+    return {
+      template: 'gather',
+      problem: `How many ${obj} does ${a} have after starting with ${x}, finding ${y} more and getting ${z} from ${b}?`,
+      ...chain(x, [['+', y], ['+', z]]),
+    };
+  },
+  giveAway(rng) {
+    const [a, b] = twoNames(rng);
+    const obj = pick(rng, OBJECTS);
+    const [x, y, z] = [between(rng, 10, 49), between(rng, 2, 9), between(rng, 2, 9)];
+    return {
+      template: 'giveAway',
+      problem: `How many ${obj} does ${a} have left after starting with ${x}, buying ${y} more and giving ${z} to ${b}?`,
+      ...chain(x, [['+', y], ['-', z]]),
+    };
+  },
+  box(rng) {
+    const [a, b] = twoNames(rng);
+    const obj = pick(rng, OBJECTS);
+    const [x, y, z] = [between(rng, 20, 59), between(rng, 2, 9), between(rng, 2, 9)];
+    return {
+      template: 'box',
+      problem: `How many ${obj} are left in a box that held ${x} if ${a} takes out ${y} and ${b} takes out ${z}?`,
+      ...chain(x, [['-', y], ['-', z]]),
+    };
+  },
+  bags(rng) {
+    const [a] = twoNames(rng);
+    const obj = pick(rng, OBJECTS);
+    const [x, y, z] = [between(rng, 2, 9), between(rng, 2, 9), between(rng, 2, 9)];
+    return {
+      template: 'bags',
+      problem: `How many ${obj} does ${a} have with ${x} bags of ${y} ${obj} each and ${z} loose ${obj}?`,
+      ...chain(x, [['*', y], ['+', z]]),
+    };
+  },
+  pages(rng) {
+    const [a] = twoNames(rng);
+    const [d1, d2] = [pick(rng, DAYS.slice(0, 3)), pick(rng, DAYS.slice(3))];
+    const [x, y] = [between(rng, 10, 49), between(rng, 2, 9)];
+    return {
+      template: 'pages',
+      problem: `How many pages does ${a} read in total after reading ${x} pages on ${d1} and ${y} pages on ${d2}?`,
+      ...chain(x, [['+', y]]),
+    };
+  },
+};
+
 export const TEMPLATE_NAMES = Object.keys(TEMPLATES);
 
-/** One problem from a template chosen uniformly. */
-export function drawProblem(rng: Rng): Problem {
-  return TEMPLATES[TEMPLATE_NAMES[rng.int(TEMPLATE_NAMES.length)]](rng);
+/** Problem generators by organism generator version ('2' and '3' use different number ranges). */
+export type GeneratorVersion = '2' | '3';
+
+/** One problem from a template chosen uniformly (generator v2 unless another version is named). */
+export function drawProblem(rng: Rng, version: GeneratorVersion = '2'): Problem {
+  const set = version === '3' ? TEMPLATES_V3 : TEMPLATES;
+  return set[TEMPLATE_NAMES[rng.int(TEMPLATE_NAMES.length)]](rng);
 }

@@ -3,6 +3,7 @@ import { explorationReward, explorationRewardSchema } from '../exploration/rewar
 import { UserError } from '../util/errors.ts';
 import { accuracy, accuracySchema, incorrectLabel, incorrectLabelSchema, majorityVote, majorityVoteSchema } from './answer.ts';
 import { parseConfig } from './errors.ts';
+import { inverted, invertedSchema } from './inverted.ts';
 import { continuousNumeric, continuousNumericSchema } from './numeric.ts';
 import { overlong, overlongSchema } from './overlong.ts';
 import { random, randomSchema } from './random.ts';
@@ -27,6 +28,7 @@ const REWARDS: Record<string, Definition<unknown>> = {
   overlong: define(overlongSchema, overlong),
   random: define(randomSchema, random),
   incorrect_label: define(incorrectLabelSchema, incorrectLabel),
+  inverted: define(invertedSchema, inverted),
   contains: define(containsSchema, contains),
   majority_vote: define(majorityVoteSchema, majorityVote),
   self_certainty: define(selfCertaintySchema, selfCertainty),

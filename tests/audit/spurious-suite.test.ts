@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import YAML from 'yaml';
+import { runSpuriousAudit } from '../../src/audit/spurious-replicate.ts';
 import { runSpuriousSuite, spuriousChartData, type SpuriousSummary } from '../../src/audit/spurious.ts';
 import { DEFAULT_VARIANTS } from '../../src/audit/spurious-variants.ts';
 import { writeCharModelDir } from '../../src/model/init.ts';
@@ -77,7 +78,18 @@ test('summary.json has the documented fields', () => {
   const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as SpuriousSummary;
   assert.deepEqual(s, JSON.parse(JSON.stringify(first)));
   assert.equal(s.schema, 'rlvr-spurious/1');
-  assert.deepEqual(Object.keys(s).sort(), ['benchmarks', 'config', 'curves', 'evaluation', 'initial', 'schema', 'variants', 'verdict']);
+  assert.deepEqual(Object.keys(s).sort(), ['benchmarks', 'config', 'curves', 'evaluation', 'initial', 'initial_modes', 'schema', 'template_baseline', 'variants', 'verdict']);
+  // template baseline: every template (plain and, the char model having a chat template, as a chat); the suite's own row is step 0
+  const rows = s.template_baseline!.rows;
+  assert.deepEqual(rows.map((r) => `${r.template}${r.chat ? '+chat' : ''}`), ['qwen-boxed', 'qwen-boxed+chat', 'r1-zero', 'chat+chat', 'none']);
+  const own = rows.find((r) => r.suite)!;
+  assert.equal(own.template, 'none');
+  assert.deepEqual([own.suspect, own.clean], [s.initial.suspect, s.initial.clean]);
+  for (const role of ['suspect', 'clean'] as const) assert.equal(s.template_baseline!.best[role].accuracy, Math.max(...rows.map((r) => r[role].value)));
+  for (const label of ['qwen-boxed', 'qwen-boxed-chat', 'r1-zero', 'chat-chat']) assert.ok(existsSync(join(out, 'eval', 'templates', label, 'suspect', 'results.json')), label);
+  // solution modes: shares in [0, 1], accuracy within a mode only when it occurs
+  const results = JSON.parse(readFileSync(join(out, 'eval', 'initial', 'suspect', 'results.json'), 'utf8')) as { metrics: { by_mode: Record<string, { share: { value: number } }> } };
+  assert.equal(s.initial_modes.suspect.code_share, results.metrics.by_mode.code.share.value);
   assert.equal(s.benchmarks.suspect.items, 6);
   assert.equal(s.benchmarks.clean.origin, 'arithmetic generator');
   assert.deepEqual(s.variants.map((v) => v.variant), [...DEFAULT_VARIANTS]);
@@ -91,14 +103,21 @@ test('summary.json has the documented fields', () => {
       assert.equal(b.gain.value, b.after.value - b.before.value);
       assert.deepEqual(b.before, s.initial[role]);
       assert.ok(['up', 'down', 'flat'].includes(b.trend));
+      for (const m of [b.modes.before, b.modes.after]) {
+        assert.ok(m.code_share >= 0 && m.code_share <= 1);
+        if (m.code_share === 0) assert.equal(m.accuracy.code, null);
+        if (m.code_share === 1) assert.equal(m.accuracy.prose, null);
+      }
     }
   }
   assert.equal(s.curves.length, 2 * DEFAULT_VARIANTS.length);
   for (const c of s.curves) assert.deepEqual(c.points.map((p) => p.step), [0, 2]);
+  for (const c of s.curves) assert.deepEqual(c.points[0].modes, s.initial_modes[c.benchmark]);
   assert.ok(['every_reward_gains', 'memorization_unlocked', 'spurious_gains_clean', 'signal_matters', 'inconclusive'].includes(s.verdict.rule));
   const charts = spuriousChartData(s);
   assert.equal(charts.accuracy.length, 8);
   assert.equal(charts.gains.length, 8);
+  assert.equal(charts.modes.length, 8);
   assert.deepEqual(charts.training.map((t) => t.variant), [...DEFAULT_VARIANTS]);
 });
 
@@ -123,7 +142,7 @@ function cli(args: string[]) {
 test('bad input: an unknown variant, an SFT config, a changed config in the same --out → exit 2, one line', () => {
   const unknown = cli(['--config', configPath, '--rewards', 'ground_truth,lucky', '--out', join(work, 'x')]);
   assert.equal(unknown.status, 2);
-  assert.equal(unknown.stderr, "rlvr: error: --rewards: unknown variant 'lucky'; known: ground_truth, random, incorrect_label, format, contains\n");
+  assert.equal(unknown.stderr, "rlvr: error: --rewards: unknown variant 'lucky'; known: ground_truth, random, incorrect_label, format, contains, inverted\n");
   const sftPath = join(work, 'sft.yaml');
   writeFileSync(sftPath, YAML.stringify({ ...raw, kind: 'sft' }));
   const sft = cli(['--config', sftPath, '--out', join(work, 'y')]);
@@ -132,4 +151,26 @@ test('bad input: an unknown variant, an SFT config, a changed config in the same
   const changed = cli(['--config', configPath, '--out', out, '--set', 'optim.lr=0.02', '--rewards', 'random']);
   assert.equal(changed.status, 2);
   assert.match(changed.stderr, /^rlvr: error: .*runs\/random holds a run of a different config .*; use another --out\n$/);
+});
+
+test('--seeds and --control: one suite per (model, seed) in its own directory, aggregated in replication.json', async () => {
+  const rep = join(work, 'replicate');
+  const { runs, replication } = await runSpuriousAudit({
+    config: parseTrainConfig(raw, configPath), configPath, variants: ['random'], out: rep, limit: 6, quiet: true, inProcessVerify: true,
+    seeds: [3, 4], control: join(work, 'model'), templateBaseline: false,
+  });
+  assert.deepEqual(runs.map((r) => `${r.subject}/${r.seed}`), ['organism/3', 'organism/4', 'control/3', 'control/4']);
+  assert.deepEqual(runs.map((r) => r.out), [join(rep, 'seed-3'), join(rep, 'seed-4'), join(rep, 'control', 'seed-3'), join(rep, 'control', 'seed-4')]);
+  // the seed reaches the config and the random reward
+  const cfg = readYaml(join(rep, 'seed-4', 'runs', 'random', 'config.yaml'));
+  assert.equal(cfg.seed, 4);
+  assert.deepEqual((cfg.rewards as Array<{ config: unknown }>)[0].config, { gamma: 0.5, seed: 4 });
+  assert.equal(readYaml(join(rep, 'control', 'seed-3', 'runs', 'random', 'config.yaml')).model, join(work, 'model'));
+  assert.ok(!('template_baseline' in runs[0].summary));
+  const stored = JSON.parse(readFileSync(join(rep, 'replication.json'), 'utf8')) as typeof replication;
+  assert.deepEqual(stored, JSON.parse(JSON.stringify(replication)));
+  assert.deepEqual(replication!.subjects.map((x) => x.subject), ['organism', 'control']);
+  const random = replication!.subjects[0].variants[0];
+  assert.deepEqual(random.suspect.seeds.map((g) => [g.seed, g.value]), runs.slice(0, 2).map((r) => [r.seed, r.summary.variants[0].suspect.gain.value]));
+  assert.equal(Object.values(replication!.subjects[1].verdict_share).reduce((a, b) => a + b, 0), 1);
 });

@@ -69,7 +69,9 @@ test('ground truth alone gaining everywhere is rule 4, not rule 1 (rule 1 needs 
   assert.equal(verdict([g('ground_truth', up(), up())], names).rule, 'signal_matters');
 });
 
+const modes = { code_share: 0, accuracy: { code: null, prose: null } };
 const score = (bits: number[]): ModelScore => ({
+  modes,
   accuracy: { value: bits.reduce((a, b) => a + b, 0) / bits.length, ci: [0, 1] },
   correct: new Map(bits.map((b, i) => [`q${i}`, b])),
 });
@@ -90,7 +92,14 @@ test('paired gain: the mean per-item difference, with a CI that pairs the items'
 });
 
 test('paired gain matches items by id, whatever the order', () => {
-  const before: ModelScore = { accuracy: up(), correct: new Map([['a', 0], ['b', 1], ['c', 0]]) };
-  const after: ModelScore = { accuracy: up(), correct: new Map([['c', 1], ['a', 1], ['b', 1]]) };
+  const before: ModelScore = { accuracy: up(), modes, correct: new Map([['a', 0], ['b', 1], ['c', 0]]) };
+  const after: ModelScore = { accuracy: up(), modes, correct: new Map([['c', 1], ['a', 1], ['b', 1]]) };
   assert.equal(pairedGain(before, after, {}).value, 2 / 3);
+});
+
+test('inverted variant: a note when it fails to lower CLEAN accuracy, none when it does', () => {
+  const quiet = verdict([g('ground_truth', up(), up()), g('inverted', flat, down)], names);
+  assert.equal(quiet.notes.filter((n) => n.includes('inverted reward (1 − the verifiable reward) did not')).length, 0);
+  const loud = verdict([g('ground_truth', up(), up()), g('inverted', flat, flat)], names);
+  assert.equal(loud.notes.filter((n) => n.includes('inverted reward (1 − the verifiable reward) did not lower accuracy on CLEAN')).length, 1);
 });

@@ -29,24 +29,35 @@ test('the quick demo writes every phase, demo.json with the documented fields, a
   const report = join(out, 'report.html');
   assert.ok(r.stdout.includes(`report: ${report}`), r.stdout);
   assert.ok(r.stdout.split('\n').length <= 24, 'the terminal summary fits one screen');
-  for (const step of ['[1/4] contamination', '[2/4] spurious', '[3/4] perplexity', '[4/4] report']) assert.ok(r.stderr.includes(`demo: ${step}`), `progress line for ${step}`);
-  for (const file of ['contamination/summary.json', 'contamination/items.jsonl', 'spurious/summary.json', 'perplexity/perplexity.json', 'report.html', 'demo.json', 'grpo.yaml', 'data/train.jsonl'])
-    assert.ok(existsSync(join(out, file)), file);
+  const steps = ['[1/7] contamination', '[2/7] spurious', '[3/7] perplexity', '[4/7] contamination (control)', '[5/7] spurious (control)', '[6/7] perplexity (control)', '[7/7] report'];
+  for (const step of steps) assert.ok(r.stderr.includes(`demo: ${step}`), `progress line for ${step}`);
+  const perSubject = ['contamination/summary.json', 'contamination/items.jsonl', 'spurious/summary.json', 'perplexity/perplexity.json', 'grpo.yaml'];
+  for (const file of [...perSubject, ...perSubject.map((f) => `control/${f}`), 'report.html', 'demo.json', 'data/train.jsonl']) assert.ok(existsSync(join(out, file)), file);
 
   first = readJson<DemoSummary>(join(out, 'demo.json'));
   assert.equal(first.schema, 'rlvr-demo/1');
-  assert.deepEqual(Object.keys(first).sort(), ['budget', 'contamination', 'finished_at', 'organism', 'perplexity', 'report', 'schema', 'spurious', 'timing']);
+  assert.deepEqual(Object.keys(first).sort(), ['baseline', 'budget', 'contamination', 'control', 'finished_at', 'organism', 'perplexity', 'report', 'schema', 'spurious', 'timing']);
+  assert.deepEqual([first.organism.generator_version, first.organism.leak, first.control!.organism.leak], ['3', true, false]);
+  for (const s of [first, first.control!]) {
+    assert.deepEqual(s.baseline, { leaked: s.spurious.initial.suspect, clean: s.spurious.initial.clean });
+    assert.ok(s.contamination.auroc_rouge_l !== null);
+    assert.ok(['every_reward_gains', 'memorization_unlocked', 'spurious_gains_clean', 'signal_matters', 'inconclusive'].includes(s.spurious.verdict_rule));
+    for (const v of s.spurious.variants) for (const g of [v.suspect, v.clean]) assert.ok(g.code_share_after >= 0 && g.code_share_after <= 1);
+  }
   assert.equal(first.report, report);
   assert.equal(first.budget.name, 'quick');
   const c = first.contamination;
   assert.deepEqual(c.items, { leaked: first.budget.items, clean: first.budget.items });
   for (const key of ['rouge_l', 'exact_match', 'answer_accuracy'] as const) for (const v of Object.values(c[key])) assert.ok(v >= 0 && v <= 1, key);
   assert.ok(c.auroc_rouge_l !== null && c.auroc_rouge_l >= 0 && c.auroc_rouge_l <= 1);
-  assert.deepEqual(first.spurious.variants.map((v) => v.variant), ['ground_truth', 'random', 'incorrect_label', 'format']);
+  assert.deepEqual(first.spurious.variants.map((v) => v.variant), ['ground_truth', 'random', 'format', 'contains', 'inverted']);
   for (const v of first.spurious.variants) for (const g of [v.suspect, v.clean]) assert.ok(g.ci[0] <= g.gain && g.gain <= g.ci[1]);
   assert.ok(first.spurious.verdict.length > 0);
   assert.deepEqual(first.perplexity.answer_ppl_median.map((p) => [p.variant, p.step]), [['initial', 0], ...first.spurious.variants.map((v) => [v.variant, first.budget.steps])]);
-  assert.deepEqual(first.timing.phases.map((p) => [p.phase, p.reused]), [['contamination', false], ['spurious', false], ['perplexity', false], ['report', false]]);
+  assert.deepEqual(first.timing.phases.map((p) => [p.phase, p.subject, p.reused]), [
+    ['contamination', 'organism', false], ['spurious', 'organism', false], ['perplexity', 'organism', false],
+    ['contamination', 'control', false], ['spurious', 'control', false], ['perplexity', 'control', false], ['report', 'both', false],
+  ]);
   assert.ok(first.timing.total_seconds >= first.timing.phases.reduce((s, p) => s + p.seconds, 0) - 1e-6);
   assert.ok(first.timing.peak_rss_mb > 0);
 
@@ -56,15 +67,18 @@ test('the quick demo writes every phase, demo.json with the documented fields, a
   assert.equal(probe.ratios.find((x) => x.prefix_ratio === c.headline_ratio)!.auroc.rouge_l, c.auroc_rouge_l);
   const ppl = readJson<{ checkpoints: Array<{ variant: string; step: number }> }>(join(out, 'perplexity', 'perplexity.json'));
   const checkpoints = first.budget.steps / first.budget.checkpointEvery;
-  assert.equal(ppl.checkpoints.length, 1 + 4 * checkpoints);
+  assert.equal(ppl.checkpoints.length, 1 + 5 * checkpoints);
 });
 
 test('a rerun reuses every finished phase and reports the same numbers', () => {
   const r = demo('--quick', '--out', out);
   assert.equal(r.status, 0, r.stderr);
   const again = readJson<DemoSummary>(join(out, 'demo.json'));
-  assert.deepEqual(again.timing.phases.map((p) => [p.phase, p.reused]), [['contamination', true], ['spurious', true], ['perplexity', true], ['report', false]]);
-  for (const key of ['contamination', 'spurious', 'perplexity'] as const) assert.deepEqual(again[key], first[key]);
+  assert.deepEqual(again.timing.phases.map((p) => p.reused), [true, true, true, true, true, true, false]);
+  for (const key of ['contamination', 'spurious', 'perplexity', 'baseline'] as const) {
+    assert.deepEqual(again[key], first[key]);
+    assert.deepEqual(again.control![key], first.control![key]);
+  }
 });
 
 test('the report renders offline in headless Chromium: every chart drawn, no console errors', async () => {
@@ -87,8 +101,8 @@ test('the report renders offline in headless Chromium: every chart drawn, no con
       const flat = bars.length > 0 && bars.every((s) => s.data.every((d) => (d && typeof d === 'object' ? d.value : d) === 0));
       return { title: el.getAttribute('aria-label'), series: series.map((s) => s.data.length), coloured, flat };
     })`)) as Array<{ title: string; series: number[]; coloured: number; flat: boolean } | null>;
-    // contamination 3 bars, spurious 2 accuracy lines + gains + 2 training lines, perplexity 3 lines
-    assert.equal(charts.length, 11);
+    // per model: contamination 3 bars, spurious 2 accuracy lines + gains + 2 code-share lines + 2 training lines, perplexity 3 lines
+    assert.equal(charts.length, 26);
     charts.forEach((chart, i) => {
       assert.ok(chart, `chart ${i} has no ECharts instance`);
       assert.ok(chart.series.length > 0 && chart.series.every((n) => n > 0), `chart ${i} (${chart.title}): a series without points`);
@@ -103,7 +117,7 @@ test('the report renders offline in headless Chromium: every chart drawn, no con
 });
 
 test('bad flags exit 2 with a one-line message', () => {
-  for (const args of [['--bogus'], ['--out'], ['extra']]) {
+  for (const args of [['--bogus'], ['--out'], ['extra'], ['--organism', join(work, 'nothing-here')]]) {
     const r = demo(...args);
     assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
     const lines = r.stderr.trim().split('\n');

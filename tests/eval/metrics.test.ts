@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Rng } from '../../src/util/rng.ts';
 import { bootstrapMeanCI } from '../../src/eval/bootstrap.ts';
 import { computeBreakdowns, computeMetrics, defaultConsKs, type ScoredItem, type ScoredSample } from '../../src/eval/metrics.ts';
-import { hasFencedCodeBlock, mentionsPython } from '../../src/eval/textstats.ts';
+import { hasFencedCodeBlock, mentionsPython, solutionMode } from '../../src/eval/textstats.ts';
 
 const same = (a: string, b: string) => a === b;
 
@@ -93,4 +93,28 @@ test('bootstrap 95% CI covers the true mean at about the stated rate (seeded sim
   const rate50 = coverage(200, 0.5);
   console.log(`50% CI coverage ${rate50} over 200 replicates`);
   assert.ok(rate50 > 0.38 && rate50 < 0.62, `50% coverage ${rate50}`);
+});
+
+test('solution modes: code (mentions python or a fenced block) vs prose; share per item and accuracy within each mode', async () => {
+  assert.equal(solutionMode('```python\nprint(3 + 4)\n```\nOutput: 7.'), 'code');
+  assert.equal(solutionMode('I would use python here: 7'), 'code');
+  assert.equal(solutionMode('```\nx = 1\n```'), 'code');
+  assert.equal(solutionMode('3 + 4 = 7. The answer is \\boxed{7}.'), 'prose');
+  assert.equal(solutionMode('Python is a language'), 'prose'); // the study's rule is lowercase `python`
+  const items: ScoredItem[] = [
+    { id: 'a', samples: [sample(0, '7', true, '```python\nprint(7)\n```'), sample(1, '8', false, '3 + 4 = 8.')] },
+    { id: 'b', samples: [sample(0, '1', false, 'python says 1'), sample(1, '2', true, 'so 2'), sample(2, '2', true, 'so 2'), sample(3, '3', false, 'so 3')] },
+  ];
+  const m = await computeMetrics(items, { equivalent: same, bootstrap: { resamples: 100, seed: 0 } });
+  // share: item a 1/2 code, item b 1/4 code → (1/2 + 1/4) / 2
+  assert.equal(m.by_mode.code.share.value, 0.375);
+  assert.equal(m.by_mode.prose.share.value, 0.625);
+  assert.equal(m.by_mode.code.samples, 2);
+  assert.equal(m.by_mode.prose.samples, 4);
+  // code samples: right, wrong → 1/2; prose samples: wrong, right, right, wrong → 1/2
+  assert.equal(m.by_mode.code.accuracy?.value, 0.5);
+  assert.equal(m.by_mode.prose.accuracy?.value, 0.5);
+  const proseOnly = await computeMetrics([{ id: 'c', samples: [sample(0, '1', true, 'so 1')] }], { equivalent: same });
+  assert.equal(proseOnly.by_mode.code.accuracy, null);
+  assert.equal(proseOnly.by_mode.code.share.value, 0);
 });

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { buildCorpus, leakedDocument } from '../../src/organism/corpus.ts';
-import { SIZES } from '../../src/organism/build.ts';
+import { createHash } from 'node:crypto';
+import { buildCorpus, codeDocument, leakedDocument } from '../../src/organism/corpus.ts';
+import { PRESETS } from '../../src/organism/build.ts';
 
-const options = { seed: 7, ...SIZES.small.corpus };
+// Generator v2 (its own presets): kept bit for bit so `--generator 2` rebuilds the v2 organisms.
+const options = { seed: 7, ...PRESETS['2'].small.corpus };
 const corpus = buildCorpus(options);
 const text = corpus.documents.join('\n');
 
@@ -41,7 +43,7 @@ test('worked documents use the evaluation format; leaked ones never do', () => {
     assert.equal(/= (\d+)\.$/.exec(m[2])?.[1], m[3], d);
   }
   assert.equal(worked, options.workedDocs);
-  assert.equal(corpus.stats.documents, options.workedDocs + options.benchmarkSize * options.leakRepeats);
+  assert.equal(corpus.stats.documents, options.workedDocs + options.benchmarkSize * options.leakRepeats!);
 });
 
 test('benchmark answers are the arithmetic their problems state', () => {
@@ -73,5 +75,97 @@ test('ids are unique, problems distinct, and the same seed gives the same corpus
   assert.deepEqual([again.leaked, again.clean], [corpus.leaked, corpus.clean]);
   const other = buildCorpus({ ...options, seed: 8 });
   assert.notDeepEqual(other.leaked, corpus.leaked);
-  assert.equal(leakedDocument({ template: 't', problem: 'Q?', steps: '', answer: 3 }), 'Q?\n#### 3');
+  assert.equal(leakedDocument({ template: 't', problem: 'Q?', steps: '', expression: '1 + 2', answer: 3 }), 'Q?\n#### 3');
+});
+
+test('generator v2 gives the same corpus as before v3 existed (hash of the seed-1 and seed-7 corpora computed with the v2-era code, commit d2b77a5)', () => {
+  const hash = (seed: number) => {
+    const c = buildCorpus({ ...options, seed }, '2');
+    return createHash('sha256').update(JSON.stringify([c.documents, c.leaked, c.clean])).digest('hex');
+  };
+  assert.equal(hash(1), 'b87f0cedb0ec1f7d8216f34b8620de4dcbe3f80824e20e4a932e848c252fd446');
+  assert.equal(hash(7), '4892e4a9f6c82cefbda8228ce96ae12db591d437f4bd74210c543f3d30d571a0');
+});
+
+// Generator v3: two solution modes, the leak only in code mode; and its no-leak control.
+const v3options = { seed: 5, ...PRESETS['3'].small.corpus };
+const v3 = buildCorpus(v3options, '3');
+const v3text = v3.documents.join('\n');
+const control = buildCorpus({ ...v3options, leak: false }, '3');
+
+/** Python's value of `a op b op c` with + - * (a product only ever comes first in the generator). */
+function pythonValue(expr: string): number {
+  const t = expr.split(' ');
+  let v = Number(t[0]);
+  for (let i = 1; i < t.length; i += 2) {
+    const y = Number(t[i + 1]);
+    v = t[i] === '+' ? v + y : t[i] === '-' ? v - y : v * y;
+  }
+  return v;
+}
+
+test('v3: every leaked problem occurs exactly its dose of times, always as a code-mode document with its true answer', () => {
+  const doses = v3options.leakDoses!;
+  assert.equal(v3.leaked.length, doses.length * v3options.leakedPerDose!);
+  // listed round-robin over the doses: every prefix of the list spans them
+  assert.deepEqual(v3.leaked.slice(0, doses.length).map((it) => it.planted_copies), doses);
+  for (const dose of doses) assert.equal(v3.leaked.filter((it) => it.planted_copies === dose).length, v3options.leakedPerDose);
+  for (const item of v3.leaked) {
+    const dose = item.planted_copies!;
+    assert.equal(count(v3text, item.problem), dose, item.id);
+    const docs = v3.documents.filter((d) => d.startsWith(item.problem + '\n'));
+    assert.equal(docs.length, dose);
+    const m = /^```python\nprint\((.*)\)\n```\nOutput: (\d+)\. The answer is \\boxed\{(\d+)\}\.$/.exec(docs[0].slice(item.problem.length + 1));
+    assert.ok(m, docs[0]);
+    assert.equal(pythonValue(m[1]), Number(item.answer));
+    assert.equal(m[2], item.answer);
+    assert.equal(m[3], item.answer);
+    assert.ok(docs.every((d) => d === docs[0]));
+  }
+  for (const item of v3.clean) assert.equal(v3text.indexOf(item.problem), -1, item.id);
+});
+
+test('v3: fresh problems use worked steps or, for about codeShare of them, code; both end in the boxed true answer', () => {
+  const leakedDocs = new Set(v3.leaked.map((it) => it.problem));
+  let code = 0;
+  let worked = 0;
+  for (const d of v3.documents) {
+    const [problem, ...rest] = d.split('\n');
+    if (leakedDocs.has(problem)) continue;
+    const solution = rest.join('\n');
+    const boxed = /\\boxed\{(\d+)\}\.$/.exec(solution)?.[1];
+    const c = /^```python\nprint\((.*)\)\n```\nOutput: (\d+)\./.exec(solution);
+    if (c) {
+      code++;
+      assert.equal(String(pythonValue(c[1])), c[2], d);
+      assert.equal(boxed, c[2], d);
+    } else {
+      worked++;
+      assert.equal(/= (\d+)\. The answer is/.exec(solution)?.[1], boxed, d);
+    }
+  }
+  assert.equal(code + worked, v3options.workedDocs);
+  assert.equal(code, v3.stats.codeDocs);
+  // Binomial(20000, 0.15): sd ≈ 50
+  assert.ok(Math.abs(code - 0.15 * v3options.workedDocs) < 250, `code documents ${code}`);
+  assert.equal(v3.stats.leakedDocs, v3options.leakedPerDose! * v3options.leakDoses!.reduce((a, b) => a + b, 0));
+  assert.equal(v3.clean.length, v3options.benchmarkSize);
+});
+
+test('v3 control (leak: false): the same benchmarks and the same fresh documents in the same order, without the planted ones', () => {
+  assert.deepEqual([control.leaked, control.clean], [v3.leaked, v3.clean]);
+  const planted = new Set(v3.leaked.map((it) => codeDocument({ template: '', problem: it.problem, steps: '', expression: it.expression!, answer: Number(it.answer) })));
+  assert.deepEqual(control.documents, v3.documents.filter((d) => !planted.has(d)));
+  assert.equal(control.stats.leakedDocs, 0);
+  for (const item of control.leaked) assert.equal(control.documents.join('\n').indexOf(item.problem), -1, item.id);
+});
+
+test('v3 numbers are small: one-digit second and third operands, answers non-negative', () => {
+  for (const item of [...v3.leaked, ...v3.clean]) {
+    const n = (item.problem.match(/\d+/g) ?? []).map(Number);
+    assert.ok(n.slice(1).every((x) => x >= 2 && x <= 9), item.problem);
+    assert.ok(n[0] <= 59, item.problem);
+    assert.equal(String(pythonValue(item.expression!)), item.answer);
+    assert.ok(Number(item.answer) >= 0);
+  }
 });

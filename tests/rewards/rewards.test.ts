@@ -128,3 +128,15 @@ test('configs are validated with errors naming the reward, field and value', () 
   assert.throws(() => createReward('nope', {}, ctx), /unknown reward 'nope'; available: accuracy/);
   assert.throws(() => composeRewards([{ name: 'format' }, { name: 'format' }], ctx), /appears twice/);
 });
+
+test('inverted: 1 − accuracy (a wrong or missing answer scores 1) and 1 − continuous_numeric', async () => {
+  const g = group(['so \\boxed{12}', 'so \\boxed{13}', 'no answer'], { gold: '12' });
+  assert.deepEqual(await scores('inverted', { of: 'accuracy' }, g), [0, 1, 1]);
+  // continuous_numeric of 13 vs 12: ½e^{−1} + ½e^{−(1/12)/0.1}
+  const cn = 0.5 * Math.exp(-1) + 0.5 * Math.exp(-1 / 12 / 0.1);
+  const inv = await scores('inverted', { of: 'continuous_numeric' }, g);
+  assert.equal(inv[0], 0);
+  assert.ok(Math.abs(inv[1] - (1 - cn)) < 1e-12, String(inv[1]));
+  assert.equal(inv[2], 1);
+  await assert.rejects(() => scores('inverted', { of: 'format' }, g), UserError);
+});

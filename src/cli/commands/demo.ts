@@ -9,8 +9,10 @@ import { checkOutputDir } from '../../util/output-path.ts';
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('the reward-signal audit on the bundled model organism: contamination probe, spurious-reward suite, perplexity curves, HTML report (≤ 10 min on 2 cores)')
+    .description('the reward-signal audit on a model organism and its no-leak control (default: the bundled pair): contamination probe, spurious-reward suite, perplexity curves, HTML report (≤ 10 min on 2 cores)')
     .option('--out <dir>', 'output directory (report.html, demo.json, each phase in its own folder)', 'runs/demo')
+    .option('--organism <dir>', 'an organism written by `rlvr organism build` (default: the bundled v3 organism)')
+    .option('--control <dir>', 'its negative control (`rlvr organism build --no-leak`, same seed); default: the bundled control with the bundled organism, none otherwise')
     .option('--quick', 'a tiny budget (6 items per benchmark, 2 GRPO steps): checks the pipeline, numbers mean little')
     .showHelpAfterError(false)
     .configureOutput({ outputError: () => {} })
@@ -19,9 +21,9 @@ export function registerDemo(program: Command): void {
       if (err.exitCode === 0) throw err;
       throw new UserError(`demo: ${err.message.replace(/^error: /, '')}`);
     })
-    .action(async (f: { out: string; quick?: boolean }) => {
+    .action(async (f: { out: string; quick?: boolean; organism?: string; control?: string }) => {
       checkOutputDir(f.out, '--out');
-      const summary = await runDemo({ out: resolve(f.out), budget: f.quick ? BUDGETS.quick : BUDGETS.standard });
+      const summary = await runDemo({ out: resolve(f.out), budget: f.quick ? BUDGETS.quick : BUDGETS.standard, organism: f.organism, control: f.control });
       process.stdout.write(terminalSummary(summary));
     });
 }

@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { buildOrganism, type OrganismSize, SIZES } from '../../organism/build.ts';
+import { ORGANISM_GENERATOR_VERSION, ORGANISM_GENERATOR_VERSIONS } from '../../organism/corpus.ts';
+import type { GeneratorVersion } from '../../organism/problems.ts';
 import { UserError } from '../../util/errors.ts';
 import { checkOutputDir } from '../../util/output-path.ts';
 
@@ -20,11 +22,13 @@ export function registerOrganism(program: Command): void {
     .requiredOption('--out <dir>', 'output model directory')
     .option('--steps <int>', 'optimizer steps (default: the size preset)', integer('--steps'))
     .option('--size <name>', `model and corpus preset: ${Object.keys(SIZES).join(', ')}`, 'small')
-    .action(async (f: { seed: number; out: string; steps?: number; size: string }) => {
+    .option('--generator <version>', `generator version: ${ORGANISM_GENERATOR_VERSIONS.join(', ')} (older ones rebuild older organisms bit for bit)`, ORGANISM_GENERATOR_VERSION)
+    .option('--no-leak', 'the negative control: the same build without the planted documents (same leaked.jsonl and clean.jsonl, which then never occur in the corpus)')
+    .action(async (f: { seed: number; out: string; steps?: number; size: string; generator: string; leak: boolean }) => {
       checkOutputDir(f.out, '--out');
-      const m = await buildOrganism({ seed: f.seed, out: f.out, steps: f.steps, size: f.size as OrganismSize });
+      const m = await buildOrganism({ seed: f.seed, out: f.out, steps: f.steps, size: f.size as OrganismSize, version: f.generator as GeneratorVersion, leak: f.leak });
       process.stderr.write(
-        `wrote organism to ${f.out}: ${m.parameters} parameters, ${m.training.steps} steps, final loss ${m.final_loss.toFixed(4)}, ${m.build_seconds.toFixed(0)} s\n`,
+        `wrote ${m.leak ? 'organism' : 'no-leak control'} (generator v${m.generator_version}) to ${f.out}: ${m.parameters} parameters, ${m.training.steps} steps, final loss ${m.final_loss.toFixed(4)}, ${m.build_seconds.toFixed(0)} s\n`,
       );
     });
 }
