@@ -23,7 +23,7 @@ const MAX_DEPTH = 8;
 const SKIP = new Set(['checkpoints', 'node_modules']);
 
 /** Reads the first bytes of a small file (to tell JSON schemas apart without parsing big files). */
-export function readHead(path: string, bytes = 512): string {
+function readHead(path: string, bytes = 512): string {
   const fd = openSync(path, 'r');
   try {
     const buf = Buffer.alloc(bytes);
@@ -43,7 +43,7 @@ function headHas(path: string, pattern: RegExp): boolean {
 }
 
 /** A directory's kind from its entries, or null when it is no run. Training kinds are refined from config.yaml later. */
-export function classify(dir: string, entries: Dirent[]): RunKind | null {
+function classify(dir: string, entries: Dirent[]): RunKind | null {
   const files = new Set(entries.filter((e) => e.isFile()).map((e) => e.name));
   const dirs = new Set(entries.filter((e) => e.isDirectory()).map((e) => e.name));
   if (

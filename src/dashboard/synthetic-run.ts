@@ -42,7 +42,7 @@ const WORDS = [
   'answer',
 ];
 
-export function syntheticConfig(o: SyntheticRunOptions): unknown {
+function syntheticConfig(o: SyntheticRunOptions): unknown {
   const raw = {
     kind: o.kind ?? 'grpo',
     model: 'models/qwen2-tiny',
@@ -66,7 +66,7 @@ export function syntheticConfig(o: SyntheticRunOptions): unknown {
 }
 
 /** The metrics row of step `step` of a synthetic run (the trainer's keys, plausible values). */
-export function syntheticMetrics(
+function syntheticMetrics(
   kind: 'grpo' | 'sft',
   step: number,
   steps: number,
@@ -119,7 +119,7 @@ export function syntheticMetrics(
 }
 
 /** The samples.jsonl groups of step `step` (the trainer's record shape). */
-export function syntheticSamples(
+function syntheticSamples(
   step: number,
   o: SyntheticRunOptions,
   rng: Rng,

@@ -77,7 +77,7 @@ const SCRIPT_OF: Array<[string, RegExp]> = [
  * scripts do not separate words). LaTeX commands and single-letter words of alphabetic scripts
  * (math variables: x, n, α) are not words.
  */
-export function scriptCounts(text: string): Map<string, number> {
+function scriptCounts(text: string): Map<string, number> {
   const words = text.replace(/\\[A-Za-z]+/g, ' ').match(/[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]|[\p{L}\p{M}]+/gu) ?? [];
   const counts = new Map<string, number>();
   for (const w of words) {

@@ -49,7 +49,7 @@ function firstResponse(resps: unknown): string | null {
   return typeof r === 'string' ? r : null;
 }
 
-export function readLmEvalSamples(file: string): SampleLine[] {
+function readLmEvalSamples(file: string): SampleLine[] {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

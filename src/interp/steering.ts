@@ -175,11 +175,6 @@ async function scoreNeurons(lm: CausalLM, items: readonly InterpItem[], layers: 
   return result;
 }
 
-const topK = (xs: Float64Array, k: number): number[] =>
-  Array.from(xs, (_, i) => i)
-    .sort((a, b) => xs[b] - xs[a])
-    .slice(0, k);
-
 /** Decile bin of each neuron by its mean |activation| (0 = smallest). */
 function magnitudeBins(mag: Float64Array): Int32Array {
   const order = Array.from(mag, (_, i) => i).sort((a, b) => mag[a] - mag[b]);
@@ -194,8 +189,7 @@ function matchedSet(selectedBins: number[], poolBins: Int32Array, exclude: Set<n
   for (const bin of selectedBins) {
     const candidates: number[] = [];
     for (let n = 0; n < poolBins.length; n++) if (poolBins[n] === bin && !exclude.has(n) && !chosen.has(n)) candidates.push(n);
-    const fallback = Array.from(poolBins, (_, n) => n).filter((n) => !exclude.has(n) && !chosen.has(n));
-    const from = candidates.length > 0 ? candidates : fallback;
+    const from = candidates.length > 0 ? candidates : Array.from(poolBins, (_, n) => n).filter((n) => !exclude.has(n) && !chosen.has(n));
     chosen.add(from[rng.int(from.length)]);
   }
   return [...chosen];
@@ -233,15 +227,15 @@ export async function runSteering(lm: CausalLM, items: readonly InterpItem[], o:
   const out: SteeringResult = { model: lm.source, score: scoreKind, lambda, k, correction, selection_ids: selection.map((x) => x.id), evaluation_ids: evaluation.map((x) => x.id), baseline: { logprob: base.logprob.reduce((a, b) => a + b, 0) / base.logprob.length, accuracy: base.correct.reduce((a, b) => a + b, 0) / base.correct.length }, layers: [] };
   for (const layer of layers) {
     const sc = scores.get(layer)!;
-    const byMag = topK(sc.score, k);
-    const byDla = topK(sc.dla, k);
+    const byMag = topIds(sc.score, k);
+    const byDla = topIds(sc.dla, k);
     const selected = scoreKind === 'magnitude' ? byMag : byDla;
     const inter = byMag.filter((n) => byDla.includes(n)).length;
     const rng = new Rng(seed * 65_537 + layer);
     const selectedBins = selected.map((n) => bins.get(layer)![n]);
     const neuronSets = Array.from({ length: nullSets }, () => matchedSet(selectedBins, bins.get(layer)!, new Set(selected), rng));
+    const others = allLayers.filter((l) => l !== layer);
     const layerSets = Array.from({ length: nullSets }, () => {
-      const others = allLayers.filter((l) => l !== layer);
       const l = others.length > 0 ? others[rng.int(others.length)] : layer;
       return { layer: l, neurons: matchedSet(selectedBins, bins.get(l)!, l === layer ? new Set(selected) : new Set(), rng) };
     });

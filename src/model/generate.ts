@@ -60,9 +60,9 @@ export async function generateIds(lm: CausalLM, prompts: ReadonlyArray<readonly 
   const rows: Row[] = prompts.flatMap((prompt, promptIndex) => Array.from({ length: params.n }, (_, sampleIndex) => ({ promptIndex, sampleIndex, prompt })));
   const maxBatch = opts.maxBatch ?? 32;
   const out: Completion[] = [];
+  const { cancelled } = opts;
   for (let start = 0; start < rows.length; start += maxBatch) {
     const chunk = rows.slice(start, start + maxBatch);
-    const { cancelled } = opts;
     if (cancelled && chunk.every((r) => cancelled(r.promptIndex, r.sampleIndex))) {
       out.push(...chunk.map((r) => ({ promptIndex: r.promptIndex, sampleIndex: r.sampleIndex, text: '', tokenIds: [], logprobs: [], finishReason: 'length' as const })));
       continue;

@@ -6,7 +6,7 @@ import { Rng } from '../util/rng.ts';
  * Infinity for t below ~5.6e-309, which turned the weights into NaN and always drew the last
  * candidate; and anything this cold is argmax except for ties within ~1e-5 of a logit.
  */
-export const GREEDY_BELOW_TEMPERATURE = 1e-5;
+const GREEDY_BELOW_TEMPERATURE = 1e-5;
 
 export interface SamplerParams {
   /** Below GREEDY_BELOW_TEMPERATURE (0 included) greedy: argmax, the lowest id wins a tie. */
@@ -15,10 +15,14 @@ export interface SamplerParams {
   topK: number;
 }
 
-/** log-sum-exp of a row, computed stably. */
-export function logSumExp(row: Float32Array): number {
+function maxOf(row: Float32Array): number {
   let max = -Infinity;
   for (let i = 0; i < row.length; i++) if (row[i] > max) max = row[i];
+  return max;
+}
+
+/** log-sum-exp of a row, computed stably (`max` is the row's maximum, when already known). */
+export function logSumExp(row: Float32Array, max = maxOf(row)): number {
   let sum = 0;
   for (let i = 0; i < row.length; i++) sum += Math.exp(row[i] - max);
   return max + Math.log(sum);
@@ -45,8 +49,7 @@ export function sampleToken(
 
 /**
  * Argmax over the drawable ids and the row's max in one pass; the exponentials (the costly part
- * over a 151,936-wide vocabulary) only when the log-probability is wanted. Same arithmetic as
- * logSumExp, so the same values.
+ * over a 151,936-wide vocabulary) only when the log-probability is wanted.
  */
 function greedy(row: Float32Array, drawable: number, withLogprob: boolean): { token: number; logprob: number } {
   let best = 0;
@@ -56,10 +59,7 @@ function greedy(row: Float32Array, drawable: number, withLogprob: boolean): { to
     if (x > max) max = x;
     if (i < drawable && x > row[best]) best = i;
   }
-  if (!withLogprob) return { token: best, logprob: NaN };
-  let sum = 0;
-  for (let i = 0; i < row.length; i++) sum += Math.exp(row[i] - max);
-  return { token: best, logprob: row[best] - (max + Math.log(sum)) };
+  return { token: best, logprob: withLogprob ? row[best] - logSumExp(row, max) : NaN };
 }
 
 function sampleFiltered(row: Float32Array, p: SamplerParams, rng: Rng): number {

@@ -88,7 +88,7 @@ function drawKeys(meta: Record<string, unknown> | undefined): Pick<ScoreItem, 's
  */
 const SPECIAL_TOKENS = /<\|[^<>|\s]{1,64}\|>|<｜[^<>｜]{1,64}｜>|<\/?s>|<(?:eos|bos|pad|end_of_turn|start_of_turn)>/g;
 
-export const stripSpecialTokens = (text: string): string => text.replace(SPECIAL_TOKENS, '');
+const stripSpecialTokens = (text: string): string => text.replace(SPECIAL_TOKENS, '');
 
 /** The response in an OpenRLHF query: what follows the prompt, without special tokens. */
 export function responseOf(query: string, prompt: string | undefined): string {

@@ -101,7 +101,6 @@ export async function runRejectionJob(job: RejectionJob, out: string, opts: { qu
         onBatch: (n) => bar?.tick(n),
       },
     );
-    bar?.stop();
     writeSftDataset(out, result.rows);
     return result;
   } finally {

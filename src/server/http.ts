@@ -29,7 +29,7 @@ export function preview(v: unknown, max = 100): string {
 }
 
 /** Nesting deeper than this is refused before parsing: no request field needs more than 4 levels. */
-export const MAX_JSON_DEPTH = 64;
+const MAX_JSON_DEPTH = 64;
 
 /**
  * The request body parsed as a JSON object. The depth is checked on the raw text first because
@@ -71,26 +71,25 @@ interface SchemaError {
   parentSchema?: { description?: string };
 }
 
+/** The decoded segments of a JSON pointer. */
+const segments = (pointer: string) => pointer.split('/').slice(1).map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
+
 /** `/messages/0/role` → `messages[0].role`. */
 function paramOf(instancePath: string): string {
-  return instancePath
-    .split('/')
-    .slice(1)
-    .map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'))
-    .reduce((out, s) => (/^\d+$/.test(s) ? `${out}[${s}]` : out ? `${out}.${s}` : s), '');
+  return segments(instancePath).reduce((out, s) => (/^\d+$/.test(s) ? `${out}[${s}]` : out ? `${out}.${s}` : s), '');
 }
 
 function valueAt(body: unknown, instancePath: string): unknown {
   let v = body;
-  for (const s of instancePath.split('/').slice(1)) {
+  for (const s of segments(instancePath)) {
     if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<string, unknown>)[s.replaceAll('~1', '/').replaceAll('~0', '~')];
+    v = (v as Record<string, unknown>)[s];
   }
   return v;
 }
 
 /** A schema failure as a 400 naming the field: `n: must be <= 256, got 300`. */
-export function schemaError(errors: readonly SchemaError[], body: unknown): ApiError {
+function schemaError(errors: readonly SchemaError[], body: unknown): ApiError {
   // A union (anyOf) reports each branch's failure, then its own: the union's description says more.
   const e = [...errors].reverse().find((x) => x.keyword === 'anyOf') ?? errors[0];
   if (e.keyword === 'required') {

@@ -63,7 +63,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array | Iterab
 }
 
 /** Makes a rename or file creation in `dir` durable. */
-export function fsyncDir(dir: string): void {
+function fsyncDir(dir: string): void {
   let fd: number;
   try {
     fd = openSync(dir, 'r');

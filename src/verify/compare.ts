@@ -1,5 +1,5 @@
 import { evalExact, evalFloat, type Complex, type Exact } from './evaluate.ts';
-import { hasDecimal, parseExpression, ParseError, variables, type Node } from './parse.ts';
+import { hasDecimal, parseExpression, ParseError, someNode, variables, type Node } from './parse.ts';
 import * as Q from './rational.ts';
 import { evaluateMatrixExpression } from './matrix.ts';
 import { intervalSet, relationSet, type Interval, type SolutionSet } from './relation.ts';
@@ -73,19 +73,7 @@ function samplePoints(vars: string[], count: number, steps = false): Point[] {
 }
 
 function hasSteps(n: Node): boolean {
-  switch (n.t) {
-    case 'fn':
-      return n.name === 'floor' || n.name === 'ceil' || n.args.some(hasSteps);
-    case 'num':
-    case 'var':
-    case 'const':
-      return false;
-    case 'neg':
-    case 'fact':
-      return hasSteps(n.a);
-    default:
-      return hasSteps(n.a) || hasSteps(n.b);
-  }
+  return someNode(n, (x) => x.t === 'fn' && (x.name === 'floor' || x.name === 'ceil'));
 }
 
 const showPoint = (p: Point) => [...p.float].map(([k, v]) => `${k}=${+v.toFixed(4)}`).join(', ');
@@ -159,28 +147,16 @@ const DECIMAL_REL_TOL = 1e-5;
 
 /** Whether a power or exponential inside the tree underflows doubles (e^{-1000} evaluates to 0). */
 function underflows(n: Node): boolean {
-  switch (n.t) {
-    case 'num':
-    case 'var':
-    case 'const':
-      return false;
-    case 'neg':
-    case 'fact':
-      return underflows(n.a);
-    case 'fn': {
-      if (n.args.some(underflows)) return true;
-      if (n.name !== 'exp') return false;
-      const v = evalFloat(n, new Map());
+  return someNode(n, (x) => {
+    if (x.t === 'fn' && x.name === 'exp') {
+      const v = evalFloat(x, new Map());
       return Math.hypot(v.re, v.im) < FLOAT_FLOOR;
     }
-    default: {
-      if (underflows(n.a) || underflows(n.b)) return true;
-      if (n.t !== 'pow') return false;
-      const base = evalFloat(n.a, new Map());
-      const v = evalFloat(n, new Map());
-      return Math.hypot(base.re, base.im) !== 0 && Math.hypot(v.re, v.im) < FLOAT_FLOOR;
-    }
-  }
+    if (x.t !== 'pow') return false;
+    const base = evalFloat(x.a, new Map());
+    const v = evalFloat(x, new Map());
+    return Math.hypot(base.re, base.im) !== 0 && Math.hypot(v.re, v.im) < FLOAT_FLOOR;
+  });
 }
 
 function sameAtPlaces(ge: Exact | null, pe: Exact | null, gv: Complex, pv: Complex): boolean {
@@ -438,7 +414,8 @@ function compareAssignments(g: Answer, p: Answer, opts: CompareOptions): Verdict
   if (g.kind === 'assignments' && p.kind === 'assignments') {
     if (g.names.length !== p.names.length) return no(`assignments: ${p.names.length} quantities, expected ${g.names.length}`);
     for (let i = 0; i < g.names.length; i++) {
-      const j = p.names.findIndex((n) => squash(n) === squash(g.names[i]));
+      const want = squash(g.names[i]);
+      const j = p.names.findIndex((n) => squash(n) === want);
       if (j < 0) return no(`assignments: no value for ${g.names[i]}`);
       const v = compareAnswerTexts(g.values[i], p.values[j], opts);
       if (!v.equal) return no(`assignments: ${g.names[i]} differs (${v.reason})`);
@@ -523,7 +500,10 @@ export function compareAnswers(g0: Answer, p0: Answer, opts: CompareOptions): Ve
     case 'expr':
       if (p.kind === 'expr') return compareScalars(g.text, p.text, opts);
       // "The answer is three."
-      if (p.kind === 'text' && NUMBER_WORDS.includes(p.text.toLowerCase().trim())) return compareScalars(g.text, String(NUMBER_WORDS.indexOf(p.text.toLowerCase().trim())), opts);
+      if (p.kind === 'text') {
+        const k = NUMBER_WORDS.indexOf(p.text.toLowerCase().trim());
+        if (k >= 0) return compareScalars(g.text, String(k), opts);
+      }
       break;
     case 'text':
       if (p.kind === 'text' || p.kind === 'expr') {

@@ -110,7 +110,7 @@ interface Span {
 const OPENERS: Array<[string, string]> = [['$$', '$$'], ['\\[', '\\]'], ['\\(', '\\)'], ['$', '$']];
 
 /** Math spans ($…$, $$…$$, \(…\), \[…\]) in order; `\$` is a dollar sign. Linear scan. */
-export function mathSpans(text: string): Span[] {
+function mathSpans(text: string): Span[] {
   const spans: Span[] = [];
   // Per closing delimiter, a position before which it does not occur (after a failed scan):
   // later scans resume there, so unclosed delimiters cannot make the scan quadratic.

@@ -346,20 +346,25 @@ export function variables(n: Node, out: Set<string> = new Set()): Set<string> {
   return out;
 }
 
-/** Whether a tree contains a decimal literal (an approximate number). */
-export function hasDecimal(n: Node): boolean {
+/** Whether `test` holds for the tree or any node below it. */
+export function someNode(n: Node, test: (node: Node) => boolean): boolean {
+  if (test(n)) return true;
   switch (n.t) {
     case 'num':
-      return n.decimal;
     case 'var':
     case 'const':
       return false;
     case 'neg':
     case 'fact':
-      return hasDecimal(n.a);
+      return someNode(n.a, test);
     case 'fn':
-      return n.args.some(hasDecimal);
+      return n.args.some((a) => someNode(a, test));
     default:
-      return hasDecimal(n.a) || hasDecimal(n.b);
+      return someNode(n.a, test) || someNode(n.b, test);
   }
+}
+
+/** Whether a tree contains a decimal literal (an approximate number). */
+export function hasDecimal(n: Node): boolean {
+  return someNode(n, (x) => x.t === 'num' && x.decimal);
 }

@@ -160,12 +160,11 @@ export class VerifierPool {
     onResult?: (index: number, result: TimedResult) => void,
   ): Promise<TimedResult[]> {
     const out = new Array<TimedResult>(pairs.length);
-    const size = this.chunkSize;
     const chunks: number[] = [];
-    for (let i = 0; i < pairs.length; i += size) chunks.push(i);
+    for (let i = 0; i < pairs.length; i += this.chunkSize) chunks.push(i);
     await Promise.all(
       chunks.map(async (start) => {
-        const slice = pairs.slice(start, start + size);
+        const slice = pairs.slice(start, start + this.chunkSize);
         const r = await this.runChunk(slice, options);
         const results = 'failed' in r ? await Promise.all(slice.map((p) => this.verifyTimed(p.gold, p.pred, options))) : r;
         results.forEach((res, k) => {

@@ -37,9 +37,9 @@ export function registerData(program: Command): void {
     .option('--created-at <iso>', 'timestamp to stamp instead of now (byte-identical reproduction)')
     .action((generator: string, opts: RandomCalcOptions & ExplorationFlags & { out: string }) => {
       if (!generators.includes(generator)) throw new UserError(`unknown generator '${generator}'; available: ${generators.join(', ')}`);
+      checkOutputFile(opts.out, '--out');
       if (generator !== 'randomcalc') return writeExploration(generator as ExplorationTask, opts);
       const { out, ...options } = opts;
-      checkOutputFile(out, '--out');
       const bar = progress('randomcalc', options.n);
       const lines: string[] = [];
       for (const item of generateRandomCalc(options)) {

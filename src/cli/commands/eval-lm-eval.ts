@@ -3,9 +3,11 @@ import { exportLmEval } from '../../eval/lm-eval-export.ts';
 import { importLmEvalSamples } from '../../eval/lm-eval-import.ts';
 import { extractorsFor } from '../../eval/format.ts';
 import { writeFileAtomic } from '../../util/atomic.ts';
+import { checkOutputFile } from '../../util/output-path.ts';
+import { parseNumber } from './generate.ts';
 import { UserError } from '../../util/errors.ts';
 
-export const EXPORT_FORMATS = ['lm-eval'];
+const EXPORT_FORMATS = ['lm-eval'];
 
 export function checkExportFormat(format: string | undefined): void {
   if (format !== undefined && !EXPORT_FORMATS.includes(format)) throw new UserError(`--export must be one of ${EXPORT_FORMATS.join(', ')}, got '${format}'`);
@@ -20,9 +22,9 @@ export function exportEval(format: string | undefined, outDir: string): void {
 
 /** Re-grades an lm-eval samples file; prints a summary and the disagreements, and keeps the report in `out` (JSON) when given. */
 export async function importSamples(file: string, f: { extraction?: string; verifyThreads: string; out?: string }): Promise<void> {
+  if (f.out) checkOutputFile(f.out, '--out');
   const { extractors, name } = extractorsFor(f.extraction ?? 'cli', '', 'none');
-  const threads = Number(f.verifyThreads);
-  if (!Number.isInteger(threads) || threads < 1) throw new UserError(`--verify-threads must be a positive integer, got '${f.verifyThreads}'`);
+  const threads = parseNumber('verify-threads', f.verifyThreads, (n) => Number.isInteger(n) && n >= 1, 'a positive integer');
   const report = await importLmEvalSamples(file, { extractors, threads });
   if (f.out) writeFileAtomic(f.out, JSON.stringify({ extraction: name, ...report }, null, 2) + '\n');
   for (const d of report.disagreements.slice(0, 20)) {
