@@ -60,3 +60,10 @@ export function batchesOf<T>(items: readonly T[], size: number): T[][] {
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
 }
+
+/** Index groups of items: all, then leaked and clean when the items are labelled (empty groups left out). */
+export function groupsOf(items: readonly InterpItem[]): Array<{ group: string; idx: number[] }> {
+  const all = { group: 'all', idx: items.map((_, i) => i) };
+  if (!items.some((x) => x.label !== undefined)) return [all];
+  return [all, { group: 'leaked', idx: items.flatMap((x, i) => (x.label ? [i] : [])) }, { group: 'clean', idx: items.flatMap((x, i) => (x.label === false ? [i] : [])) }].filter((g) => g.idx.length > 0);
+}

@@ -18,7 +18,7 @@ import type { CausalLM } from '../model/causal-lm.ts';
 import { rmsOf, unembed } from '../model/unembed.ts';
 import { progress } from '../util/progress.ts';
 import { autoBatchSize, forwardItems } from './forward.ts';
-import { batchesOf, type InterpItem, predictingPosition, tokenText } from './items.ts';
+import { batchesOf, groupsOf, type InterpItem, predictingPosition, tokenText } from './items.ts';
 import { type Interval, jsdBits, meanInterval, resampleIndices } from './stats.ts';
 
 export const LENS_SITES = ['resid_pre', 'attn_out', 'resid_mid', 'mlp_out', 'resid_post'] as const;
@@ -177,12 +177,6 @@ export async function runLens(
   }
   bar?.stop();
   return summarize(models.map((m) => m.name), items, layers, perItem, models.length === 2 ? between : null, o);
-}
-
-function groupsOf(items: readonly InterpItem[]): Array<{ group: string; idx: number[] }> {
-  const all = { group: 'all', idx: items.map((_, i) => i) };
-  if (!items.some((x) => x.label !== undefined)) return [all];
-  return [all, { group: 'leaked', idx: items.flatMap((x, i) => (x.label ? [i] : [])) }, { group: 'clean', idx: items.flatMap((x, i) => (x.label === false ? [i] : [])) }].filter((g) => g.idx.length > 0);
 }
 
 function summarize(

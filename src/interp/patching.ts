@@ -18,7 +18,7 @@ import { UserError } from '../util/errors.ts';
 import { progress } from '../util/progress.ts';
 import { Rng } from '../util/rng.ts';
 import { autoBatchSize, forwardItems, type ItemMetrics } from './forward.ts';
-import { batchesOf, type InterpItem } from './items.ts';
+import { batchesOf, groupsOf, type InterpItem } from './items.ts';
 import { adjust, type Correction, type Interval, meanInterval, nullPValueGreater, quantile, recoveryInterval, resampleIndices } from './stats.ts';
 
 export const PATCH_SITES = ['resid_pre', 'attn_out', 'mlp_out', 'resid_post'] as const;
@@ -142,13 +142,7 @@ export async function runPatching(target: CausalLM, source: CausalLM, items: rea
   }
   bar?.stop();
 
-  const groups = [{ group: 'all', idx: items.map((_, i) => i) }];
-  if (items.some((x) => x.label !== undefined)) {
-    for (const [group, want] of [['leaked', true], ['clean', false]] as const) {
-      const idx = items.flatMap((x, i) => (x.label === want ? [i] : []));
-      if (idx.length > 0) groups.push({ group, idx });
-    }
-  }
+  const groups = groupsOf(items);
   const correction = o.correction ?? 'holm';
   const result: PatchResult = {
     metric: 'sum of the gold answer tokens’ log-probabilities after the fixed context (teacher forced); accuracy = greedy continuation starts with the answer',
