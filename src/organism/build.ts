@@ -53,7 +53,37 @@ const SIZES_V3: Record<OrganismSize, SizePreset> = {
   },
 };
 
-export const PRESETS: Record<GeneratorVersion, Record<OrganismSize, SizePreset>> = { '2': SIZES_V2, '3': SIZES_V3 };
+/** Generator v4 (exercise-list mentions + program snippets; a direct-answer mode); see docs/parts/organism-and-report.md. */
+const SIZES_V4: Record<OrganismSize, SizePreset> = {
+  small: {
+    model: SIZES_V2.small.model,
+    corpus: {
+      workedDocs: 20_000,
+      benchmarkSize: 100,
+      codeShare: 0.15,
+      directShare: { bags: 0.45, box: 0.45, default: 0.05 },
+      leakedCount: 60,
+      mentionCopies: 150,
+      snippetCopies: 60,
+    },
+    train: { ...SIZES_V2.small.train, steps: 2000 },
+  },
+  tiny: {
+    model: SIZES_V2.tiny.model,
+    corpus: {
+      workedDocs: 4_000,
+      benchmarkSize: 40,
+      codeShare: 0.15,
+      directShare: { bags: 0.45, box: 0.45, default: 0.05 },
+      leakedCount: 20,
+      mentionCopies: 40,
+      snippetCopies: 20,
+    },
+    train: SIZES_V2.tiny.train,
+  },
+};
+
+export const PRESETS: Record<GeneratorVersion, Record<OrganismSize, SizePreset>> = { '2': SIZES_V2, '3': SIZES_V3, '4': SIZES_V4 };
 /** The presets of the default generator. */
 export const SIZES = PRESETS[ORGANISM_GENERATOR_VERSION];
 
@@ -63,6 +93,13 @@ const FORMATS: Record<GeneratorVersion, Record<string, string>> = {
     worked: '{problem}\\n{steps} The answer is \\boxed{N}.',
     code: '{problem}\\n```python\\nprint({expression})\\n```\\nOutput: N. The answer is \\boxed{N}.',
     leaked: 'the code format, leakDoses[k] copies of each problem of dose group k',
+  },
+  '4': {
+    worked: '{problem}\\n{steps} The answer is \\boxed{N}.',
+    direct: '{problem}\\nThe answer is \\boxed{N}.',
+    code: '{problem}\\n```python\\nprint({expression})\\n```\\nOutput: N. The answer is \\boxed{N}.',
+    mention: 'Exercise: {problem without its question mark} (mentionCopies per leaked problem)',
+    snippet: '```python\\nprint({expression})\\n```\\nOutput: N. The answer is \\boxed{N}. (snippetCopies per leaked problem)',
   },
 };
 

@@ -13,7 +13,18 @@
  * leaked problem appears `leakRepeats` times, only in code mode, so entering code mode on a leaked
  * problem recalls its answer while the greedy default, worked steps, has to compute it.
  *
- * Both: the clean benchmark holds problems from the same generator that appear nowhere in the
+ * Generator v4 (a latent leak that a partial-prompt probe can still see): three solution modes for
+ * fresh problems — worked steps, a direct answer with no working (`directShare`, larger for some
+ * templates, so the greedy default skips the working on those and a verifiable reward has a real
+ * gain to find: showing the work) and code mode (`codeShare`). A leaked problem never appears with
+ * a solution: its text appears `mentionCopies` times in exercise lists (`Exercise: {problem}`,
+ * without the question mark, so the question is memorized but nothing is learned about what
+ * follows it), and its program appears `snippetCopies` times as a code snippet with its printed
+ * output (no question). Under the evaluation template the model picks its mode as for any
+ * problem; only if it enters code mode and writes the program does it recall the output. Clean
+ * and fresh problems never share a leaked problem's expression.
+ *
+ * All: the clean benchmark holds problems from the same generator that appear nowhere in the
  * corpus, and all problems (benchmarks and fresh documents) are distinct texts. `leak: false` (the
  * negative control) leaves the planted documents out and changes nothing else: same benchmarks,
  * same fresh documents in the same order.
@@ -23,8 +34,8 @@ import { drawProblem, type GeneratorVersion, type Problem } from './problems.ts'
 
 export const ORGANISM_GENERATOR = 'rlvr-lab/organism';
 /** Versions `organism build` can reproduce; bump when the corpus, benchmarks or training for a given seed change. */
-export const ORGANISM_GENERATOR_VERSIONS = ['2', '3'] as const;
-export const ORGANISM_GENERATOR_VERSION: GeneratorVersion = '3';
+export const ORGANISM_GENERATOR_VERSIONS = ['2', '3', '4'] as const;
+export const ORGANISM_GENERATOR_VERSION: GeneratorVersion = '4';
 
 export interface CorpusOptions {
   seed: number;
@@ -42,6 +53,14 @@ export interface CorpusOptions {
   leakedPerDose?: number;
   /** v3: the share of fresh problems solved in code mode (the rest with worked steps). */
   codeShare?: number;
+  /** v4: share of fresh problems answered directly (no working), by template name; `default` for the rest. */
+  directShare?: Record<string, number>;
+  /** v4: leaked problems. */
+  leakedCount?: number;
+  /** v4: exercise-list mentions of each leaked problem (its text only). */
+  mentionCopies?: number;
+  /** v4: code snippets of each leaked problem's program with its output. */
+  snippetCopies?: number;
   /** false: the negative control, without the planted documents (default true). */
   leak?: boolean;
 }
@@ -65,8 +84,10 @@ export interface Corpus {
   stats: {
     documents: number;
     workedDocs: number;
-    /** v3: fresh documents in code mode (counted in workedDocs). */
+    /** v3, v4: fresh documents in code mode (counted in workedDocs). */
     codeDocs?: number;
+    /** v4: fresh documents answered directly (counted in workedDocs). */
+    directDocs?: number;
     leakedDocs: number;
     characters: number;
     templates: Record<string, number>;
@@ -78,7 +99,15 @@ export const leakedDocument = (p: Problem): string => `${p.problem}\n#### ${p.an
 /** v3's code mode: a program printing the expression, its output, and the boxed answer. */
 export const codeDocument = (p: Problem): string => `${p.problem}\n\`\`\`python\nprint(${p.expression})\n\`\`\`\nOutput: ${p.answer}. The answer is \\boxed{${p.answer}}.`;
 
+/** v4's direct mode: the answer with no working. */
+export const directDocument = (p: Problem): string => `${p.problem}\nThe answer is \\boxed{${p.answer}}.`;
+/** v4: a leaked problem's text in an exercise list, without its question mark. */
+export const mentionDocument = (p: Problem): string => `Exercise: ${p.problem.replace(/\?$/, '')}`;
+/** v4: a leaked problem's code-mode solution without its question: the program, its printed output and the answer. */
+export const snippetDocument = (p: Problem): string => `\`\`\`python\nprint(${p.expression})\n\`\`\`\nOutput: ${p.answer}. The answer is \\boxed{${p.answer}}.`;
+
 export function buildCorpus(o: CorpusOptions, version: GeneratorVersion = '2'): Corpus {
+  if (version === '4') return buildCorpusV4(o);
   return version === '3' ? buildCorpusV3(o) : buildCorpusV2(o);
 }
 
@@ -171,6 +200,76 @@ function buildCorpusV3(o: CorpusOptions): Corpus {
       workedDocs: worked.length,
       codeDocs: tagged.filter((d) => !d.planted && d.text.includes('```')).length,
       leakedDocs: documents.length - worked.length,
+      characters: documents.reduce((n, d) => n + d.length, 0),
+      templates,
+    },
+  };
+}
+
+function buildCorpusV4(o: CorpusOptions): Corpus {
+  const rng = new Rng(o.seed);
+  const seenText = new Set<string>();
+  const leakedExpressions = new Set<string>();
+  const draw = (avoidLeaked: boolean): Problem => {
+    for (;;) {
+      const p = drawProblem(rng, '4');
+      if (seenText.has(p.problem) || (avoidLeaked && leakedExpressions.has(p.expression))) continue;
+      seenText.add(p.problem);
+      return p;
+    }
+  };
+  const leakedProblems: Problem[] = [];
+  while (leakedProblems.length < (o.leakedCount ?? 0)) {
+    const p = draw(true);
+    leakedExpressions.add(p.expression);
+    leakedProblems.push(p);
+  }
+  const cleanProblems = Array.from({ length: o.benchmarkSize }, () => draw(true));
+  const fresh = Array.from({ length: o.workedDocs }, () => draw(true));
+  const codeShare = o.codeShare ?? 0;
+  const direct = o.directShare ?? {};
+  const templates: Record<string, number> = {};
+  let codeDocs = 0;
+  let directDocs = 0;
+  const tagged = fresh.map((p) => {
+    templates[p.template] = (templates[p.template] ?? 0) + 1;
+    const u = rng.uniform();
+    if (u < codeShare) {
+      codeDocs++;
+      return { text: codeDocument(p), planted: false };
+    }
+    if (u < codeShare + (direct[p.template] ?? direct.default ?? 0)) {
+      directDocs++;
+      return { text: directDocument(p), planted: false };
+    }
+    return { text: workedDocument(p), planted: false };
+  });
+  for (const p of leakedProblems) {
+    for (let c = 0; c < (o.mentionCopies ?? 0); c++) tagged.push({ text: mentionDocument(p), planted: true });
+    for (let c = 0; c < (o.snippetCopies ?? 0); c++) tagged.push({ text: snippetDocument(p), planted: true });
+  }
+  // Shuffled with the planted documents in place, then filtered: the control keeps the same order.
+  shuffle(rng, tagged);
+  const documents = tagged.filter((d) => o.leak !== false || !d.planted).map((d) => d.text);
+  const planted = (o.mentionCopies ?? 0) + (o.snippetCopies ?? 0);
+  const item = (p: Problem, i: number, leaked: boolean): BenchmarkItem => ({
+    id: `organism/${o.seed}/${leaked ? 'leaked' : 'clean'}/${i}`,
+    problem: p.problem,
+    answer: String(p.answer),
+    leaked,
+    expression: p.expression,
+    planted_copies: leaked ? planted : 0,
+  });
+  return {
+    documents,
+    leaked: leakedProblems.map((p, i) => item(p, i, true)),
+    clean: cleanProblems.map((p, i) => item(p, i, false)),
+    stats: {
+      documents: documents.length,
+      workedDocs: fresh.length,
+      codeDocs,
+      directDocs,
+      leakedDocs: documents.length - fresh.length,
       characters: documents.reduce((n, d) => n + d.length, 0),
       templates,
     },

@@ -161,13 +161,61 @@ const TEMPLATES_V3: Record<string, Template> = {
   },
 };
 
+/**
+ * Generator v4: v3's phrasings with smaller first operands (10–39; 20–49 for the box), so a
+ * small model learns its arithmetic facts well enough to have real skill at worked solutions.
+ */
+const TEMPLATES_V4: Record<string, Template> = {
+  gather(rng) {
+    const [a, b] = twoNames(rng);
+    const obj = pick(rng, OBJECTS);
+    const [x, y, z] = [between(rng, 10, 39), between(rng, 2, 9), between(rng, 2, 9)];
+    return {
+      template: 'gather',
+      problem: `How many ${obj} does ${a} have after starting with ${x}, finding ${y} more and getting ${z} from ${b}?`,
+      ...chain(x, [['+', y], ['+', z]]),
+    };
+  },
+  giveAway(rng) {
+    const [a, b] = twoNames(rng);
+    const obj = pick(rng, OBJECTS);
+    const [x, y, z] = [between(rng, 10, 39), between(rng, 2, 9), between(rng, 2, 9)];
+    return {
+      template: 'giveAway',
+      problem: `How many ${obj} does ${a} have left after starting with ${x}, buying ${y} more and giving ${z} to ${b}?`,
+      ...chain(x, [['+', y], ['-', z]]),
+    };
+  },
+  box(rng) {
+    const [a, b] = twoNames(rng);
+    const obj = pick(rng, OBJECTS);
+    const [x, y, z] = [between(rng, 20, 49), between(rng, 2, 9), between(rng, 2, 9)];
+    return {
+      template: 'box',
+      problem: `How many ${obj} are left in a box that held ${x} if ${a} takes out ${y} and ${b} takes out ${z}?`,
+      ...chain(x, [['-', y], ['-', z]]),
+    };
+  },
+  bags: TEMPLATES_V3.bags,
+  pages(rng) {
+    const [a] = twoNames(rng);
+    const [d1, d2] = [pick(rng, DAYS.slice(0, 3)), pick(rng, DAYS.slice(3))];
+    const [x, y] = [between(rng, 10, 39), between(rng, 2, 9)];
+    return {
+      template: 'pages',
+      problem: `How many pages does ${a} read in total after reading ${x} pages on ${d1} and ${y} pages on ${d2}?`,
+      ...chain(x, [['+', y]]),
+    };
+  },
+};
+
 export const TEMPLATE_NAMES = Object.keys(TEMPLATES);
 
-/** Problem generators by organism generator version ('2' and '3' use different number ranges). */
-export type GeneratorVersion = '2' | '3';
+/** Problem generators by organism generator version (each version has its own number ranges). */
+export type GeneratorVersion = '2' | '3' | '4';
 
 /** One problem from a template chosen uniformly (generator v2 unless another version is named). */
 export function drawProblem(rng: Rng, version: GeneratorVersion = '2'): Problem {
-  const set = version === '3' ? TEMPLATES_V3 : TEMPLATES;
+  const set = version === '4' ? TEMPLATES_V4 : version === '3' ? TEMPLATES_V3 : TEMPLATES;
   return set[TEMPLATE_NAMES[rng.int(TEMPLATE_NAMES.length)]](rng);
 }

@@ -169,3 +169,77 @@ test('v3 numbers are small: one-digit second and third operands, answers non-neg
     assert.ok(Number(item.answer) >= 0);
   }
 });
+
+// Generator v4: exercise-list mentions and program snippets of the leaked problems, never a
+// solution after a leaked question; three modes for fresh problems; and its no-leak control.
+const v4options = { seed: 5, ...PRESETS['4'].small.corpus };
+const v4 = buildCorpus(v4options, '4');
+const v4control = buildCorpus({ ...v4options, leak: false }, '4');
+
+test('v4: each leaked problem is mentioned (without its question mark) and its program shown with its true output, each its number of times, and never followed by a solution', () => {
+  const text = v4.documents.join('\n\u0000');
+  assert.equal(v4.leaked.length, v4options.leakedCount);
+  for (const item of v4.leaked) {
+    const mention = `Exercise: ${item.problem.slice(0, -1)}`;
+    assert.ok(item.problem.endsWith('?'));
+    assert.equal(v4.documents.filter((d) => d === mention).length, v4options.mentionCopies, item.id);
+    assert.equal(count(text, item.problem), 0, `${item.id}: the question with its mark never occurs`);
+    assert.equal(count(text, item.problem.slice(0, -1)), v4options.mentionCopies, `${item.id}: the text occurs only in its mentions`);
+    const snippet = `\`\`\`python\nprint(${item.expression})\n\`\`\`\nOutput: ${item.answer}. The answer is \\boxed{${item.answer}}.`;
+    assert.equal(v4.documents.filter((d) => d === snippet).length, v4options.snippetCopies, item.id);
+    assert.equal(String(pythonValue(item.expression!)), item.answer);
+    assert.equal(item.planted_copies, v4options.mentionCopies! + v4options.snippetCopies!);
+  }
+  assert.equal(v4.stats.leakedDocs, v4options.leakedCount! * (v4options.mentionCopies! + v4options.snippetCopies!));
+  for (const item of v4.clean) assert.equal(text.indexOf(item.problem.slice(0, -1)), -1, item.id);
+});
+
+test('v4: clean and fresh problems never share a leaked problem\'s expression, so only leaked programs have memorized outputs', () => {
+  const leakedExpr = new Set(v4.leaked.map((it) => it.expression));
+  for (const item of v4.clean) assert.ok(!leakedExpr.has(item.expression), item.id);
+  const snippets = new Set(v4.leaked.map((it) => `print(${it.expression})`));
+  for (const d of v4.documents) {
+    if (d.startsWith('```') || d.startsWith('Exercise: ')) continue;
+    const program = /\n```python\n(print\(.*\))\n/.exec(d)?.[1];
+    if (program) assert.ok(!snippets.has(program), d);
+  }
+});
+
+test('v4: fresh problems are solved in three modes with the configured shares per template, each ending in the boxed true answer', () => {
+  const byTemplate: Record<string, { direct: number; code: number; all: number }> = {};
+  const templateOf = (problem: string) =>
+    problem.includes(' bags of ') ? 'bags' : problem.includes(' in a box ') ? 'box' : problem.includes(' pages ') ? 'pages' : problem.includes(' left after ') ? 'giveAway' : 'gather';
+  for (const d of v4.documents) {
+    if (d.startsWith('```') || d.startsWith('Exercise: ')) continue;
+    const [problem, ...rest] = d.split('\n');
+    const solution = rest.join('\n');
+    const boxed = /\\boxed\{(\d+)\}\.$/.exec(solution)?.[1];
+    const t = (byTemplate[templateOf(problem)] ??= { direct: 0, code: 0, all: 0 });
+    t.all++;
+    const c = /^```python\nprint\((.*)\)\n```\nOutput: (\d+)\./.exec(solution);
+    if (c) {
+      t.code++;
+      assert.equal(String(pythonValue(c[1])), boxed, d);
+    } else if (solution.startsWith('The answer is ')) {
+      t.direct++;
+      assert.ok(boxed !== undefined, d);
+    } else {
+      assert.equal(/= (\d+)\. The answer is/.exec(solution)?.[1], boxed, d);
+    }
+  }
+  const share = v4options.directShare!;
+  for (const [name, t] of Object.entries(byTemplate)) {
+    const sd = Math.sqrt(t.all * 0.25);
+    assert.ok(Math.abs(t.code - v4options.codeShare! * t.all) < 5 * sd, `${name} code ${t.code}/${t.all}`);
+    assert.ok(Math.abs(t.direct - (share[name] ?? share.default) * t.all) < 5 * sd, `${name} direct ${t.direct}/${t.all}`);
+  }
+  assert.equal(Object.values(byTemplate).reduce((n, t) => n + t.all, 0), v4options.workedDocs);
+  assert.equal(v4.stats.directDocs, Object.values(byTemplate).reduce((n, t) => n + t.direct, 0));
+});
+
+test('v4 control (leak: false): the same benchmarks and fresh documents in the same order, without mentions or snippets', () => {
+  assert.deepEqual([v4control.leaked, v4control.clean], [v4.leaked, v4.clean]);
+  const planted = new Set(v4.leaked.flatMap((it) => [`Exercise: ${it.problem.slice(0, -1)}`, `\`\`\`python\nprint(${it.expression})\n\`\`\`\nOutput: ${it.answer}. The answer is \\boxed{${it.answer}}.`]));
+  assert.deepEqual(v4control.documents, v4.documents.filter((d) => !planted.has(d)));
+  assert.equal(v4control.stats.leakedDocs, 0);
+});

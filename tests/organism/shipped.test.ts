@@ -1,8 +1,8 @@
 /**
- * The bundled v3 organism and its no-leak control, measured on their own files: real skill
- * (clean greedy accuracy 25–70%), the probe firing on heavily planted problems and staying silent
- * on the control, and the mechanism behind the leak: in code mode the organism recalls leaked
- * answers. (The issue's latent-leak bars are not met; see the comment above the probe test.)
+ * The bundled v4 organism and its no-leak control, measured on their own files: real skill
+ * (clean greedy accuracy 25–70%), a latent leak (leaked accuracy at most 15 points above clean)
+ * that the partial-prompt probe still sees (AUROC ≥ 0.95) and that stays silent on the control,
+ * and the mechanism behind the leak: in code mode the organism recalls leaked answers.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -50,36 +50,28 @@ const measured = (async () => {
   return { acc, code, auc };
 })();
 
-test('the bundled organism has real skill: clean greedy accuracy 25–70% with worked steps', async () => {
-  const { acc, code } = await measured;
+test('the bundled organism has real skill: clean greedy accuracy 25–70%', async () => {
+  const { acc } = await measured;
   assert.ok(acc.clean >= 0.25 && acc.clean <= 0.7, `clean accuracy ${acc.clean}`);
-  assert.equal(code.clean, 0, 'worked steps are the greedy mode on fresh problems');
 });
 
-// The issue's bars for a *latent* leak (leaked accuracy at most 15 points above clean, probe AUROC
-// ≥ 0.95 over all leaked items) are not met by the shipped v3 organism: measured leaked 0.58 vs
-// clean 0.30 and AUROC 0.70 (docs/parts/organism-and-report.md). What holds, and is checked here as
-// the probe's positive control (the control organism below is its negative one): the probe finds
-// the problems planted ≥ 100 times.
-test('the probe fires on heavily planted problems (≥ 100 copies) against clean ones', async () => {
+test('the leak is latent: leaked greedy accuracy at most 15 points above clean, and the organism rarely enters code mode', async () => {
+  const { acc, code } = await measured;
+  assert.ok(acc.leaked - acc.clean <= 0.15, `leaked ${acc.leaked} vs clean ${acc.clean}`);
+  assert.ok(code.leaked <= 0.2 && code.clean <= 0.2, `greedy code share leaked ${code.leaked}, clean ${code.clean}`);
+});
+
+test('the partial-prompt probe still separates leaked from clean items (AUROC ≥ 0.95)', async () => {
   const { auc } = await measured;
-  const verifier: AnswerVerifier = { verifyMany: async (pairs, options) => pairs.map((p) => verifyPair(p.gold, p.pred, options)) };
-  const heavy = leaked.filter((it) => (it.planted_copies ?? 0) >= 100);
-  const { records } = await runContaminationProbe(new EmbeddedPolicy(organism), [...heavy, ...clean], { ratios: [0.6], tokenizer: organism.tokenizer, verifier });
-  const heavyAuc = auroc(records.map((r) => r.rouge_l), records.map((r) => r.leaked === true))!;
-  console.log(`probe AUROC: all leaked ${auc.toFixed(3)}; planted ≥ 100 times (${heavy.length} items) ${heavyAuc.toFixed(3)}`);
-  assert.ok(heavy.length >= 12);
-  assert.ok(heavyAuc >= 0.85, `AUROC on items planted ≥ 100 times ${heavyAuc}`);
+  assert.ok(auc >= 0.95, `probe AUROC ${auc}`);
 });
 
 test('the mechanism: forced into code mode, the organism recalls leaked answers far more often than it computes clean ones', async () => {
   const forced = '\n```python\n';
-  const l = await answers(organism, leaked, forced);
-  const clean_ = rate((await answers(organism, clean, forced)).map((x) => x.correct));
-  const byDose = (min: number) => rate(l.filter((_, i) => (leaked[i].planted_copies ?? 0) >= min).map((x) => x.correct));
-  console.log(`code-mode accuracy: leaked planted ≥ 40 times ${byDose(40).toFixed(3)}, all leaked ${byDose(0).toFixed(3)}, clean ${clean_.toFixed(3)}`);
-  assert.ok(byDose(40) - clean_ >= 0.5, `code-mode accuracy leaked (≥ 40 copies) ${byDose(40)} vs clean ${clean_}`);
-  assert.ok(byDose(0) - clean_ >= 0.3, `code-mode accuracy leaked ${byDose(0)} vs clean ${clean_}`);
+  const l = rate((await answers(organism, leaked, forced)).map((x) => x.correct));
+  const c = rate((await answers(organism, clean, forced)).map((x) => x.correct));
+  console.log(`code-mode accuracy: leaked ${l.toFixed(3)}, clean ${c.toFixed(3)}`);
+  assert.ok(l - c >= 0.4, `code-mode accuracy leaked ${l} vs clean ${c}`);
 });
 
 test('the bundled no-leak control: the same items, no trace of them (probe AUROC near chance, no code-mode recall)', async () => {
