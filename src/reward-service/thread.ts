@@ -27,7 +27,8 @@ export interface ServiceThread {
 /** The service thread's V8 limits in MB, from the memory its admission lets it hold. */
 export function serviceHeapLimits(opts: RewardServiceOptions): { maxOldGenerationSizeMb: number; maxYoungGenerationSizeMb: number } {
   const held = Math.max(opts.maxHeldBytes ?? SERVICE_DEFAULTS.maxHeldBytes, opts.maxBodyBytes ?? SERVICE_DEFAULTS.maxBodyBytes) / 2 ** 20;
-  // Code and modules ~40 MB; a body parsed is about twice its bytes (raw text, then its strings); pending items ~1 kB each besides their text.
+  // Modules ~25 MB, with room; a body is held as its text while parsed, then as its strings (twice
+  // its bytes for non-Latin-1 text), plus the answer; a pending item ~1 kB besides its text.
   const old = Math.ceil(64 + 4 * held + (opts.maxQueue ?? SERVICE_DEFAULTS.maxQueue) / 1024);
   return { maxOldGenerationSizeMb: old, maxYoungGenerationSizeMb: 8 };
 }
@@ -39,7 +40,7 @@ export function startServiceThread(opts: RewardServiceOptions): Promise<ServiceT
     resourceLimits: serviceHeapLimits(opts),
   });
   const ended = new Promise<void>((resolve, reject) => {
-    worker.once('error', reject);
+    worker.once('error', (err) => reject(new Error(`reward service thread failed: ${err.message}`, { cause: err })));
     worker.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`reward service thread exited with code ${code}`))));
   });
   return new Promise((resolve, reject) => {

@@ -54,13 +54,13 @@ export function registerServeRewards(program: Command): void {
       });
       const names = setup.rewards.map((r) => `${r.name}×${r.weight}`).join(' + ');
       process.stdout.write(`serving rewards ${names} at ${service.url} (${service.threads} workers)\n`);
-      await new Promise<void>((done) => {
-        const stop = (signal: string) => {
-          process.stderr.write(`${signal}: answering requests in flight, then stopping\n`);
-          void service.close().then(done);
-        };
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
+      const stop = (signal: string) => {
+        process.stderr.write(`${signal}: answering requests in flight, then stopping\n`);
+        void service.close();
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      // Resolves after a graceful close; a service thread that dies (out of memory) ends the command with its error.
+      await service.ended;
     });
 }
