@@ -11,6 +11,7 @@ import { getHeapStatistics } from 'node:v8';
 import Fastify, { type FastifyError, type FastifyRequest } from 'fastify';
 import { UserError } from '../util/errors.ts';
 import { Admission, type Ticket } from './admission.ts';
+import { SERVICE_DEFAULTS } from './defaults.ts';
 import { serviceMetrics } from './metrics.ts';
 import { ScoringPool, type ScoringPoolOptions } from './pool.ts';
 import {
@@ -36,7 +37,7 @@ export interface RewardServiceOptions extends ScoringPoolOptions {
   maxBodyBytes?: number;
   /** Most items in one request (413 beyond). */
   maxItems?: number;
-  /** Most items accepted and unanswered at once (429 beyond). */
+  /** Most items pending at once, counting those expected in bodies being read (429 beyond). */
   maxQueue?: number;
   /** Most request-body bytes held at once, being read, parsed or scored (429 beyond); at least maxBodyBytes. */
   maxHeldBytes?: number;
@@ -49,8 +50,6 @@ export interface RewardService {
   /** Stops accepting requests, answers those in flight, then stops the workers. */
   close(): Promise<void>;
 }
-
-export const SERVICE_DEFAULTS = { host: '127.0.0.1', maxBodyBytes: 8 * 2 ** 20, maxItems: 1024, maxQueue: 8192, maxHeldBytes: 32 * 2 ** 20 };
 
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);

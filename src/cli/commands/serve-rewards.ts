@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { readRewardServiceConfig } from '../../reward-service/config.ts';
-import { SERVICE_DEFAULTS } from '../../reward-service/server.ts';
+import { SERVICE_DEFAULTS } from '../../reward-service/defaults.ts';
 import { startServiceThread } from '../../reward-service/thread.ts';
 import { parseNumber } from './generate.ts';
 
