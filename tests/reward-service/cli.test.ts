@@ -31,6 +31,7 @@ test('serve-rewards refuses, in one line with exit 2: off-loopback without a tok
   assert.match(await refused(['--config', good, '--host', '0.0.0.0', '--port', '0']), /--host 0.0.0.0 exposes the service .* bearer token/);
   assert.match(await refused(['--config', config('sc.yaml', 'rewards:\n  - { name: self_certainty }\n'), '--port', '0']), /sc.yaml: reward 'self_certainty' needs the policy's token logits/);
   assert.match(await refused(['--config', good, '--timeout-ms', '0']), /--timeout-ms must be a positive integer, got '0'/);
+  assert.match(await refused(['--config', good, '--port', '0', '--max-body-mb', '8', '--max-held-mb', '4']), /--max-held-mb \(4\) is below --max-body-mb \(8\)/);
   assert.match(await refused(['--config', join(dir, 'missing.yaml')]), /cannot read config .*missing.yaml/);
 });
 
