@@ -11,7 +11,7 @@
  *   stay within `maxQueue`; the exact count is checked again once the body is parsed;
  * - bytes: the bodies held at once (being read, parsed, or waiting for their answers) stay
  *   within `maxHeldBytes`, so that memory is bounded whatever the length of the responses.
- * A request arriving when no other is held is always admitted, so none starves.
+ * A request arriving when nothing is pending or held is always admitted, so none starves.
  */
 
 export interface AdmissionLimits {

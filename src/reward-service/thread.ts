@@ -1,6 +1,6 @@
 /**
  * Runs the reward service on a worker thread with a bounded V8 heap. On the main thread V8
- * sizes its heap against a limit of a quarter of the machine's memory and collects lazily:
+ * sizes its heap against a limit of a quarter of the machine's memory (up to ~4 GB) and collects lazily:
  * under a burst of 256-item requests its old generation filled with ~130 MB of request bodies
  * already answered before a full collection ran. A thread's `resourceLimits` give the HTTP side
  * an old-generation limit that V8 collects well ahead of; admission (admission.ts) bounds what
