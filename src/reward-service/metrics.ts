@@ -9,7 +9,7 @@ export interface ServiceMetrics {
   latency: Histogram<'route'>;
 }
 
-export function serviceMetrics(pool: ScoringPool): ServiceMetrics {
+export function serviceMetrics(pool: ScoringPool, heldBytes: () => number): ServiceMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'rlvr_reward_' });
   // The pool keeps its own tallies; these read them at scrape time.
@@ -24,6 +24,7 @@ export function serviceMetrics(pool: ScoringPool): ServiceMetrics {
   total('rlvr_reward_item_retries_total', 'Items retried after their worker crashed.', () => pool.counters.retries);
   gauge('rlvr_reward_queue_depth', 'Items waiting for a worker.', () => pool.queued);
   gauge('rlvr_reward_pending_items', 'Items accepted and not yet answered.', () => pool.pending);
+  gauge('rlvr_reward_held_bytes', 'Request-body bytes held: bodies being read, parsed, or waiting for their answers.', heldBytes);
   return {
     registry,
     requests: new Counter({ name: 'rlvr_reward_requests_total', help: 'HTTP requests by route and status.', labelNames: ['route', 'status'], registers: [registry] }),

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import type { Worker } from 'node:worker_threads';
 import type { ItemResult, ScoreItem, WorkerResult, WorkerSetup, WorkerTask } from './types.ts';
+import { tsxWorkerExecArgv } from '../util/tsx-worker.ts';
 
 export interface ScoringPoolOptions {
   setup: WorkerSetup;
@@ -78,7 +79,7 @@ export class ScoringPool {
       maxThreads: this.threads,
       idleTimeout: Infinity,
       workerData: opts.setup,
-      execArgv: ['--import', import.meta.resolve('tsx')],
+      execArgv: tsxWorkerExecArgv(),
       // An 8 MB young generation per worker: with 32 MB the two workers' nurseries alone added
       // ~55 MB to the service's peak RSS under load, for no measurable throughput (bench rewards).
       resourceLimits: { maxOldGenerationSizeMb: opts.maxMemoryMb ?? DEFAULTS.maxMemoryMb, maxYoungGenerationSizeMb: 8, stackSizeMb: 4 },

@@ -6,8 +6,12 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import Fastify, { type FastifyError } from 'fastify';
+import { pipeline, Transform } from 'node:stream';
+import { getHeapStatistics } from 'node:v8';
+import Fastify, { type FastifyError, type FastifyRequest } from 'fastify';
 import { UserError } from '../util/errors.ts';
+import { Admission, type Ticket } from './admission.ts';
+import { SERVICE_DEFAULTS } from './defaults.ts';
 import { serviceMetrics } from './metrics.ts';
 import { ScoringPool, type ScoringPoolOptions } from './pool.ts';
 import {
@@ -33,8 +37,10 @@ export interface RewardServiceOptions extends ScoringPoolOptions {
   maxBodyBytes?: number;
   /** Most items in one request (413 beyond). */
   maxItems?: number;
-  /** Most items accepted and unanswered at once (429 beyond). */
+  /** Most items pending at once, counting those expected in bodies being read (429 beyond). */
   maxQueue?: number;
+  /** Most request-body bytes held at once, being read, parsed or scored (429 beyond); at least maxBodyBytes. */
+  maxHeldBytes?: number;
 }
 
 export interface RewardService {
@@ -44,8 +50,6 @@ export interface RewardService {
   /** Stops accepting requests, answers those in flight, then stops the workers. */
   close(): Promise<void>;
 }
-
-export const SERVICE_DEFAULTS = { host: '127.0.0.1', maxBodyBytes: 8 * 1024 * 1024, maxItems: 1024, maxQueue: 8192 };
 
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
@@ -66,9 +70,14 @@ export async function startRewardService(opts: RewardServiceOptions): Promise<Re
   const maxBodyBytes = opts.maxBodyBytes ?? SERVICE_DEFAULTS.maxBodyBytes;
   const maxItems = opts.maxItems ?? SERVICE_DEFAULTS.maxItems;
   const maxQueue = opts.maxQueue ?? SERVICE_DEFAULTS.maxQueue;
+  const maxHeldBytes = opts.maxHeldBytes ?? Math.max(SERVICE_DEFAULTS.maxHeldBytes, maxBodyBytes);
+  if (maxHeldBytes < maxBodyBytes) {
+    throw new UserError(`--max-held-mb (${maxHeldBytes / 2 ** 20}) is below --max-body-mb (${maxBodyBytes / 2 ** 20}): a largest body could wait forever; raise it`);
+  }
   const components = opts.setup.rewards.map((r) => r.name);
   const pool = new ScoringPool(opts);
-  const metrics = serviceMetrics(pool);
+  const admission = new Admission({ maxQueue, maxItems, maxHeldBytes }, () => pool.pending);
+  const metrics = serviceMetrics(pool, () => admission.heldBytes);
 
   const app = Fastify({
     bodyLimit: maxBodyBytes,
@@ -88,11 +97,12 @@ export async function startRewardService(opts: RewardServiceOptions): Promise<Re
     lastAnswered = answered;
   }, 1000).unref();
   const retryAfter = () => String(Math.min(60, Math.max(1, Math.ceil(pool.pending / Math.max(drainRate, 1)))));
-  const queueFull = (reply: { header(k: string, v: string): unknown }, adding: string) => {
+  const tooMany = (reply: { header(k: string, v: string): unknown }, why: string) => {
     const wait = retryAfter();
     reply.header('retry-after', wait);
-    return new RequestError(429, `queue full: ${pool.pending} items pending, limit ${maxQueue}${adding}; retry after ${wait} s`);
+    return new RequestError(429, `${why}; retry after ${wait} s`);
   };
+  const tickets = new WeakMap<FastifyRequest, Ticket>();
 
   app.addHook('onRequest', async (req) => {
     if (token === undefined || req.url === '/health') return;
@@ -100,9 +110,25 @@ export async function startRewardService(opts: RewardServiceOptions): Promise<Re
     if (header === undefined) throw new RequestError(401, 'missing bearer token: send "Authorization: Bearer <token>"');
     if (!sameSecret(header, `Bearer ${token}`)) throw new RequestError(401, 'wrong bearer token');
   });
-  // Refused before its body is read and parsed, so that a retry storm costs little.
+  // Admitted or refused before its body is read, so that a burst or a retry storm costs little.
   app.addHook('onRequest', async (req, reply) => {
-    if (req.method === 'POST' && pool.pending >= maxQueue) throw queueFull(reply, '');
+    if (req.method !== 'POST') return;
+    const ticket = admission.admit(Number(req.headers['content-length'] ?? 0) || 0);
+    if (typeof ticket === 'string') throw tooMany(reply, ticket);
+    tickets.set(req, ticket);
+    reply.raw.once('close', ticket.release);
+  });
+  // A chunked upload announces no length: its bytes count as they arrive.
+  app.addHook('preParsing', async (req, _reply, payload) => {
+    const ticket = tickets.get(req);
+    if (ticket === undefined || req.headers['content-length'] !== undefined) return payload;
+    const counter = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        ticket.grow(chunk.length);
+        done(null, chunk);
+      },
+    });
+    return pipeline(payload, counter, () => {});
   });
   // Answers sent while closing end their connection, so that close() does not wait out keep-alive.
   let closing = false;
@@ -124,9 +150,10 @@ export async function startRewardService(opts: RewardServiceOptions): Promise<Re
     void reply.code(status).send({ error: { message, status } });
   });
 
-  async function admit(route: string, items: ScoreItem[], reply: { header(k: string, v: string): unknown }): Promise<ItemResult[]> {
+  async function admit(route: string, items: ScoreItem[], req: FastifyRequest, reply: { header(k: string, v: string): unknown }): Promise<ItemResult[]> {
+    tickets.get(req)?.parsed(items.length);
     if (items.length > maxItems) throw new RequestError(413, `${items.length} items in one request, more than the service's --max-items ${maxItems}; split the batch`);
-    if (items.length > 0 && pool.pending + items.length > maxQueue) throw queueFull(reply, `, this request adds ${items.length}`);
+    if (items.length > 0 && pool.pending + items.length > maxQueue) throw tooMany(reply, `queue full: ${pool.pending} items pending, limit ${maxQueue}, this request adds ${items.length}`);
     metrics.items.inc({ route }, items.length);
     return items.length === 0 ? [] : pool.score(items);
   }
@@ -137,19 +164,21 @@ export async function startRewardService(opts: RewardServiceOptions): Promise<Re
     threads: pool.threads,
     timeout_ms: pool.timeoutMs,
     pending: pool.pending,
+    held_bytes: admission.heldBytes,
+    heap_limit_mb: Math.round(getHeapStatistics().heap_size_limit / 2 ** 20),
   }));
   app.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
   app.post('/get_reward', { schema: { body: getRewardSchema } }, async (req, reply) => {
     const items = getRewardItems(req.body as Parameters<typeof getRewardItems>[0]);
-    return getRewardAnswer(await admit('/get_reward', items, reply), components);
+    return getRewardAnswer(await admit('/get_reward', items, req, reply), components);
   });
   app.post('/score', { schema: { body: scoreSchema } }, async (req, reply) => {
     const items = scoreItems(req.body as Parameters<typeof scoreItems>[0]);
-    return scoreAnswer(await admit('/score', items, reply), components);
+    return scoreAnswer(await admit('/score', items, req, reply), components);
   });
   app.post('/v1/rewards', { schema: { body: rewardsSchema } }, async (req, reply) => {
     const body = req.body as Parameters<typeof rewardsItems>[0];
-    return rewardsAnswer(body, await admit('/v1/rewards', rewardsItems(body), reply));
+    return rewardsAnswer(body, await admit('/v1/rewards', rewardsItems(body), req, reply));
   });
 
   try {

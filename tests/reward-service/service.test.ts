@@ -1,6 +1,7 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { composeRewards, inProcessVerify } from '../../src/rewards/index.ts';
 import { rewardServiceSetup } from '../../src/reward-service/config.ts';
 import { startRewardService, type RewardService } from '../../src/reward-service/server.ts';
@@ -216,6 +217,66 @@ test('bounded queue: beyond it 429 with Retry-After, and graceful shutdown answe
   assert.deepEqual(body.results.map((r) => r.score), Array(6).fill(1.25));
   await closing;
   await assert.rejects(post(slow), 'the closed server accepts no connection');
+});
+
+test('admission before the body is read: bodies being read count as items and bytes; chunked uploads count as they arrive', async () => {
+  const narrow = await startRewardService({ setup, threads: 1, maxQueue: 8, maxItems: 8, maxBodyBytes: 4096, maxHeldBytes: 4096 });
+  const roomy = await startRewardService({ setup, threads: 1, maxBodyBytes: 4096, maxHeldBytes: 4096 });
+  const health = async (svc: RewardService) => ((await (await fetch(`${svc.url}/health`)).json()) as { held_bytes: number; pending: number });
+  /** A POST whose body is sent in parts: `send` more, `end` it, `answer` the response. */
+  const open = (svc: RewardService, headers: Record<string, string | number>) => {
+    const req = request(`${svc.url}/score`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers } });
+    const answer = new Promise<{ status: number; body: Json }>((resolve, reject) => {
+      req.on('response', (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) as Json }));
+      });
+      req.on('error', reject);
+    });
+    req.flushHeaders();
+    return { send: (t: string) => req.write(t), end: (t: string) => req.end(t), answer };
+  };
+  const post = async (svc: RewardService, body: string) => {
+    const res = await fetch(`${svc.url}/score`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    return { status: res.status, retryAfter: res.headers.get('retry-after'), body: (await res.json()) as Json };
+  };
+  const batch = (n: number, pad = 0) => JSON.stringify({ solution_strs: Array.from({ length: n }, (_, i) => `${' '.repeat(pad)}\\boxed{${i}}`), ground_truths: Array.from({ length: n }, (_, i) => String(i)) });
+
+  // ~2,900 bytes announced, 10 sent: at the initial 256 bytes per item it holds 8 items (--max-items caps the guess).
+  const body = batch(8, 340);
+  const slow = open(narrow, { 'content-length': Buffer.byteLength(body) });
+  slow.send(body.slice(0, 10));
+  while ((await health(narrow)).held_bytes === 0) await new Promise((r) => setTimeout(r, 5));
+  const held = await health(narrow);
+  assert.deepEqual([held.held_bytes, held.pending], [Buffer.byteLength(body), 0]);
+  const refused = await post(narrow, batch(1));
+  assert.equal(refused.status, 429);
+  assert.match(refused.retryAfter ?? '', /^[1-9]\d*$/);
+  assert.match(refused.body.error.message, /queue full: 0 items pending and about 9 in request bodies being read, limit 8/);
+  slow.end(body.slice(10));
+  const done = await slow.answer;
+  assert.equal(done.status, 200);
+  assert.deepEqual(done.body.results.map((r: Json) => r.score), Array(8).fill(1.25));
+  assert.equal((await health(narrow)).held_bytes, 0, 'released once answered');
+  assert.equal((await post(narrow, batch(1))).status, 200);
+
+  // Chunked: no length announced; once 3,500 bytes arrived a 1,000-byte body would pass 4,096.
+  const chunked = open(roomy, { 'transfer-encoding': 'chunked' });
+  const long = batch(1, 3500);
+  chunked.send(long.slice(0, 3500));
+  while ((await health(roomy)).held_bytes < 3500) await new Promise((r) => setTimeout(r, 5));
+  const busy = await post(roomy, batch(1, 1000));
+  assert.equal(busy.status, 429);
+  assert.match(busy.body.error.message, /busy: 3500 bytes of request bodies held, this one adds \d+, limit 4096/);
+  chunked.end(long.slice(3500));
+  assert.deepEqual((await chunked.answer).body.results.map((r: Json) => r.score), [1.25]);
+  assert.equal((await post(roomy, batch(1, 1000))).status, 200);
+  assert.equal((await health(roomy)).held_bytes, 0);
+  const metrics = await (await fetch(`${roomy.url}/metrics`)).text();
+  assert.match(metrics, /^rlvr_reward_held_bytes 0$/m);
+  assert.match(metrics, /^rlvr_reward_requests_total\{route="\/score",status="429"\} 1$/m);
+  await Promise.all([narrow.close(), roomy.close()]);
 });
 
 test('start-up refusals: non-loopback without a token, rewards needing logits, group rewards, token-counted overlong', async () => {
