@@ -76,7 +76,9 @@ test('ablations: resetting the planted layer’s MLP removes the whole effect, e
 });
 
 test('steering selects the planted neurons on one split and removes the answers on the other; magnitude-matched random neurons and random layers do not', async () => {
-  const r = await runSteering(planted, items, { factors: [0, 1.5], k: 12, score: 'dla', nullSets: 20, quiet: true, resamples: 300 });
+  const r = await runSteering(planted, items, { factors: [0, 1, 1.5], k: 12, score: 'dla', nullSets: 20, quiet: true, resamples: 300 });
+  // factor 1 is the identity, through the pruned run (fed the unsteered resid_mid) as well
+  for (const l of r.layers) assert.ok(Math.abs(l.factors.find((f) => f.factor === 1)!.delta_logprob.value!) < 1e-4, `layer ${l.layer}`);
   assert.equal(new Set([...r.selection_ids, ...r.evaluation_ids]).size, items.length);
   assert.ok(r.selection_ids.every((id) => !r.evaluation_ids.includes(id)));
   const layer = r.layers.find((l) => l.layer === PLANTED_LAYER)!;
