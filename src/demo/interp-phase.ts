@@ -8,18 +8,20 @@
  * Limits (all in INTERP_LIMITS, recorded in the output): at most `items` leaked and `items` clean
  * items; patching of attn_out / mlp_out / resid_post at all positions, the random-direction null
  * (⌈L/α⌉ draws, the fewest with which a Holm-adjusted p can reach α) only on the MLP outputs that
- * reach the rule's recovery threshold; MLP and attention resets (no randomized or keep-only
+ * reach the rule's recovery threshold and whose MLP reset passes its necessity check; MLP and attention resets (no randomized or keep-only
  * ablations); steering of one layer at factor 0 against `steeringNullSets` magnitude-matched random
  * neuron sets, skipped when the phase has already used `seconds`. Probes and the NDE (correlational,
  * and they found nothing on the organism) are left to `rlvr interp`.
  */
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCheckpoints } from '../audit/checkpoints.ts';
 import type { SpuriousSummary } from '../audit/spurious.ts';
 import { type AblationResult, runAblations } from '../interp/ablation.ts';
 import { type AnchorLayer, DEFAULT_RULE, identifyAnchors, mlpWeightChange } from '../interp/anchors.ts';
-import { loadInterpItems } from '../interp/items.ts';
+import { DEFAULT_CONTEXT, type InterpItem, prepareItems } from '../interp/items.ts';
+import type { CausalLM } from '../model/causal-lm.ts';
+import { UserError } from '../util/errors.ts';
 import { runLens } from '../interp/lens.ts';
 import { type PatchResult, runPatching } from '../interp/patching.ts';
 import { loadModel, SCHEMA, writeJson, writeSections } from '../interp/run.ts';
@@ -39,6 +41,8 @@ export interface InterpNumbers {
   /** Its gain in greedy accuracy on the leaked items (the suite's), which chose it. */
   leaked_gain: number;
   checkpoint: string;
+  /** The teacher-forced text before each answer. */
+  context: string;
   items: { leaked: number; clean: number; available_leaked: number; available_clean: number };
   /** Leaked items, teacher forced after the memorized format: mean answer log-prob and greedy accuracy. */
   behaviour: { base: { logprob: Interval; accuracy: Interval }; rl: { logprob: Interval; accuracy: Interval } };
@@ -59,8 +63,27 @@ export interface InterpNumbers {
 }
 
 interface InterpPhaseOutput {
-  config: { schema: string; base: string; checkpoint: string; checkpoint_stamp: string; variant: string; limits: typeof INTERP_LIMITS; leaked: string; clean: string };
+  config: { schema: string; base: string; checkpoint: string; checkpoint_stamp: string; variant: string; limits: typeof INTERP_LIMITS; leaked: string; clean: string; context: string };
   numbers: InterpNumbers;
+}
+
+/**
+ * The text each item is teacher forced in: the form the organism memorized its leaked answers in.
+ * v2 planted `{problem}\n#### N`; v3 planted only its code mode, so the context is the problem's
+ * program and `Output: ` — its printed output (the answer) is what a leaked item has memorized
+ * and a clean one has to compute (hard for the organism by design).
+ */
+export function organismContext(generatorVersion: string): string {
+  return generatorVersion === '2' ? DEFAULT_CONTEXT : '{problem}\n```python\nprint({expression})\n```\nOutput: ';
+}
+
+/** The organism's benchmark file as items in `context` (`{expression}` filled from each row's field). */
+function organismItems(lm: CausalLM, path: string, context: string): InterpItem[] {
+  const rows = readFileSync(path, 'utf8').split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as { id: string; problem: string; answer: string; leaked?: boolean; expression?: string });
+  return rows.map((r) => {
+    if (context.includes('{expression}') && typeof r.expression !== 'string') throw new UserError(`${path}: item ${r.id} has no \`expression\` (needed by the interp context ${JSON.stringify(context)})`);
+    return prepareItems(lm, [r], context.replaceAll('{expression}', r.expression ?? ''))[0];
+  });
 }
 
 /** The variant whose leaked accuracy moved most (largest |gain|, first on ties), spurious rewards before controls. */
@@ -73,15 +96,28 @@ export function chooseVariant(suite: SpuriousSummary): SpuriousSummary['variants
 }
 
 export async function interpPhase(organismDir: string, suite: SpuriousSummary, out: string, o: { quiet?: boolean; limits?: typeof INTERP_LIMITS } = {}): Promise<{ result: InterpNumbers; reused: boolean }> {
-  const limits = o.limits ?? INTERP_LIMITS;
   const chosen = chooseVariant(suite);
   if (!chosen) throw new Error('interp phase: the spurious suite has no variant');
-  const checkpoint = runCheckpoints(chosen.run_dir).at(-1)!.dir;
+  return interpOnCheckpoint(organismDir, runCheckpoints(chosen.run_dir).at(-1)!.dir, chosen.variant, chosen.suspect.gain.value, out, o);
+}
+
+/** The phase on a given checkpoint (`rlvr bench interp` times it on a stand-in checkpoint). */
+export async function interpOnCheckpoint(organismDir: string, checkpoint: string, variant: string, gain: number, out: string, o: { quiet?: boolean; limits?: typeof INTERP_LIMITS } = {}): Promise<{ result: InterpNumbers; reused: boolean }> {
+  const limits = o.limits ?? INTERP_LIMITS;
   const stamp = statSync(join(checkpoint, 'model.safetensors'));
-  const leakedPath = join(organismDir, 'leaked.jsonl');
-  const cleanPath = join(organismDir, 'clean.jsonl');
-  const config: InterpPhaseOutput['config'] = { schema: SCHEMA, base: organismDir, checkpoint, checkpoint_stamp: `${stamp.size}@${stamp.mtimeMs}`, variant: chosen.variant, limits, leaked: leakedPath, clean: cleanPath };
-  const { result, reused } = await cachedPhase(join(out, 'interp.json'), config, async () => ({ config, numbers: await analyse(config, chosen.suspect.gain.value, out, o.quiet ?? false) }));
+  const manifest = JSON.parse(readFileSync(join(organismDir, 'organism.json'), 'utf8')) as { generator_version?: string };
+  const config: InterpPhaseOutput['config'] = {
+    schema: SCHEMA,
+    base: organismDir,
+    checkpoint,
+    checkpoint_stamp: `${stamp.size}@${stamp.mtimeMs}`,
+    variant,
+    limits,
+    leaked: join(organismDir, 'leaked.jsonl'),
+    clean: join(organismDir, 'clean.jsonl'),
+    context: organismContext(manifest.generator_version ?? '2'),
+  };
+  const { result, reused } = await cachedPhase(join(out, 'interp.json'), config, async () => ({ config, numbers: await analyse(config, gain, out, o.quiet ?? false) }));
   return { result: result.numbers, reused };
 }
 
@@ -97,8 +133,8 @@ async function analyse(c: InterpPhaseOutput['config'], gain: number, out: string
   };
   const base = loadModel(c.base, 'organism');
   const rl = loadModel(c.checkpoint, 'checkpoint');
-  const allLeaked = await loadInterpItems(base, c.leaked);
-  const allClean = await loadInterpItems(base, c.clean);
+  const allLeaked = organismItems(base, c.leaked, c.context);
+  const allClean = organismItems(base, c.clean, c.context);
   const leaked = allLeaked.slice(0, limits.items);
   const clean = allClean.slice(0, limits.items);
   const L = base.config.numLayers;
@@ -109,17 +145,23 @@ async function analyse(c: InterpPhaseOutput['config'], gain: number, out: string
   const lens = await timed('logit_lens_jsd', () => runLens([{ name: 'base', lm: base }, { name: 'rl', lm: rl }], [...leaked, ...clean], () => {}, { seed, quiet }));
   writeJson(join(out, 'logit_lens.json'), { ...head('logit-lens', leaked.length + clean.length), readout: lens.readout, positions: lens.positions, lens: lens.lens });
   writeJson(join(out, 'jsd.json'), { ...head('jsd', leaked.length + clean.length), jsd: lens.jsd });
-  const patch: PatchResult = await timed('patching', () =>
-    runPatching(base, rl, leaked, { sites: ['attn_out', 'mlp_out', 'resid_post'], positions: ['all'], nullSites: ['mlp_out'], nullDraws: Math.ceil(L / rule.alpha), nullMinRecovery: rule.min_recovery, seed, quiet }),
-  );
-  writeJson(join(out, 'patching.json'), { ...head('patch', leaked.length), ...patch });
+  // ablations first: a layer whose MLP reset removes too little cannot be an anchor, so patching
+  // draws its (costly) null only at the layers that pass the necessity check
   const ablation: AblationResult = await timed('ablation', () => runAblations(rl, base, leaked, { kinds: ['reset'], parts: ['mlp', 'attn'], seed, quiet }));
   writeJson(join(out, 'ablation.json'), { ...head('ablate', leaked.length), ...ablation });
+  const gapOf = (part: 'mlp' | 'attn', layer: number) => ablation.rows.find((r) => r.group === 'leaked' && r.kind === 'reset' && r.part === part && r.layer === layer)?.gap_removed ?? null;
+  const necessary = Array.from({ length: L }, (_, l) => l).filter((l) => {
+    const g = gapOf('mlp', l);
+    return g?.value != null && g.ci !== null && g.value >= rule.min_necessity && g.ci[0] > 0;
+  });
+  const patch: PatchResult = await timed('patching', () =>
+    runPatching(base, rl, leaked, { sites: ['attn_out', 'mlp_out', 'resid_post'], positions: ['all'], nullSites: ['mlp_out'], nullDraws: Math.ceil(L / rule.alpha), nullMinRecovery: rule.min_recovery, nullLayers: necessary, seed, quiet }),
+  );
+  writeJson(join(out, 'patching.json'), { ...head('patch', leaked.length), ...patch });
   const anchors = identifyAnchors(patch, lens, Array.from({ length: L }, (_, l) => mlpWeightChange(rl, base, l)), rule, 'leaked', ablation);
   writeJson(join(out, 'anchors.json'), { ...head('anchors', leaked.length), ...anchors });
 
   // steering: the first anchor, else the layer whose MLP reset removes most of the gap
-  const gapOf = (part: 'mlp' | 'attn', layer: number) => ablation.rows.find((r) => r.group === 'leaked' && r.kind === 'reset' && r.part === part && r.layer === layer)?.gap_removed ?? null;
   const byNecessity = Array.from({ length: L }, (_, l) => l).sort((a, b) => (gapOf('mlp', b)?.value ?? -Infinity) - (gapOf('mlp', a)?.value ?? -Infinity));
   const steerLayer = anchors.anchors[0] ?? byNecessity[0];
   const used = (Date.now() - started) / 1000;
@@ -158,6 +200,7 @@ async function analyse(c: InterpPhaseOutput['config'], gain: number, out: string
     variant: c.variant,
     leaked_gain: gain,
     checkpoint: c.checkpoint,
+    context: c.context,
     items: { leaked: leaked.length, clean: clean.length, available_leaked: allLeaked.length, available_clean: allClean.length },
     behaviour: { base: { logprob: leakedBase.target_logprob, accuracy: leakedBase.target_accuracy }, rl: { logprob: leakedBase.source_logprob, accuracy: leakedBase.source_accuracy } },
     anchors: anchors.anchors,
@@ -186,7 +229,7 @@ export function interpSection(n: InterpNumbers): Section {
         kind: 'text',
         text:
           `Base = the organism, RL = the last checkpoint of the '${n.variant}' variant (leaked-accuracy gain ${(100 * n.leaked_gain).toFixed(0)} points, the largest move among the spurious rewards). ` +
-          `On ${n.items.leaked} leaked items (lens and JSD also on ${n.items.clean} clean ones), teacher forced after the memorized format: the RL model's activations are patched into the base one site at a time (recovery = share of the RL − base gap in answer log-prob reproduced), and each layer's MLP or attention weights of the RL model are reset to the base's (gap removed). ` +
+          `On ${n.items.leaked} leaked items (lens and JSD also on ${n.items.clean} clean ones), each teacher forced in the form its answer was planted in (${JSON.stringify(n.context)}): the RL model's activations are patched into the base one site at a time (recovery = share of the RL − base gap in answer log-prob reproduced), and each layer's MLP or attention weights of the RL model are reset to the base's (gap removed). ` +
           `The anchor rule: ${n.rule}.`,
       },
       { kind: 'text', callout: true, text: `Anchors: ${n.anchors.length ? n.anchors.join(', ') : 'none'}; adapters: ${n.adapters.length ? n.adapters.join(', ') : 'none'}.${n.notes.length ? '\n\n' + n.notes.join('\n\n') : ''}` },

@@ -12,7 +12,7 @@ import { assertSameShapes, type LayerPart, layerPartParams, overwriteParams } fr
 import { progress } from '../util/progress.ts';
 import { Rng } from '../util/rng.ts';
 import { autoBatchSize, forwardItems, type ItemMetrics } from './forward.ts';
-import { batchesOf, type InterpItem } from './items.ts';
+import { batchesOf, groupsOf, type InterpItem } from './items.ts';
 import { diffInterval, type Interval, meanInterval, recoveryInterval, resampleIndices } from './stats.ts';
 
 export type AblationKind = 'reset' | 'randomize' | 'keep-only';
@@ -120,11 +120,7 @@ export async function runAblations(rl: CausalLM, base: CausalLM, items: readonly
     }
   }
   bar?.stop();
-  const groups = [{ group: 'all', idx: items.map((_, i) => i) }];
-  for (const [group, want] of [['leaked', true], ['clean', false]] as const) {
-    const idx = items.flatMap((x, i) => (x.label === want ? [i] : []));
-    if (idx.length > 0 && idx.length < items.length) groups.push({ group, idx });
-  }
+  const groups = groupsOf(items);
   const result: AblationResult = { rl: rl.source, base: base.source, baseline: [], rows: [] };
   for (const { group, idx } of groups) {
     const rs = resampleIndices(idx.length, o.resamples ?? 1000, o.seed ?? 0);

@@ -97,9 +97,11 @@ export function identifyAnchors(patching: PatchResult, lens: LensSummary | null,
   const necessary = (l: AnchorLayer) => resets.size === 0 || (l.necessity !== null && l.necessity.value !== null && l.necessity.ci !== null && l.necessity.value >= rule.min_necessity && l.necessity.ci[0] > 0);
   for (const l of layers) {
     const sufficient = l.recovery !== null && l.recovery_ci && l.null_p95 !== null && l.p_adjusted !== null && l.recovery >= rule.min_recovery && l.recovery_ci[0] > l.null_p95 && l.p_adjusted <= rule.alpha;
-    if (!sufficient) continue;
-    if (necessary(l)) l.role = 'anchor';
-    else notes.push(`layer ${l.layer}: its patched MLP output recovers the effect, but resetting its MLP weights removes ${l.necessity?.value?.toFixed(2) ?? 'nothing measurable'} of the gap: it carries an earlier change, not an anchor`);
+    if (sufficient && necessary(l)) l.role = 'anchor';
+    else if (l.recovery !== null && l.recovery >= rule.min_recovery && !necessary(l)) {
+      const g = l.necessity;
+      notes.push(`layer ${l.layer}: its patched MLP output recovers ${l.recovery.toFixed(2)} of the effect, but resetting its MLP weights removes ${g?.value != null ? `${g.value.toFixed(2)}${g.ci ? ` [${g.ci[0].toFixed(2)}, ${g.ci[1].toFixed(2)}]` : ''}` : 'nothing measurable'} of the gap: it carries an earlier change, not an anchor`);
+    }
   }
   const firstAnchor = Math.min(...layers.filter((l) => l.role === 'anchor').map((l) => l.layer));
   const withJsd = layers.filter((l) => l.mlp_jsd?.value !== null && l.mlp_jsd !== null);

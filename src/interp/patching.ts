@@ -39,6 +39,8 @@ export interface PatchOptions {
    * not be claimed anyway; they enter the across-layer adjustment with p = 1, which keeps it valid).
    */
   nullMinRecovery?: number;
+  /** Draw the null only at these layers (default all): e.g. the ones a weight-reset necessity check left. Same treatment of the others. */
+  nullLayers?: number[];
   batchSize?: number;
   resamples?: number;
   seed?: number;
@@ -169,8 +171,8 @@ export async function runPatching(target: CausalLM, source: CausalLM, items: rea
   }
   bar?.stop();
 
-  // The null, per eligible cell: only cells whose recovery reaches `nullMinRecovery` in some group
-  // (when set) get draws; the others enter the adjustment with p = 1 (conservative).
+  // The null, per eligible cell: only cells at `nullLayers` whose recovery reaches `nullMinRecovery`
+  // in some group (when set) get draws; the others enter the adjustment with p = 1 (conservative).
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const groups = groupsOf(items);
   const recoveryOf = (ci: number, idx: number[]) => {
@@ -178,7 +180,7 @@ export async function runPatching(target: CausalLM, source: CausalLM, items: rea
     return Math.abs(gap) > 1e-6 ? (mean(idx.map((i) => patched[ci].logprob[i])) - mean(idx.map((i) => tgtM.logprob[i]))) / gap : -Infinity;
   };
   const eligible = (ci: number) => nullSites.has(cells[ci].site) && nullPositions.has(cells[ci].pos);
-  const drawn = cells.map((_, ci) => draws > 0 && eligible(ci) && (o.nullMinRecovery === undefined || groups.some((g) => recoveryOf(ci, g.idx) >= o.nullMinRecovery!)));
+  const drawn = cells.map((c, ci) => draws > 0 && eligible(ci) && (o.nullLayers?.includes(c.layer) ?? true) && (o.nullMinRecovery === undefined || groups.some((g) => recoveryOf(ci, g.idx) >= o.nullMinRecovery!)));
   const nulls = cells.map((_, ci) => (drawn[ci] ? Array.from({ length: draws }, () => [] as number[]) : []));
   const nullCells = cells.filter((_, ci) => drawn[ci]);
   if (nullCells.length > 0) {
