@@ -28,7 +28,7 @@ import { loadModel, SCHEMA, writeJson, writeSections } from '../interp/run.ts';
 import type { Interval } from '../interp/stats.ts';
 import { runSteering } from '../interp/steering.ts';
 import { ablationSection, anchorsSection, jsdSection, lensSection, patchingSection, steeringSection } from '../interp/views.ts';
-import type { Section } from '../report/index.ts';
+import type { BarChart, Section } from '../report/index.ts';
 import { cachedPhase } from './cache.ts';
 
 export const INTERP_LIMITS = { items: 40, steeringNullSets: 20, steeringK: 10, seconds: 60, seed: 0 };
@@ -248,17 +248,7 @@ export function interpSection(n: InterpNumbers): Section {
         columns: ['layer', 'role', 'MLP patch recovery', 'null 95th pct', 'p adjusted', 'MLP reset: gap removed', 'attention reset: gap removed', 'JSD base vs RL at mlp_out (bits)', 'relative MLP weight change'],
         rows: n.layers.map((l) => [l.layer, l.role, ci({ value: l.recovery, ci: l.recovery_ci }), l.null_p95, l.p_adjusted, ci(l.necessity), ci(l.attn_reset_gap_removed), ci(l.mlp_jsd), l.weight_change]),
       },
-      {
-        kind: 'bar',
-        title: 'Patching recovery by layer and site (RL → base, all positions)',
-        caption: 'Share of the RL − base gap in leaked answer log-prob reproduced by one patched site; error bars: 95% CI.',
-        yLabel: 'recovery',
-        categories: n.layers.map((l) => `layer ${l.layer}`),
-        series: [
-          { name: 'MLP patch recovery', values: n.layers.map((l) => ({ value: l.recovery, ...(l.recovery_ci ? { low: l.recovery_ci[0], high: l.recovery_ci[1] } : {}) })) },
-          { name: 'MLP reset: gap removed', values: n.layers.map((l) => ({ value: l.necessity?.value ?? null, ...(l.necessity?.ci ? { low: l.necessity.ci[0], high: l.necessity.ci[1] } : {}) })) },
-        ],
-      },
+      ...(n.layers.every((l) => l.recovery === null && l.necessity?.value == null) ? [] : [recoveryChart(n)]),
       {
         kind: 'text',
         text:
@@ -267,6 +257,21 @@ export function interpSection(n: InterpNumbers): Section {
             : `Steering (${st.items} held-out leaked items): ${st.note}. Δ answer log-prob ${ci(st.delta_logprob)}, Δ accuracy ${ci(st.delta_accuracy)}; null band [${st.null_band[0].toFixed(2)}, ${st.null_band[1].toFixed(2)}], p = ${st.p.toFixed(3)}.`,
       },
       { kind: 'text', text: `All sections (lens, JSD, patching, ablations, steering): ${n.report}. Limits: ${JSON.stringify(n.limits)}.` },
+    ],
+  };
+}
+
+function recoveryChart(n: InterpNumbers): BarChart {
+  const bar = (x: Interval | null) => ({ value: x?.value ?? null, ...(x?.ci ? { low: x.ci[0], high: x.ci[1] } : {}) });
+  return {
+    kind: 'bar',
+    title: 'Patching recovery and reset necessity by layer (leaked items)',
+    caption: "Share of the RL − base gap in answer log-prob reproduced by patching the layer's MLP output RL → base, and removed by resetting its MLP weights to base; error bars: 95% CI.",
+    yLabel: 'share of the gap',
+    categories: n.layers.map((l) => `layer ${l.layer}`),
+    series: [
+      { name: 'MLP patch recovery', values: n.layers.map((l) => bar({ value: l.recovery, ci: l.recovery_ci })) },
+      { name: 'MLP reset: gap removed', values: n.layers.map((l) => bar(l.necessity)) },
     ],
   };
 }

@@ -90,11 +90,13 @@ export function identifyAnchors(patching: PatchResult, lens: LensSummary | null,
     necessity: resets.get(c.layer) ?? null,
     role: 'none',
   }));
-  const draws = cells.find((c) => c.null)?.null?.draws ?? 0;
-  if (draws === 0) notes.push('no random-direction null at hook_mlp_out: anchors need one');
-  else if ((patching.correction === 'holm' ? layers.length : 1) / (draws + 1) > rule.alpha)
-    notes.push(`with ${draws} null draws and ${layers.length} layers the smallest adjusted p exceeds α = ${rule.alpha}: no layer can pass; raise --null-draws`);
   const necessary = (l: AnchorLayer) => resets.size === 0 || (l.necessity !== null && l.necessity.value !== null && l.necessity.ci !== null && l.necessity.value >= rule.min_necessity && l.necessity.ci[0] > 0);
+  const candidates = layers.filter((l) => l.recovery !== null && l.recovery >= rule.min_recovery && necessary(l));
+  const draws = cells.find((c) => c.null)?.null?.draws ?? 0;
+  if (cells.length > 0 && cells.every((c) => c.recovery === null)) notes.push('the two models give the same answer log-probabilities on these items: no change to localize');
+  else if (draws === 0 && candidates.length > 0) notes.push('no random-direction null at hook_mlp_out: anchors need one');
+  else if (draws > 0 && (patching.correction === 'holm' ? layers.length : 1) / (draws + 1) > rule.alpha)
+    notes.push(`with ${draws} null draws and ${layers.length} layers the smallest adjusted p exceeds α = ${rule.alpha}: no layer can pass; raise --null-draws`);
   for (const l of layers) {
     const sufficient = l.recovery !== null && l.recovery_ci && l.null_p95 !== null && l.p_adjusted !== null && l.recovery >= rule.min_recovery && l.recovery_ci[0] > l.null_p95 && l.p_adjusted <= rule.alpha;
     if (sufficient && necessary(l)) l.role = 'anchor';
