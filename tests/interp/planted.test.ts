@@ -62,6 +62,12 @@ test('the necessity check: a later layer whose MLP output only carries the plant
   assert.ok(Math.abs(carrier.necessity!.value!) < 1e-6);
   assert.ok(Math.abs(rule.layers.find((l) => l.layer === PLANTED_LAYER)!.necessity!.value! - 1) < 1e-6);
   assert.match(rule.notes.join(' '), new RegExp(`layer ${CARRIER_LAYER}: .*carries an earlier change`));
+  // the demo's order: the null only where the necessity check passed; the same anchor, the same p
+  const screened = await runPatching(carried.base, carried.planted, its, { sites: ['mlp_out'], nullDraws: 59, nullMinRecovery: 0.2, nullLayers: [PLANTED_LAYER], quiet: true, resamples: 300 });
+  const at = (l: number) => screened.cells.find((c) => c.group === 'all' && c.layer === l)!;
+  assert.equal(at(CARRIER_LAYER).null, undefined);
+  assert.deepEqual(at(PLANTED_LAYER).null, cell(PLANTED_LAYER).null);
+  assert.deepEqual(identifyAnchors(screened, null, weights, undefined, 'all', ablation).anchors, [PLANTED_LAYER]);
 });
 
 test('ablations: resetting the planted layer’s MLP removes the whole effect, every other reset nothing; keep-only that layer keeps it', async () => {
