@@ -115,13 +115,20 @@ export async function runBench(args: string[]): Promise<object> {
         value_vector_readout_one_layer: readout,
       },
       peak_rss_mb: process.resourceUsage().maxRSS / 1024,
-      extrapolated_wall_seconds_for_these_items: {
+      extrapolated_seconds_for_these_items: {
         note: 'not measured end to end: runs × the measured metric pass (a pruned run ≈ ½ + 1/L of one), lens per item × items; linear in items',
-        logit_lens_jsd_both_models: (lens.wall / lensItems.length) * items.length,
-        patching_3_sites_all_layers_no_null: (2 + 3 * L * prunedShare) * pass.wall,
-        patching_null_60_draws_per_tested_layer: 60 * prunedShare * pass.wall,
-        ablation_reset_mlp_attn_all_layers: (2 + 2 * L * prunedShare) * pass.wall,
-        steering_one_layer_factor0_20_null_sets: readout.wall + 0.5 * pass.wall + 0.5 * (1 + 21 * prunedShare) * pass.wall,
+        ...Object.fromEntries(
+          (['wall', 'cpu'] as const).map((k) => [
+            k,
+            {
+              logit_lens_jsd_both_models: (lens[k] / lensItems.length) * items.length,
+              patching_3_sites_all_layers_no_null: (2 + 3 * L * prunedShare) * pass[k],
+              patching_null_60_draws_per_tested_layer: 60 * prunedShare * pass[k],
+              ablation_reset_mlp_attn_all_layers: (2 + 2 * L * prunedShare) * pass[k],
+              steering_one_layer_factor0_20_null_sets: readout[k] + 0.5 * pass[k] + 0.5 * (1 + 21 * prunedShare) * pass[k],
+            },
+          ]),
+        ),
       },
     };
   }
