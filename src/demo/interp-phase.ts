@@ -19,9 +19,7 @@ import { runCheckpoints } from '../audit/checkpoints.ts';
 import type { SpuriousSummary } from '../audit/spurious.ts';
 import { type AblationResult, runAblations } from '../interp/ablation.ts';
 import { type AnchorLayer, DEFAULT_RULE, identifyAnchors, mlpWeightChange } from '../interp/anchors.ts';
-import { DEFAULT_CONTEXT, type InterpItem, prepareItems } from '../interp/items.ts';
-import type { CausalLM } from '../model/causal-lm.ts';
-import { UserError } from '../util/errors.ts';
+import { DEFAULT_CONTEXT, loadInterpItems } from '../interp/items.ts';
 import { runLens } from '../interp/lens.ts';
 import { type PatchResult, runPatching } from '../interp/patching.ts';
 import { loadModel, SCHEMA, writeJson, writeSections } from '../interp/run.ts';
@@ -77,15 +75,6 @@ export function organismContext(generatorVersion: string): string {
   return generatorVersion === '2' ? DEFAULT_CONTEXT : '{problem}\n```python\nprint({expression})\n```\nOutput: ';
 }
 
-/** The organism's benchmark file as items in `context` (`{expression}` filled from each row's field). */
-function organismItems(lm: CausalLM, path: string, context: string): InterpItem[] {
-  const rows = readFileSync(path, 'utf8').split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as { id: string; problem: string; answer: string; leaked?: boolean; expression?: string });
-  return rows.map((r) => {
-    if (context.includes('{expression}') && typeof r.expression !== 'string') throw new UserError(`${path}: item ${r.id} has no \`expression\` (needed by the interp context ${JSON.stringify(context)})`);
-    return prepareItems(lm, [r], context.replaceAll('{expression}', r.expression ?? ''))[0];
-  });
-}
-
 /** The variant whose leaked accuracy moved most (largest |gain|, first on ties), spurious rewards before controls. */
 export function chooseVariant(suite: SpuriousSummary): SpuriousSummary['variants'][number] | null {
   const spurious = suite.variants.filter((v) => !CONTROLS.has(v.variant));
@@ -133,8 +122,8 @@ async function analyse(c: InterpPhaseOutput['config'], gain: number, out: string
   };
   const base = loadModel(c.base, 'organism');
   const rl = loadModel(c.checkpoint, 'checkpoint');
-  const allLeaked = organismItems(base, c.leaked, c.context);
-  const allClean = organismItems(base, c.clean, c.context);
+  const allLeaked = await loadInterpItems(base, c.leaked, { context: c.context });
+  const allClean = await loadInterpItems(base, c.clean, { context: c.context });
   const leaked = allLeaked.slice(0, limits.items);
   const clean = allClean.slice(0, limits.items);
   const L = base.config.numLayers;

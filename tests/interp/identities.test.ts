@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { forwardItems } from '../../src/interp/forward.ts';
-import { prepareItems } from '../../src/interp/items.ts';
+import { loadInterpItems, prepareItems } from '../../src/interp/items.ts';
 import { LENS_SITES, type LensRow, runLens } from '../../src/interp/lens.ts';
 import { runPatching } from '../../src/interp/patching.ts';
 import { crossValidated } from '../../src/interp/probes.ts';
@@ -236,4 +237,19 @@ test('a vocabulary larger than the tokenizer (padded embedding rows, as Qwen2.5â
   const tokens = out[0].top.map((t) => t.token);
   assert.ok(tokens.includes(`<id ${lm.config.vocabSize - 1}>`));
   assert.ok(tokens.includes('t5'));
+});
+
+test('a context naming a row field (the v3 organismâ€™s code mode) is filled per item from the file; a missing field is a one-line error', async () => {
+  const lm = CausalLM.load('assets/organism');
+  const path = 'assets/organism/leaked.jsonl';
+  const context = '{problem}\n```python\nprint({expression})\n```\nOutput: ';
+  const items = await loadInterpItems(lm, path, { limit: 3, context });
+  const raw = readFileSync(path, 'utf8').trim().split('\n').slice(0, 3).map((l) => JSON.parse(l) as { problem: string; expression: string; answer: string });
+  assert.equal(items.length, 3);
+  items.forEach((item, i) => {
+    const text = `${raw[i].problem}\n\`\`\`python\nprint(${raw[i].expression})\n\`\`\`\nOutput: `;
+    assert.deepEqual(item.ids, [...lm.tokenizer.encode(text), ...lm.tokenizer.encode(raw[i].answer, { addSpecialTokens: false })]);
+    assert.equal(item.ctxLen, lm.tokenizer.encode(text).length);
+  });
+  await assert.rejects(loadInterpItems(lm, path, { limit: 2, context: '{problem} {nope}' }), (e: Error) => e.name === 'UserError' && /no field 'nope'/.test(e.message) && e.message.includes(path));
 });
