@@ -8,10 +8,11 @@
  * Limits (all in INTERP_LIMITS, recorded in the output): at most `items` leaked and `items` clean
  * items; patching of attn_out / mlp_out / resid_post at all positions, the random-direction null
  * (⌈L/α⌉ draws, the fewest with which a Holm-adjusted p can reach α) only on the MLP outputs that
- * reach the rule's recovery threshold and whose MLP reset passes its necessity check; MLP and attention resets (no randomized or keep-only
- * ablations); steering of one layer at factor 0 against `steeringNullSets` magnitude-matched random
- * neuron sets, skipped when the phase has already used `cpuSeconds` of CPU. Probes and the NDE (correlational,
- * and they found nothing on the organism) are left to `rlvr interp`.
+ * reach the rule's recovery threshold and whose MLP reset passes its necessity check; MLP and
+ * attention resets (no randomized or keep-only ablations); steering of one layer at factor 0
+ * against `steeringNullSets` magnitude-matched random neuron sets, skipped when the phase has
+ * already used `cpuSeconds` of CPU. Probes and the NDE (correlational, and they found nothing on
+ * the organism) are left to `rlvr interp`.
  */
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
