@@ -1,24 +1,29 @@
 /**
- * `rlvr bench interp`: wall time of each interp analysis.
- * - organism: `runInterpShowcase` on the bundled organism (base) against a seeded perturbation of
- *   its layer-1 MLP (a stand-in RL checkpoint; the timing does not depend on what changed), on
- *   its 50 leaked + 50 clean items: seconds per analysis, total, peak RSS.
+ * `rlvr bench interp`: wall and CPU time of each interp analysis (the machine is shared: CPU
+ * seconds are the steadier number; compare same-run ratios).
+ * - organism (`--organism 1`): the demo's interp phase (src/demo/interp-phase.ts, its limits) and
+ *   `runInterpShowcase` (every analysis, `--showcase 1`), base = the bundled organism, RL = a
+ *   seeded perturbation of its layer-1 MLP (a stand-in checkpoint; which layers pass the necessity
+ *   check, and so where nulls are drawn, depends on it).
  * - big (`--big 1`): a 0.5B Qwen2-shaped random checkpoint (Qwen2.5-0.5B config, char tokenizer)
- *   and a copy with one MLP perturbed, both in memory, on `--items` organism problems: load time,
- *   one pass of the metric forward over all items (the unit every causal analysis repeats),
- *   the logit lens of both models on `--lens-items` items, one patching cell over all items, and
- *   the value-vector readout of one layer (the cost steering pays per steered layer). Whole-
- *   analysis times for all items are then passes × the measured pass time, and say so.
+ *   and a copy with layer 12's MLP perturbed, both in memory, on `--items` organism problems: load
+ *   time, one metric pass over all items (the unit every causal analysis repeats), the logit lens
+ *   + JSD of both models on `--lens-items` items, one patching cell (layer 12 mlp_out, pruned: the
+ *   run starts at layer 12's MLP), the reset of layer 12's MLP, and the value-vector readout of one
+ *   layer (what steering pays per steered layer). Whole analyses for all items are extrapolated
+ *   from these and say so.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { evaluateItems, autoBatchSize } from '../interp/forward.ts';
+import { interpOnCheckpoint } from '../demo/interp-phase.ts';
+import { runAblations } from '../interp/ablation.ts';
+import { autoBatchSize, evaluateItems } from '../interp/forward.ts';
 import { batchesOf, loadInterpItems } from '../interp/items.ts';
 import { runLens } from '../interp/lens.ts';
 import { runPatching } from '../interp/patching.ts';
 import { runInterpShowcase } from '../interp/showcase.ts';
 import { CausalLM } from '../model/causal-lm.ts';
-import { unembed, rmsOf } from '../model/unembed.ts';
+import { rmsOf, unembed } from '../model/unembed.ts';
 import { BUNDLED_ORGANISM_DIR } from '../organism/index.ts';
 import { defaultThreads } from '../tensor/index.ts';
 import { Rng } from '../util/rng.ts';
@@ -36,14 +41,17 @@ function perturbMlp(lm: CausalLM, layer: number, seed: number): void {
   }
 }
 
-const seconds = async <T>(fn: () => Promise<T>): Promise<[T, number]> => {
+/** Wall and CPU (user + system) seconds of `fn`. */
+const timed = async <T>(fn: () => Promise<T>): Promise<[T, { wall: number; cpu: number }]> => {
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const r = await fn();
-  return [r, (performance.now() - t0) / 1000];
+  const c = process.cpuUsage(c0);
+  return [r, { wall: (performance.now() - t0) / 1000, cpu: (c.user + c.system) / 1e6 }];
 };
 
 export async function runBench(args: string[]): Promise<object> {
-  const opt = numericArgs(args, { big: 0, items: 100, lensItems: 4, organism: 1 });
+  const opt = numericArgs(args, { big: 0, items: 100, lensItems: 4, organism: 1, showcase: 1 });
   const result: Record<string, unknown> = { suite: 'interp', threads: defaultThreads() };
   const leaked = join(BUNDLED_ORGANISM_DIR, 'leaked.jsonl');
   const clean = join(BUNDLED_ORGANISM_DIR, 'clean.jsonl');
@@ -54,25 +62,34 @@ export async function runBench(args: string[]): Promise<object> {
       perturbMlp(lm, 1, 7);
       lm.save(rlDir);
     }
-    const [summary, total] = await seconds(() => runInterpShowcase(BUNDLED_ORGANISM_DIR, rlDir, [leaked, clean], join(BENCH_DIR, 'interp-organism'), { quiet: true }));
-    result.organism = { items: summary.items, seconds: summary.timings, total_seconds: total, peak_rss_mb: process.resourceUsage().maxRSS / 1024, anchors: summary.anchors, report: summary.report };
+    const phaseDir = join(BENCH_DIR, 'interp-demo-phase');
+    rmSync(join(phaseDir, 'interp.json'), { force: true });
+    const [phase, phaseTime] = await timed(() => interpOnCheckpoint(BUNDLED_ORGANISM_DIR, rlDir, 'perturbed layer-1 MLP', 0, phaseDir, { quiet: true }));
+    const n = phase.result;
+    result.organism_demo_phase = { items: n.items, seconds: n.timings, total: phaseTime, anchors: n.anchors, null_layers: n.layers.filter((l) => l.null_p95 !== null).map((l) => l.layer), report: n.report };
+    if (opt.showcase) {
+      const [summary, total] = await timed(() => runInterpShowcase(BUNDLED_ORGANISM_DIR, rlDir, [leaked, clean], join(BENCH_DIR, 'interp-organism'), { quiet: true }));
+      result.organism_showcase = { items: summary.items, seconds: summary.timings, total, anchors: summary.anchors, report: summary.report };
+    }
+    result.peak_rss_mb_after_organism = process.resourceUsage().maxRSS / 1024;
   }
   if (opt.big) {
     const dir = benchModelDir('qwen2-0.5b-random', QWEN2_05B, 'BF16');
-    const [base, loadBase] = await seconds(async () => CausalLM.load(dir));
+    const [base, loadBase] = await timed(async () => CausalLM.load(dir));
     const rl = CausalLM.load(dir);
     perturbMlp(rl, 12, 7);
     const half = Math.ceil(opt.items / 2);
     const items = [...(await loadInterpItems(base, leaked, { limit: half })), ...(await loadInterpItems(base, clean, { limit: opt.items - half }))];
     const batch = autoBatchSize(base, items, 0);
-    const [, pass] = await seconds(() => evaluateItems(rl, batchesOf(items, batch)));
+    const [, pass] = await timed(() => evaluateItems(rl, batchesOf(items, batch)));
     const lensItems = items.slice(0, opt.lensItems);
-    const [, lens] = await seconds(() => runLens([{ name: 'base', lm: base }, { name: 'rl', lm: rl }], lensItems, () => {}, { quiet: true, resamples: 100 }));
-    const [, cell] = await seconds(() => runPatching(base, rl, items, { sites: ['mlp_out'], layers: [12], nullDraws: 0, quiet: true, resamples: 100 }));
+    const [, lens] = await timed(() => runLens([{ name: 'base', lm: base }, { name: 'rl', lm: rl }], lensItems, () => {}, { quiet: true, resamples: 100 }));
+    const [, cell] = await timed(() => runPatching(base, rl, items, { sites: ['mlp_out'], layers: [12], nullDraws: 0, quiet: true, resamples: 100 }));
+    const [, reset] = await timed(() => runAblations(rl, base, items, { kinds: ['reset'], parts: ['mlp'], layers: [12], quiet: true, resamples: 100 }));
     const d = base.config.hiddenSize;
     const m = base.config.intermediateSize;
     const down = base.params.view('model.layers.12.mlp.down_proj.weight');
-    const [, readout] = await seconds(async () => {
+    const [, readout] = await timed(async () => {
       for (let start = 0; start < m; start += 256) {
         const c = Math.min(256, m - start);
         const v = new Float32Array(c * d);
@@ -81,21 +98,37 @@ export async function runBench(args: string[]): Promise<object> {
       }
     });
     const L = base.config.numLayers;
+    // a pruned run at layer l costs about (L − l + ½)/L of a pass; averaged over the layers ≈ ½ + 1/L
+    const prunedShare = 0.5 + 1 / L;
     result.big = {
       dir,
       parameters: base.params.data.length,
       items: items.length,
       tokens: items.reduce((s, x) => s + x.ids.length, 0),
       batch_size: batch,
-      measured_seconds: { load_one_model: loadBase, metric_pass_all_items: pass, lens_both_models: { items: lensItems.length, seconds: lens }, patch_one_cell_all_items: cell, value_vector_readout_one_layer: readout },
+      measured: {
+        load_one_model: loadBase,
+        metric_pass_all_items: pass,
+        lens_both_models: { items: lensItems.length, ...lens },
+        patch_one_cell_layer12_all_items: { note: 'source + target passes (both cached) + one patched run pruned to layers 12–23', ...cell },
+        reset_layer12_mlp_all_items: { note: 'RL + base passes + one pruned run', ...reset },
+        value_vector_readout_one_layer: readout,
+      },
       peak_rss_mb: process.resourceUsage().maxRSS / 1024,
       extrapolated_seconds_for_these_items: {
-        note: 'for the items of this run: passes × the measured metric pass (or lens per item × items); not measured end to end; scale linearly with items',
-        logit_lens_jsd: (lens / lensItems.length) * items.length,
-        patching_3_sites_all_positions_no_null: (2 + 3 * L) * pass,
-        patching_mlp_out_null_20: 20 * L * pass,
-        ablation_reset_randomize3_keeponly_mlp_attn: 2 * L * (1 + 3 + 1) * pass,
-        steering_one_layer_6_factors_2x20_nulls: readout + 6 * 41 * pass * 0.5,
+        note: 'not measured end to end: runs × the measured metric pass (a pruned run ≈ ½ + 1/L of one), lens per item × items; linear in items',
+        ...Object.fromEntries(
+          (['wall', 'cpu'] as const).map((k) => [
+            k,
+            {
+              logit_lens_jsd_both_models: (lens[k] / lensItems.length) * items.length,
+              patching_3_sites_all_layers_no_null: (2 + 3 * L * prunedShare) * pass[k],
+              patching_null_60_draws_per_tested_layer: 60 * prunedShare * pass[k],
+              ablation_reset_mlp_attn_all_layers: (2 + 2 * L * prunedShare) * pass[k],
+              steering_one_layer_factor0_20_null_sets: readout[k] + 0.5 * pass[k] + 0.5 * (1 + 21 * prunedShare) * pass[k],
+            },
+          ]),
+        ),
       },
     };
   }

@@ -3,6 +3,7 @@ import type { RatioSummary } from '../audit/contamination.ts';
 import type { Distribution, PerplexityStats } from '../audit/perplexity.ts';
 import { type SpuriousSummary, spuriousChartData } from '../audit/spurious.ts';
 import type { BarChart, Block, LineChart, Report, Section } from '../report/index.ts';
+import { interpSection } from './interp-phase.ts';
 import type { SubjectResult } from './run.ts';
 import type { DemoSummary, SubjectNumbers } from './summary.ts';
 import type { PerplexityResult } from './perplexity.ts';
@@ -22,6 +23,7 @@ export function demoReport(d: DemoSummary, subjects: readonly SubjectResult[]): 
         const who = r.subject === 'control' ? 'Control (no leak): ' : subjects.length > 1 ? 'Organism: ' : '';
         return [contaminationSection(r.contamination, who), spuriousSection(r.suite, who), perplexitySection(r.ppl, who)];
       }),
+      ...(d.interp ? [interpSection(d.interp)] : []),
       budgetSection(d),
     ],
   };

@@ -6,6 +6,7 @@
  *   OUT/spurious/                                   the spurious-reward suite (its own layout)
  *   OUT/perplexity/perplexity.json                  perplexity per checkpoint
  *   OUT/control/...                                 the same three for the control
+ *   OUT/interp/                                     where the change lives (src/demo/interp-phase.ts)
  *   OUT/report.html, OUT/demo.json                  both side by side
  *
  * Each phase reuses its output when rerun with the same settings (the suite resumes its runs).
@@ -25,6 +26,7 @@ import type { DemoBudget } from './budget.ts';
 import { contaminationPhase } from './contamination.ts';
 import { DEMO_SEED, DEMO_VARIANTS, MAX_NEW_TOKENS, organismGrpoConfig } from './grpo-config.ts';
 import { answerTexts, type PerplexityResult, perplexityPhase } from './perplexity.ts';
+import { INTERP_LIMITS, interpPhase } from './interp-phase.ts';
 import { demoReport } from './report.ts';
 import { type DemoSummary, type PhaseTiming, subjectNumbers } from './summary.ts';
 import { writeTrainingSet } from './train-data.ts';
@@ -38,6 +40,8 @@ export interface DemoOptions {
   control?: string;
   /** Quiet trainer progress bars (tests). */
   quiet?: boolean;
+  /** Skip the interp phase (`--no-interp`). */
+  interp?: boolean;
 }
 
 export interface SubjectResult {
@@ -86,7 +90,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
   const train = writeTrainingSet(join(out, 'data', 'train.jsonl'), b.trainItems, DEMO_SEED, new Set(items.map((i) => i.problem)), version);
   const texts = answerTexts(version, [leakedPath, cleanPath]);
 
-  const total = subjects.length * 3 + 1;
+  const total = subjects.length * 3 + 1 + (o.interp === false ? 0 : 1);
   let step = 0;
   const timed = async <T>(phase: PhaseTiming['phase'], subject: PhaseTiming['subject'], fn: () => Promise<{ result: T; reused: boolean }>): Promise<T> => {
     say(`[${++step}/${total}] ${phase}${subject === 'control' ? ' (control)' : ''}`);
@@ -113,6 +117,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     results.push({ subject: s.subject, dir: s.dir, manifest: manifests[k], contamination: contamination.ratios, suite, ppl: ppl, out: s.out });
   }
 
+  const interp = o.interp === false ? null : await timed('interp', 'organism', () => interpPhase(organismDir, results[0].suite, join(out, 'interp'), { quiet: o.quiet, limits: { ...INTERP_LIMITS, items: Math.min(b.items, INTERP_LIMITS.items) } }));
+
   const reportPath = join(out, 'report.html');
   const summarize = (): DemoSummary => {
     const [organism, control] = results.map((r) => subjectNumbers(r));
@@ -122,6 +128,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
       ...organism,
       budget: b,
       ...(control ? { control } : {}),
+      ...(interp ? { interp } : {}),
       timing: {
         phases,
         total_seconds: (Date.now() - started) / 1000,

@@ -4,11 +4,12 @@ import type { RatioSummary } from '../audit/contamination.ts';
 import type { SpuriousSummary } from '../audit/spurious.ts';
 import type { VerdictRule } from '../audit/spurious-verdict.ts';
 import type { DemoBudget } from './budget.ts';
+import type { InterpNumbers } from './interp-phase.ts';
 import type { PerplexityResult } from './perplexity.ts';
 import type { SubjectResult } from './run.ts';
 
 export interface PhaseTiming {
-  phase: 'contamination' | 'spurious' | 'perplexity' | 'report';
+  phase: 'contamination' | 'spurious' | 'perplexity' | 'interp' | 'report';
   /** Which model the phase ran on (the report covers both). */
   subject: 'organism' | 'control' | 'both';
   seconds: number;
@@ -65,6 +66,8 @@ export interface DemoSummary extends SubjectNumbers {
   budget: DemoBudget;
   /** The negative control's numbers, when one was audited. */
   control?: SubjectNumbers;
+  /** The interp phase on the organism (absent with --no-interp). */
+  interp?: InterpNumbers;
   timing: { phases: PhaseTiming[]; total_seconds: number; peak_rss_mb: number; cores: number; load_average_start: number[]; load_average_end: number[] };
   report: string;
 }
@@ -159,6 +162,7 @@ export function terminalSummary(d: DemoSummary): string {
     ...d.spurious.variants.map((v) => row(v.variant)),
     ...subjects.map(([name, s]) => `   ${name} verdict: ${s.spurious.verdict_rule}`),
     `3. median answer perplexity leaked / clean (start → ground truth): ${subjects.map(([name, s]) => `${name} ${ppl(s, 'initial')} → ${ppl(s, 'ground_truth')}`).join('; ')}`,
+    ...(d.interp ? [`4. where the change lives (base vs ${d.interp.variant}, ${d.interp.items.leaked} leaked items): anchor layers ${d.interp.anchors.join(', ') || 'none'}, adapters ${d.interp.adapters.join(', ') || 'none'}; ${d.interp.wall_s.toFixed(0)} s`] : []),
     `time: ${d.timing.phases.map((p) => `${p.phase}${p.subject === 'control' ? ' (control)' : ''} ${p.seconds.toFixed(0)} s${p.reused ? ' (reused)' : ''}`).join(', ')}; total ${d.timing.total_seconds.toFixed(0)} s, peak RSS ${d.timing.peak_rss_mb.toFixed(0)} MB`,
     '',
     `report: ${d.report}`,

@@ -11,8 +11,8 @@ import type { CausalLM } from '../model/causal-lm.ts';
 import { assertSameShapes, type LayerPart, layerPartParams, overwriteParams } from '../model/layer-weights.ts';
 import { progress } from '../util/progress.ts';
 import { Rng } from '../util/rng.ts';
-import { autoBatchSize, evaluateItems } from './forward.ts';
-import { batchesOf, type InterpItem } from './items.ts';
+import { autoBatchSize, forwardItems, type ItemMetrics } from './forward.ts';
+import { batchesOf, groupsOf, type InterpItem } from './items.ts';
 import { diffInterval, type Interval, meanInterval, recoveryInterval, resampleIndices } from './stats.ts';
 
 export type AblationKind = 'reset' | 'randomize' | 'keep-only';
@@ -67,45 +67,60 @@ export async function runAblations(rl: CausalLM, base: CausalLM, items: readonly
   const parts = o.parts ?? ['mlp', 'attn'];
   const layers = o.layers ?? Array.from({ length: L }, (_, l) => l);
   const draws = o.draws ?? 3;
-  const batches = batchesOf(items, o.batchSize ?? autoBatchSize(rl, items, 0));
-  const rlM = await evaluateItems(rl, batches);
-  const baseM = await evaluateItems(base, batches);
+  const d = rl.config.hiddenSize;
+  const batches = batchesOf(items, o.batchSize ?? autoBatchSize(rl, items, L * d));
   const conditions = kinds.flatMap((kind) => parts.flatMap((part) => layers.map((layer) => ({ kind, part, layer }))));
-  const bar = o.quiet ? null : progress('ablations', conditions.length);
-  const measured: Array<{ logprob: number[]; correct: number[] }> = [];
-  for (const [ci, c] of conditions.entries()) {
-    const weights = (names: string[], from: CausalLM) => new Map(names.map((n) => [n, from.params.view(n)]));
-    const runs: Array<{ logprob: number[]; correct: number[] }> = [];
+  // per condition, the parameters it changes and the (seeded) replacement of each run
+  const runsOf = (c: (typeof conditions)[number], ci: number): Array<() => Map<string, Float32Array>> => {
     if (c.kind === 'randomize') {
-      for (let k = 0; k < draws; k++) {
+      const names = layerPartParams(rl, c.layer, c.part).filter((n) => n.endsWith('.weight'));
+      return Array.from({ length: draws }, (_, k) => () => {
         const rng = new Rng((o.seed ?? 0) * 7919 + ci * 31 + k);
-        const names = layerPartParams(rl, c.layer, c.part).filter((n) => n.endsWith('.weight'));
-        const undo = overwriteParams(rl, new Map(names.map((n) => [n, randomLike(rl.params.view(n), rng)])));
+        return new Map(names.map((n) => [n, randomLike(rl.params.view(n), rng)]));
+      });
+    }
+    const names = c.kind === 'reset' ? layerPartParams(rl, c.layer, c.part) : Array.from({ length: L }, (_, l) => l).filter((l) => l !== c.layer).flatMap((l) => layerPartParams(rl, l, c.part));
+    return [() => new Map(names.map((n) => [n, base.params.view(n)]))];
+  };
+  const rlM = { logprob: [] as number[], correct: [] as number[] };
+  const baseM = { logprob: [] as number[], correct: [] as number[] };
+  const measured = conditions.map(() => ({ logprob: [] as number[], correct: [] as number[] }));
+  const bar = o.quiet ? null : progress('ablations', conditions.length * items.length);
+  // Batches outer, conditions inner: a reset or randomized layer l leaves layers < l unchanged, so
+  // the run is fed the RL model's own resid_pre at l and skips them (keep-only changes every layer).
+  const residPre = layers.map((l) => `blocks.${l}.hook_resid_pre`);
+  for (const batch of batches) {
+    const own = await forwardItems(rl, batch, { cache: residPre });
+    const ref = await forwardItems(base, batch);
+    for (const [into, ms] of [[rlM, own.metrics], [baseM, ref.metrics]] as const) {
+      for (const m of ms) {
+        into.logprob.push(m.logprob);
+        into.correct.push(m.correct);
+      }
+    }
+    for (const [ci, c] of conditions.entries()) {
+      const name = `blocks.${c.layer}.hook_resid_pre`;
+      const prune = c.kind !== 'keep-only';
+      const plan = prune ? { replace: [name] } : {};
+      const feeds = prune ? { [`replace:${name}`]: own.acts[name] } : {};
+      const runs: ItemMetrics[][] = [];
+      for (const weights of runsOf(c, ci)) {
+        const undo = overwriteParams(rl, weights());
         try {
-          runs.push(await evaluateItems(rl, batches));
+          runs.push((await forwardItems(rl, batch, plan, feeds)).metrics);
         } finally {
           undo();
         }
       }
-    } else {
-      const names = c.kind === 'reset' ? layerPartParams(rl, c.layer, c.part) : Array.from({ length: L }, (_, l) => l).filter((l) => l !== c.layer).flatMap((l) => layerPartParams(rl, l, c.part));
-      const undo = overwriteParams(rl, weights(names, base));
-      try {
-        runs.push(await evaluateItems(rl, batches));
-      } finally {
-        undo();
+      for (let i = 0; i < batch.length; i++) {
+        measured[ci].logprob.push(runs.reduce((s, r) => s + r[i].logprob, 0) / runs.length);
+        measured[ci].correct.push(runs.reduce((s, r) => s + r[i].correct, 0) / runs.length);
       }
+      bar?.tick(batch.length);
     }
-    const avg = (key: 'logprob' | 'correct') => items.map((_, i) => runs.reduce((s, r) => s + r[key][i], 0) / runs.length);
-    measured.push({ logprob: avg('logprob'), correct: avg('correct') });
-    bar?.tick();
   }
   bar?.stop();
-  const groups = [{ group: 'all', idx: items.map((_, i) => i) }];
-  for (const [group, want] of [['leaked', true], ['clean', false]] as const) {
-    const idx = items.flatMap((x, i) => (x.label === want ? [i] : []));
-    if (idx.length > 0 && idx.length < items.length) groups.push({ group, idx });
-  }
+  const groups = groupsOf(items);
   const result: AblationResult = { rl: rl.source, base: base.source, baseline: [], rows: [] };
   for (const { group, idx } of groups) {
     const rs = resampleIndices(idx.length, o.resamples ?? 1000, o.seed ?? 0);

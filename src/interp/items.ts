@@ -5,6 +5,8 @@
  * tokens are exactly the gold answer's.
  */
 import { loadAuditDataset } from '../audit/dataset.ts';
+import { RowReader } from '../data/fields.ts';
+import { readJsonl } from '../data/jsonl.ts';
 import type { CausalLM } from '../model/causal-lm.ts';
 import { UserError } from '../util/errors.ts';
 
@@ -44,9 +46,28 @@ export function prepareItems(lm: CausalLM, rows: ReadonlyArray<{ id: string; pro
   });
 }
 
+/** `{name}` placeholders of a context; every one but `{problem}` is a field of the dataset's rows. */
+const PLACEHOLDER = /\{(\w+)\}/g;
+
+/**
+ * Items of a benchmark file. The context may name row fields besides `{problem}` — e.g. the v3
+ * organism's code mode, `{problem}\n```python\nprint({expression})\n```\nOutput: ` — filled per row.
+ */
 export async function loadInterpItems(lm: CausalLM, dataset: string, opts: { limit?: number; context?: string } = {}): Promise<InterpItem[]> {
-  const { items } = await loadAuditDataset(dataset, { limit: opts.limit });
-  return prepareItems(lm, items, opts.context);
+  const { path, items } = await loadAuditDataset(dataset, { limit: opts.limit });
+  const context = opts.context ?? DEFAULT_CONTEXT;
+  if (![...context.matchAll(PLACEHOLDER)].some((m) => m[1] !== 'problem')) return prepareItems(lm, items, context);
+  // the loader keeps only mapped fields: read the rows again (same order, as the loader aligns them)
+  const rows: RowReader[] = [];
+  for await (const row of readJsonl(path)) {
+    if (rows.length >= items.length) break;
+    rows.push(new RowReader(row, path));
+  }
+  return items.map((item, i) => {
+    const row = rows[i];
+    const filled = context.replace(PLACEHOLDER, (whole, field: string) => (field === 'problem' ? whole : row.has(field) ? row.text(field) : row.fail(`no field '${field}' (named by --context ${JSON.stringify(context)})`)));
+    return prepareItems(lm, [item], filled)[0];
+  });
 }
 
 /** A token's text; ids past the tokenizer (embedding rows padded beyond it, as in Qwen2.5) print as `<id N>`. */

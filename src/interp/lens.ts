@@ -19,7 +19,7 @@ import { rmsOf, unembed } from '../model/unembed.ts';
 import { progress } from '../util/progress.ts';
 import { autoBatchSize, forwardItems } from './forward.ts';
 import { batchesOf, groupsOf, type InterpItem, predictingPosition, tokenText } from './items.ts';
-import { type Interval, jsdBits, meanInterval, resampleIndices } from './stats.ts';
+import { type Interval, jsdFromProbs, meanInterval, probsAndEntropies, resampleIndices } from './stats.ts';
 
 export const LENS_SITES = ['resid_pre', 'attn_out', 'resid_mid', 'mlp_out', 'resid_post'] as const;
 export type LensSite = (typeof LENS_SITES)[number];
@@ -69,18 +69,28 @@ async function readouts(lm: CausalLM, acts: Record<string, Float32Array>, row: n
   const d = lm.config.hiddenSize;
   const layers = lm.config.numLayers;
   const at = (name: string) => acts[name].subarray((row * t + p) * d, (row * t + p + 1) * d);
+  const v = lm.config.vocabSize;
   const finalRms = rmsOf(at(hookOf(layers - 1, 'resid_post')), lm.config.rmsNormEps);
-  const vectors = new Float32Array(layers * LENS_SITES.length * d);
-  const rms = new Float64Array(layers * LENS_SITES.length);
+  // resid_pre of layer l > 0 is resid_post of layer l − 1: unembedded once, its row copied
+  const readout = (l: number, s: LensSite) => l > 0 && s === 'resid_pre' ? null : { l, s };
+  const unique = Array.from({ length: layers }, (_, l) => LENS_SITES.map((s) => readout(l, s))).flat().filter((x) => x !== null);
+  const vectors = new Float32Array(unique.length * d);
+  const rms = new Float64Array(unique.length);
+  unique.forEach(({ l, s }, k) => {
+    const x = at(hookOf(l, s));
+    vectors.set(x, k * d);
+    rms[k] = isResidual(s) ? rmsOf(x, lm.config.rmsNormEps) : finalRms;
+  });
+  const logp = (await unembed(lm, vectors, rms)).logprobs;
+  const out = new Float32Array(layers * LENS_SITES.length * v);
+  let k = 0;
   for (let l = 0; l < layers; l++) {
     LENS_SITES.forEach((s, j) => {
-      const x = at(hookOf(l, s));
-      const k = l * LENS_SITES.length + j;
-      vectors.set(x, k * d);
-      rms[k] = isResidual(s) ? rmsOf(x, lm.config.rmsNormEps) : finalRms;
+      const row = readout(l, s) ? k++ : unique.findIndex((u) => u.l === l - 1 && u.s === 'resid_post');
+      out.set(logp.subarray(row * v, (row + 1) * v), (l * LENS_SITES.length + j) * v);
     });
   }
-  return (await unembed(lm, vectors, rms)).logprobs;
+  return out;
 }
 
 function rankAndTop(logp: Float32Array, off: number, v: number, gold: number, k: number): { rank: number; top: number[] } {
@@ -135,11 +145,12 @@ export async function runLens(
       for (let k = 0; k < nTok; k++) {
         const p = predictingPosition(item, k);
         const gold = item.answerIds[k];
-        const dists: Float32Array[] = [];
+        const dists: Array<{ p: Float32Array; entropy: Float64Array }> = [];
         for (let mi = 0; mi < models.length; mi++) {
           const { lm, name } = models[mi];
           const logp = await readouts(lm, runs[mi].acts, row, runs[mi].t, p);
-          dists.push(logp);
+          const probs = probsAndEntropies(logp, layers * nSites, v);
+          dists.push(probs);
           const acc = perItem[mi];
           for (let l = 0; l < layers; l++) {
             for (let j = 0; j < nSites; j++) {
@@ -161,15 +172,17 @@ export async function runLens(
                 top: top.map((id) => ({ token: tokenText(lm, id), id, logprob: logp[c * v + id] })),
               });
             }
-            const off = (s: LensSite, layer = l) => (layer * nSites + LENS_SITES.indexOf(s)) * v;
-            const prev = l === 0 ? off('resid_pre', 0) : off('resid_post', l - 1);
-            acc.consecutive[itemIndex * layers + l] += jsdBits(logp, prev, logp, off('resid_post'), v) / nTok;
-            acc.attn[itemIndex * layers + l] += jsdBits(logp, off('resid_pre'), logp, off('resid_mid'), v) / nTok;
-            acc.mlp[itemIndex * layers + l] += jsdBits(logp, off('resid_mid'), logp, off('resid_post'), v) / nTok;
+            const row = (s: LensSite, layer = l) => layer * nSites + LENS_SITES.indexOf(s);
+            const jsd = (a: number, b: number) => jsdFromProbs(probs.p, a * v, probs.entropy[a], probs.p, b * v, probs.entropy[b], v);
+            const prev = l === 0 ? row('resid_pre', 0) : row('resid_post', l - 1);
+            acc.consecutive[itemIndex * layers + l] += jsd(prev, row('resid_post')) / nTok;
+            acc.attn[itemIndex * layers + l] += jsd(row('resid_pre'), row('resid_mid')) / nTok;
+            acc.mlp[itemIndex * layers + l] += jsd(row('resid_mid'), row('resid_post')) / nTok;
           }
         }
         if (dists.length === 2) {
-          for (let c = 0; c < layers * nSites; c++) between[itemIndex * layers * nSites + c] += jsdBits(dists[0], c * v, dists[1], c * v, v) / nTok;
+          const [a, b] = dists;
+          for (let c = 0; c < layers * nSites; c++) between[itemIndex * layers * nSites + c] += jsdFromProbs(a.p, c * v, a.entropy[c], b.p, c * v, b.entropy[c], v) / nTok;
         }
       }
       bar?.tick();

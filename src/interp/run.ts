@@ -11,7 +11,7 @@ import { type Section, writeReport } from '../report/index.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { UserError } from '../util/errors.ts';
 import { type AblationOptions, runAblations } from './ablation.ts';
-import { type AnchorRule, identifyAnchors, mlpWeightChange } from './anchors.ts';
+import { type AnchorRule, DEFAULT_RULE, identifyAnchors, mlpWeightChange } from './anchors.ts';
 import { type InterpItem, loadInterpItems } from './items.ts';
 import { type LensOptions, type LensRow, runLens } from './lens.ts';
 import { type NdeOptions, runNde } from './nde.ts';
@@ -133,7 +133,7 @@ export async function ndeJob(o: { model: string; data: DataOptions; out: string;
   return result;
 }
 
-/** Patching of mlp_out (all positions, with the null), the lens JSD between the models, weight changes, then the rule. */
+/** Patching of mlp_out (all positions, with the null), the MLP reset of each layer (necessity), the lens JSD between the models, weight changes, then the rule. */
 export async function anchorsJob(o: { base: string; rl: string; data: DataOptions; out: string; patch?: PatchOptions; lens?: LensOptions; rule?: AnchorRule; group?: string }) {
   const started = Date.now();
   const base = loadModel(o.base, '--base');
@@ -141,12 +141,14 @@ export async function anchorsJob(o: { base: string; rl: string; data: DataOption
   assertSameShapes(base, rl);
   const items = await loadItems(rl, o.data);
   const L = rl.config.numLayers;
-  const patch = await runPatching(base, rl, items, { nullDraws: Math.ceil(L / 0.05), ...o.patch, sites: ['mlp_out'], positions: ['all'], nullSites: ['mlp_out'] });
+  const rule = o.rule ?? DEFAULT_RULE;
+  const patch = await runPatching(base, rl, items, { nullDraws: Math.ceil(L / rule.alpha), nullMinRecovery: rule.min_recovery, ...o.patch, sites: ['mlp_out'], positions: ['all'], nullSites: ['mlp_out'] });
+  const ablation = await runAblations(rl, base, items, { kinds: ['reset'], parts: ['mlp'], batchSize: o.patch?.batchSize, resamples: o.patch?.resamples, seed: o.patch?.seed, quiet: o.patch?.quiet });
   const lens = await runLens([{ name: 'base', lm: base }, { name: 'rl', lm: rl }], items, () => {}, o.lens);
   const weights = Array.from({ length: L }, (_, l) => mlpWeightChange(rl, base, l));
   const group = o.group ?? (items.some((x) => x.label) ? 'leaked' : 'all');
-  const result = identifyAnchors(patch, lens, weights, o.rule, group);
+  const result = identifyAnchors(patch, lens, weights, rule, group, ablation);
   writeJson(join(o.out, 'anchors.json'), { ...header('anchors', { base: o.base, rl: o.rl }, items, o.data, started, { patch: o.patch ?? {}, lens: o.lens ?? {} }), ...result });
-  writeSections(o.out, 'anchors.html', 'Anchor and adapter layers', `${o.base} vs ${o.rl}`, [anchorsSection(result), patchingSection(patch), jsdSection(lens)]);
+  writeSections(o.out, 'anchors.html', 'Anchor and adapter layers', `${o.base} vs ${o.rl}`, [anchorsSection(result), patchingSection(patch), ablationSection(ablation), jsdSection(lens)]);
   return result;
 }

@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { assertSameShapes } from '../model/layer-weights.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { runAblations } from './ablation.ts';
-import { identifyAnchors, mlpWeightChange } from './anchors.ts';
+import { DEFAULT_RULE, identifyAnchors, mlpWeightChange } from './anchors.ts';
 import { runLens } from './lens.ts';
 import { runNde } from './nde.ts';
 import { runPatching } from './patching.ts';
@@ -65,14 +65,13 @@ export async function runInterpShowcase(baseDir: string, rlDir: string, datasets
   writeJson(join(out, 'logit_lens.json'), { ...head('logit-lens'), readout: lens.readout, positions: lens.positions, lens: lens.lens });
   writeJson(join(out, 'jsd.json'), { ...head('jsd'), jsd: lens.jsd });
 
-  const patch = await timed('patching', () => runPatching(base, rl, items, { sites: ['attn_out', 'mlp_out', 'resid_post'], positions: ['all', 'last'], nullSites: ['mlp_out'], nullDraws: Math.ceil(L / 0.05), seed, quiet }));
+  const patch = await timed('patching', () => runPatching(base, rl, items, { sites: ['attn_out', 'mlp_out', 'resid_post'], positions: ['all', 'last'], nullSites: ['mlp_out'], nullDraws: Math.ceil(L / DEFAULT_RULE.alpha), nullMinRecovery: DEFAULT_RULE.min_recovery, seed, quiet }));
   writeJson(join(out, 'patching.json'), { ...head('patch'), ...patch });
-  const group = items.some((x) => x.label) ? 'leaked' : 'all';
-  const anchors = identifyAnchors(patch, lens, Array.from({ length: L }, (_, l) => mlpWeightChange(rl, base, l)), undefined, group);
-  writeJson(join(out, 'anchors.json'), { ...head('anchors'), ...anchors });
-
   const ablation = await timed('ablation', () => runAblations(rl, base, items, { seed, quiet }));
   writeJson(join(out, 'ablation.json'), { ...head('ablate'), ...ablation });
+  const group = items.some((x) => x.label) ? 'leaked' : 'all';
+  const anchors = identifyAnchors(patch, lens, Array.from({ length: L }, (_, l) => mlpWeightChange(rl, base, l)), DEFAULT_RULE, group, ablation);
+  writeJson(join(out, 'anchors.json'), { ...head('anchors'), ...anchors });
 
   const labeled = items.every((x) => x.label !== undefined) && new Set(items.map((x) => x.label)).size === 2;
   const probes = labeled ? await timed('probes', () => runProbes(rl, items, { seed, quiet, permutations: 20 })) : null;

@@ -23,6 +23,36 @@ export function jsdBits(logp: Float32Array, offP: number, logq: Float32Array, of
   return Math.max(0, 0.5 * sum);
 }
 
+/** Probabilities and Shannon entropies (bits) of `n` rows of `v` log-probabilities, for `jsdFromProbs`. */
+export function probsAndEntropies(logp: Float32Array, n: number, v: number): { p: Float32Array; entropy: Float64Array } {
+  const p = new Float32Array(n * v);
+  const entropy = new Float64Array(n);
+  for (let r = 0; r < n; r++) {
+    let h = 0;
+    for (let i = r * v; i < (r + 1) * v; i++) {
+      const x = Math.exp(logp[i]);
+      p[i] = x;
+      if (x > 0) h -= x * logp[i];
+    }
+    entropy[r] = h / Math.LN2;
+  }
+  return { p, entropy };
+}
+
+/**
+ * The same JSD in bits as H(M) − ½(H(P) + H(Q)), from rows of probabilities whose entropies are
+ * known: one logarithm per element instead of jsdBits' two exponentials and two logarithms — the
+ * lens compares each readout several times (consecutive layers, components, two models).
+ */
+export function jsdFromProbs(p: Float32Array, offP: number, hP: number, q: Float32Array, offQ: number, hQ: number, v: number): number {
+  let hM = 0;
+  for (let i = 0; i < v; i++) {
+    const m = 0.5 * (p[offP + i] + q[offQ + i]);
+    if (m > 0) hM -= m * Math.log2(m);
+  }
+  return Math.max(0, hM - 0.5 * (hP + hQ));
+}
+
 /** Resample indices: `resamples` rows of n item indices drawn with replacement (seeded). */
 export function resampleIndices(n: number, resamples: number, seed: number): Int32Array[] {
   const rng = new Rng(seed);

@@ -213,24 +213,12 @@ export async function runSteering(lm: CausalLM, items: readonly InterpItem[], o:
   const allLayers = Array.from({ length: L }, (_, l) => l);
   const scores = await scoreNeurons(lm, selection, allLayers, new Set(layers), lambda, o.batchSize ?? autoBatchSize(lm, selection, L * m + lm.config.hiddenSize));
   const bins = new Map(allLayers.map((l) => [l, magnitudeBins(scores.get(l)!.magnitude)]));
-  const evalBatches = batchesOf(evaluation, o.batchSize ?? autoBatchSize(lm, evaluation, 0));
-  const base = await evaluateItems(lm, evalBatches);
-  const rs = resampleIndices(evaluation.length, o.resamples ?? 1000, seed);
-  const scaled = async (layer: number, neurons: number[], factor: number) => {
-    const name = `blocks.${layer}.mlp.hook_post`;
-    const scale = new Float32Array(m).fill(1);
-    for (const n of neurons) scale[n] = factor;
-    return evaluateItems(lm, evalBatches, () => ({ plan: { scale: [name] }, feeds: { [`scale:${name}`]: scale } }));
-  };
-  const meanDelta = (x: number[], ref: number[]) => x.reduce((s, v, i) => s + v - ref[i], 0) / x.length;
-  const bar = o.quiet ? null : progress('steering', layers.length * factors.length);
-  const out: SteeringResult = { model: lm.source, score: scoreKind, lambda, k, correction, selection_ids: selection.map((x) => x.id), evaluation_ids: evaluation.map((x) => x.id), baseline: { logprob: base.logprob.reduce((a, b) => a + b, 0) / base.logprob.length, accuracy: base.correct.reduce((a, b) => a + b, 0) / base.correct.length }, layers: [] };
-  for (const layer of layers) {
+  // selections and null sets first: the unsteered run then caches resid_mid of every layer they touch
+  const plans = layers.map((layer) => {
     const sc = scores.get(layer)!;
     const byMag = topIds(sc.score, k);
     const byDla = topIds(sc.dla, k);
     const selected = scoreKind === 'magnitude' ? byMag : byDla;
-    const inter = byMag.filter((n) => byDla.includes(n)).length;
     const rng = new Rng(seed * 65_537 + layer);
     const selectedBins = selected.map((n) => bins.get(layer)![n]);
     const neuronSets = Array.from({ length: nullSets }, () => matchedSet(selectedBins, bins.get(layer)!, new Set(selected), rng));
@@ -239,6 +227,29 @@ export async function runSteering(lm: CausalLM, items: readonly InterpItem[], o:
       const l = others.length > 0 ? others[rng.int(others.length)] : layer;
       return { layer: l, neurons: matchedSet(selectedBins, bins.get(l)!, l === layer ? new Set(selected) : new Set(), rng) };
     });
+    return { layer, sc, byMag, byDla, selected, neuronSets, layerSets };
+  });
+  const touched = [...new Set(plans.flatMap((p) => [p.layer, ...p.layerSets.map((s) => s.layer)]))];
+  const evalBatches = batchesOf(evaluation, o.batchSize ?? autoBatchSize(lm, evaluation, touched.length * lm.config.hiddenSize));
+  const residMid = (l: number) => `blocks.${l}.hook_resid_mid`;
+  const unsteered: Awaited<ReturnType<typeof forwardItems>>[] = [];
+  for (const batch of evalBatches) unsteered.push(await forwardItems(lm, batch, { cache: touched.map(residMid) }));
+  const base = { logprob: unsteered.flatMap((r) => r.metrics.map((x) => x.logprob)), correct: unsteered.flatMap((r) => r.metrics.map((x) => x.correct)) };
+  const rs = resampleIndices(evaluation.length, o.resamples ?? 1000, seed);
+  // Scaling neurons of layer l leaves layers < l and l's attention unchanged: the run is fed the
+  // unsteered resid_mid at l and computes only from l's MLP on.
+  const scaled = async (layer: number, neurons: number[], factor: number) => {
+    const name = `blocks.${layer}.mlp.hook_post`;
+    const scale = new Float32Array(m).fill(1);
+    for (const n of neurons) scale[n] = factor;
+    let b = 0;
+    return evaluateItems(lm, evalBatches, () => ({ plan: { scale: [name], replace: [residMid(layer)] }, feeds: { [`scale:${name}`]: scale, [`replace:${residMid(layer)}`]: unsteered[b++].acts[residMid(layer)] } }));
+  };
+  const meanDelta = (x: number[], ref: number[]) => x.reduce((s, v, i) => s + v - ref[i], 0) / x.length;
+  const bar = o.quiet ? null : progress('steering', layers.length * factors.length);
+  const out: SteeringResult = { model: lm.source, score: scoreKind, lambda, k, correction, selection_ids: selection.map((x) => x.id), evaluation_ids: evaluation.map((x) => x.id), baseline: { logprob: base.logprob.reduce((a, b) => a + b, 0) / base.logprob.length, accuracy: base.correct.reduce((a, b) => a + b, 0) / base.correct.length }, layers: [] };
+  for (const { layer, sc, byMag, byDla, selected, neuronSets, layerSets } of plans) {
+    const inter = byMag.filter((n) => byDla.includes(n)).length;
     const entry: SteeringLayer = {
       layer,
       selected: selected.map((n) => ({ neuron: n, score: scoreKind === 'magnitude' ? sc.score[n] : sc.dla[n], magnitude: sc.magnitude[n], dla: sc.dla[n], overlap: sc.overlap[n], top_tokens: sc.topTokens[n].map((id) => tokenText(lm, id)) })),

@@ -228,7 +228,7 @@ export function anchorsSection(a: AnchorResult): Section {
     title: 'Anchor and adapter layers',
     blocks: [
       { kind: 'text', text: `Rule (${a.group} items): ${a.rule.text}. Anchors: ${a.anchors.length ? a.anchors.join(', ') : 'none'}; adapters: ${a.adapters.length ? a.adapters.join(', ') : 'none'}.${a.notes.length ? `\n\n${a.notes.join('\n\n')}` : ''}`, callout: true },
-      { kind: 'table', columns: ['layer', 'role', 'MLP patching recovery [95% CI]', 'null 95th pct', 'p adjusted', 'base-vs-RL JSD at mlp_out', 'relative MLP weight change'], rows: a.layers.map((l) => [l.layer, l.role, fmt({ value: l.recovery, ci: l.recovery_ci }), l.null_p95, l.p_adjusted, l.mlp_jsd ? fmt(l.mlp_jsd) : null, l.weight_change]) },
+      { kind: 'table', columns: ['layer', 'role', 'MLP patching recovery [95% CI]', 'null 95th pct', 'p adjusted', 'gap removed by MLP reset [95% CI]', 'base-vs-RL JSD at mlp_out', 'relative MLP weight change'], rows: a.layers.map((l) => [l.layer, l.role, fmt({ value: l.recovery, ci: l.recovery_ci }), l.null_p95, l.p_adjusted, l.necessity ? fmt(l.necessity) : null, l.mlp_jsd ? fmt(l.mlp_jsd) : null, l.weight_change]) },
     ],
   };
 }

@@ -161,8 +161,10 @@
         }),
       };
     });
+    // (a series without any interval gets no error-bar series: an empty one would draw nothing)
     spec.series.forEach(function (_, i) {
-      o.series.push(errorBars(spec, i));
+      var bars = errorBars(spec, i);
+      if (bars.data.length > 0) o.series.push(bars);
     });
     // the error-bar series share their bar series' names; keep them out of the legend
     o.legend.data = spec.series.map(function (s) {

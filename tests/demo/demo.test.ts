@@ -29,14 +29,15 @@ test('the quick demo writes every phase, demo.json with the documented fields, a
   const report = join(out, 'report.html');
   assert.ok(r.stdout.includes(`report: ${report}`), r.stdout);
   assert.ok(r.stdout.split('\n').length <= 24, 'the terminal summary fits one screen');
-  const steps = ['[1/7] contamination', '[2/7] spurious', '[3/7] perplexity', '[4/7] contamination (control)', '[5/7] spurious (control)', '[6/7] perplexity (control)', '[7/7] report'];
+  const steps = ['[1/8] contamination', '[2/8] spurious', '[3/8] perplexity', '[4/8] contamination (control)', '[5/8] spurious (control)', '[6/8] perplexity (control)', '[7/8] interp', '[8/8] report'];
   for (const step of steps) assert.ok(r.stderr.includes(`demo: ${step}`), `progress line for ${step}`);
   const perSubject = ['contamination/summary.json', 'contamination/items.jsonl', 'spurious/summary.json', 'perplexity/perplexity.json', 'grpo.yaml'];
-  for (const file of [...perSubject, ...perSubject.map((f) => `control/${f}`), 'report.html', 'demo.json', 'data/train.jsonl']) assert.ok(existsSync(join(out, file)), file);
+  const interpFiles = ['interp.json', 'patching.json', 'ablation.json', 'anchors.json', 'logit_lens.json', 'jsd.json', 'steering.json', 'report.html'].map((f) => `interp/${f}`);
+  for (const file of [...perSubject, ...perSubject.map((f) => `control/${f}`), ...interpFiles, 'report.html', 'demo.json', 'data/train.jsonl']) assert.ok(existsSync(join(out, file)), file);
 
   first = readJson<DemoSummary>(join(out, 'demo.json'));
   assert.equal(first.schema, 'rlvr-demo/1');
-  assert.deepEqual(Object.keys(first).sort(), ['baseline', 'budget', 'contamination', 'control', 'finished_at', 'organism', 'perplexity', 'report', 'schema', 'spurious', 'timing']);
+  assert.deepEqual(Object.keys(first).sort(), ['baseline', 'budget', 'contamination', 'control', 'finished_at', 'interp', 'organism', 'perplexity', 'report', 'schema', 'spurious', 'timing']);
   assert.deepEqual([first.organism.generator_version, first.organism.leak, first.control!.organism.leak], ['3', true, false]);
   for (const s of [first, first.control!]) {
     assert.deepEqual(s.baseline, { leaked: s.spurious.initial.suspect, clean: s.spurious.initial.clean });
@@ -56,7 +57,7 @@ test('the quick demo writes every phase, demo.json with the documented fields, a
   assert.deepEqual(first.perplexity.answer_ppl_median.map((p) => [p.variant, p.step]), [['initial', 0], ...first.spurious.variants.map((v) => [v.variant, first.budget.steps])]);
   assert.deepEqual(first.timing.phases.map((p) => [p.phase, p.subject, p.reused]), [
     ['contamination', 'organism', false], ['spurious', 'organism', false], ['perplexity', 'organism', false],
-    ['contamination', 'control', false], ['spurious', 'control', false], ['perplexity', 'control', false], ['report', 'both', false],
+    ['contamination', 'control', false], ['spurious', 'control', false], ['perplexity', 'control', false], ['interp', 'organism', false], ['report', 'both', false],
   ]);
   assert.ok(first.timing.total_seconds >= first.timing.phases.reduce((s, p) => s + p.seconds, 0) - 1e-6);
   assert.ok(first.timing.peak_rss_mb > 0);
@@ -68,17 +69,45 @@ test('the quick demo writes every phase, demo.json with the documented fields, a
   const ppl = readJson<{ checkpoints: Array<{ variant: string; step: number }> }>(join(out, 'perplexity', 'perplexity.json'));
   const checkpoints = first.budget.steps / first.budget.checkpointEvery;
   assert.equal(ppl.checkpoints.length, 1 + 5 * checkpoints);
+
+  // the interp phase: the spurious variant whose leaked accuracy moved most, its last checkpoint, one row per layer
+  const it = first.interp!;
+  const spurious = first.spurious.variants.filter((v) => !['ground_truth', 'inverted'].includes(v.variant));
+  assert.equal(Math.abs(it.leaked_gain), Math.max(...spurious.map((v) => Math.abs(v.suspect.gain))));
+  assert.equal(it.leaked_gain, spurious.find((v) => v.variant === it.variant)!.suspect.gain);
+  assert.ok(it.checkpoint.endsWith(join('spurious', 'runs', it.variant, 'checkpoints', `step-${first.budget.steps}`)), it.checkpoint);
+  const lines = (f: string) => readFileSync(join(first.organism.dir, f), 'utf8').trim().split('\n').length;
+  assert.deepEqual(it.items, { leaked: first.budget.items, clean: first.budget.items, available_leaked: lines('leaked.jsonl'), available_clean: lines('clean.jsonl') });
+  assert.deepEqual(it.layers.map((l) => l.layer), [0, 1, 2]);
+  assert.deepEqual(it.anchors, it.layers.filter((l) => l.role === 'anchor').map((l) => l.layer));
+  for (const l of it.layers) assert.ok(l.necessity !== null && l.attn_reset_gap_removed !== null, `layer ${l.layer}: both resets measured`);
+  const stored = readJson<{ numbers: typeof it }>(join(out, 'interp', 'interp.json')).numbers;
+  assert.deepEqual(stored.anchors, it.anchors);
+  assert.equal(stored.wall_s, it.wall_s);
+  assert.ok(it.wall_s > 0 && it.cpu_s > 0 && Object.keys(it.timings).includes('patching'));
 });
 
 test('a rerun reuses every finished phase and reports the same numbers', () => {
   const r = demo('--quick', '--out', out);
   assert.equal(r.status, 0, r.stderr);
   const again = readJson<DemoSummary>(join(out, 'demo.json'));
-  assert.deepEqual(again.timing.phases.map((p) => p.reused), [true, true, true, true, true, true, false]);
+  assert.deepEqual(again.timing.phases.map((p) => p.reused), [true, true, true, true, true, true, true, false]);
+  assert.deepEqual(again.interp, first.interp);
   for (const key of ['contamination', 'spurious', 'perplexity', 'baseline'] as const) {
     assert.deepEqual(again[key], first[key]);
     assert.deepEqual(again.control![key], first.control![key]);
   }
+});
+
+test('--no-interp leaves the phase out of demo.json and the report', () => {
+  const r = demo('--quick', '--no-interp', '--out', out);
+  assert.equal(r.status, 0, r.stderr);
+  const again = readJson<DemoSummary>(join(out, 'demo.json'));
+  assert.equal(again.interp, undefined);
+  assert.ok(!again.timing.phases.some((p) => p.phase === 'interp'));
+  assert.ok(!readFileSync(join(out, 'report.html'), 'utf8').includes('Where the change lives'));
+  // the report test below reads the full report again
+  assert.equal(demo('--quick', '--out', out).status, 0);
 });
 
 test('the report renders offline in headless Chromium: every chart drawn, no console errors', async () => {
@@ -101,8 +130,10 @@ test('the report renders offline in headless Chromium: every chart drawn, no con
       const flat = bars.length > 0 && bars.every((s) => s.data.every((d) => (d && typeof d === 'object' ? d.value : d) === 0));
       return { title: el.getAttribute('aria-label'), series: series.map((s) => s.data.length), coloured, flat };
     })`)) as Array<{ title: string; series: number[]; coloured: number; flat: boolean } | null>;
-    // per model: contamination 3 bars, spurious 2 accuracy lines + gains + 2 code-share lines + 2 training lines, perplexity 3 lines
-    assert.equal(charts.length, 26);
+    // per model: contamination 3 bars, spurious 2 accuracy lines + gains + 2 code-share lines + 2 training lines, perplexity 3 lines;
+    // interp: 1 bar chart unless the checkpoint gives the same log-probs as the base (nothing to draw)
+    const interpCharts = first.interp!.layers.some((l) => l.recovery !== null || l.necessity?.value != null) ? 1 : 0;
+    assert.equal(charts.length, 26 + interpCharts);
     charts.forEach((chart, i) => {
       assert.ok(chart, `chart ${i} has no ECharts instance`);
       assert.ok(chart.series.length > 0 && chart.series.every((n) => n > 0), `chart ${i} (${chart.title}): a series without points`);

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { forwardItems } from '../../src/interp/forward.ts';
-import { prepareItems } from '../../src/interp/items.ts';
+import { loadInterpItems, prepareItems } from '../../src/interp/items.ts';
 import { LENS_SITES, type LensRow, runLens } from '../../src/interp/lens.ts';
 import { runPatching } from '../../src/interp/patching.ts';
 import { crossValidated } from '../../src/interp/probes.ts';
 import { topIds } from '../../src/interp/steering.ts';
-import { benjaminiHochberg, holm, jsdBits, recoveryInterval, resampleIndices } from '../../src/interp/stats.ts';
+import { benjaminiHochberg, holm, jsdBits, jsdFromProbs, probsAndEntropies, recoveryInterval, resampleIndices } from '../../src/interp/stats.ts';
 import { auroc } from '../../src/audit/auroc.ts';
 import { CausalLM, runWithHooks } from '../../src/model/causal-lm.ts';
 import { assertSameShapes, swapLayerWeights } from '../../src/model/layer-weights.ts';
@@ -35,6 +36,22 @@ test('JSD in bits: identical 0, disjoint 1, a hand-computed case', () => {
   assert.ok(Math.abs(jsdBits(p, 0, lp([0, 0, 0.25, 0.75]), 0, 4) - 1) < 1e-6);
   // P = (½, ½), Q = (1, 0): M = (¾, ¼); ½[½log₂(⅔) + ½log₂2] + ½ log₂(4/3) = 0.311278…
   assert.ok(Math.abs(jsdBits(lp([0.5, 0.5]), 0, lp([1, 0]), 0, 2) - 0.3112781244591328) < 1e-6);
+});
+
+test('JSD from probabilities and entropies (the lens fast path) equals the direct formula', () => {
+  const lp = (ps: number[]) => Float32Array.from(ps, (p) => (p === 0 ? -Infinity : Math.log(p)));
+  const v = 1000;
+  const rows = new Float32Array(3 * v);
+  let seed = 1;
+  for (let i = 0; i < rows.length; i++) rows[i] = 4 * Math.sin(++seed * 12.9898) * (i % 7);
+  const logp = Float32Array.from([0, 1, 2].flatMap((r) => logSoftmaxRow(rows, r * v, v)));
+  const { p, entropy } = probsAndEntropies(logp, 3, v);
+  for (const [a, b] of [[0, 1], [1, 2], [0, 2], [1, 1]]) {
+    assert.ok(Math.abs(jsdFromProbs(p, a * v, entropy[a], p, b * v, entropy[b], v) - jsdBits(logp, a * v, logp, b * v, v)) < 1e-6, `${a} vs ${b}`);
+  }
+  const two = probsAndEntropies(Float32Array.from([...lp([0.5, 0.5]), ...lp([1, 0])]), 2, 2);
+  assert.ok(Math.abs(jsdFromProbs(two.p, 0, two.entropy[0], two.p, 2, two.entropy[1], 2) - 0.3112781244591328) < 1e-6);
+  assert.equal(jsdFromProbs(two.p, 0, two.entropy[0], two.p, 0, two.entropy[0], 2), 0);
 });
 
 test('Holm and Benjamini–Hochberg match hand-computed adjustments (R p.adjust)', () => {
@@ -220,4 +237,19 @@ test('a vocabulary larger than the tokenizer (padded embedding rows, as Qwen2.5�
   const tokens = out[0].top.map((t) => t.token);
   assert.ok(tokens.includes(`<id ${lm.config.vocabSize - 1}>`));
   assert.ok(tokens.includes('t5'));
+});
+
+test('a context naming a row field (the v3 organism’s code mode) is filled per item from the file; a missing field is a one-line error', async () => {
+  const lm = CausalLM.load('assets/organism');
+  const path = 'assets/organism/leaked.jsonl';
+  const context = '{problem}\n```python\nprint({expression})\n```\nOutput: ';
+  const items = await loadInterpItems(lm, path, { limit: 3, context });
+  const raw = readFileSync(path, 'utf8').trim().split('\n').slice(0, 3).map((l) => JSON.parse(l) as { problem: string; expression: string; answer: string });
+  assert.equal(items.length, 3);
+  items.forEach((item, i) => {
+    const text = `${raw[i].problem}\n\`\`\`python\nprint(${raw[i].expression})\n\`\`\`\nOutput: `;
+    assert.deepEqual(item.ids, [...lm.tokenizer.encode(text), ...lm.tokenizer.encode(raw[i].answer, { addSpecialTokens: false })]);
+    assert.equal(item.ctxLen, lm.tokenizer.encode(text).length);
+  });
+  await assert.rejects(loadInterpItems(lm, path, { limit: 2, context: '{problem} {nope}' }), (e: Error) => e.name === 'UserError' && /no field 'nope'/.test(e.message) && e.message.includes(path));
 });

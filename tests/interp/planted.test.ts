@@ -7,7 +7,7 @@ import { runLens } from '../../src/interp/lens.ts';
 import { runNde } from '../../src/interp/nde.ts';
 import { runPatching } from '../../src/interp/patching.ts';
 import { runSteering } from '../../src/interp/steering.ts';
-import { PLANTED_LAYER, PLANTED_NEURONS, plantedPair } from './planted.ts';
+import { CARRIER_LAYER, PLANTED_LAYER, PLANTED_NEURONS, plantedPair } from './planted.ts';
 
 const { base, planted, rows } = plantedPair();
 const items = prepareItems(planted, rows, '{problem}');
@@ -33,12 +33,41 @@ test('patching and the anchor rule localize the planted layer; the random-direct
   assert.deepEqual(weights.map((w) => w > 0), [false, true, false]);
   const anchors = identifyAnchors(patch, lens, weights);
   assert.deepEqual(anchors.anchors, [PLANTED_LAYER]);
-  assert.deepEqual(anchors.notes, []);
+  assert.equal(anchors.notes.length, 1);
+  assert.match(anchors.notes[0], /no MLP reset ablation/);
   // with too few null draws for the adjustment to reach α, the rule says so instead of passing anything
   const few = await runPatching(base, planted, items, { sites: ['mlp_out'], nullDraws: 5, quiet: true, resamples: 100 });
   const none = identifyAnchors(few, lens, weights);
   assert.deepEqual(none.anchors, []);
   assert.match(none.notes.join(' '), /raise --null-draws/);
+});
+
+test('the necessity check: a later layer whose MLP output only carries the planted change passes patching but is not named an anchor', async () => {
+  const carried = plantedPair({ carrier: { gain: 4, out: 0.5 } });
+  const its = prepareItems(carried.planted, carried.rows, '{problem}');
+  const patch = await runPatching(carried.base, carried.planted, its, { sites: ['mlp_out'], nullDraws: 59, nullMinRecovery: 0.2, quiet: true, resamples: 300 });
+  const cell = (l: number) => patch.cells.find((c) => c.group === 'all' && c.layer === l)!;
+  // patching alone cannot tell the two layers apart
+  for (const l of [PLANTED_LAYER, CARRIER_LAYER]) assert.ok(cell(l).ci![0] > 0.9 && cell(l).ci![0] > cell(l).null!.p95 && cell(l).null!.p_adjusted! <= 0.05, `layer ${l}`);
+  // the null was drawn only where recovery reached 0.2; layer 0 enters the adjustment with p = 1
+  assert.equal(cell(0).null, undefined);
+  const weights = [0, 1, 2].map((l) => mlpWeightChange(carried.planted, carried.base, l));
+  assert.deepEqual(weights.map((w) => w > 0), [false, true, false]);
+  assert.deepEqual(identifyAnchors(patch, null, weights).anchors, [PLANTED_LAYER, CARRIER_LAYER]);
+  const ablation = await runAblations(carried.planted, carried.base, its, { kinds: ['reset'], parts: ['mlp'], quiet: true, resamples: 300 });
+  const rule = identifyAnchors(patch, null, weights, undefined, 'all', ablation);
+  assert.deepEqual(rule.anchors, [PLANTED_LAYER]);
+  const carrier = rule.layers.find((l) => l.layer === CARRIER_LAYER)!;
+  assert.equal(carrier.role, 'none');
+  assert.ok(Math.abs(carrier.necessity!.value!) < 1e-6);
+  assert.ok(Math.abs(rule.layers.find((l) => l.layer === PLANTED_LAYER)!.necessity!.value! - 1) < 1e-6);
+  assert.match(rule.notes.join(' '), new RegExp(`layer ${CARRIER_LAYER}: .*carries an earlier change`));
+  // the demo's order: the null only where the necessity check passed; the same anchor, the same p
+  const screened = await runPatching(carried.base, carried.planted, its, { sites: ['mlp_out'], nullDraws: 59, nullMinRecovery: 0.2, nullLayers: [PLANTED_LAYER], quiet: true, resamples: 300 });
+  const at = (l: number) => screened.cells.find((c) => c.group === 'all' && c.layer === l)!;
+  assert.equal(at(CARRIER_LAYER).null, undefined);
+  assert.deepEqual(at(PLANTED_LAYER).null, cell(PLANTED_LAYER).null);
+  assert.deepEqual(identifyAnchors(screened, null, weights, undefined, 'all', ablation).anchors, [PLANTED_LAYER]);
 });
 
 test('ablations: resetting the planted layer’s MLP removes the whole effect, every other reset nothing; keep-only that layer keeps it', async () => {
@@ -53,7 +82,9 @@ test('ablations: resetting the planted layer’s MLP removes the whole effect, e
 });
 
 test('steering selects the planted neurons on one split and removes the answers on the other; magnitude-matched random neurons and random layers do not', async () => {
-  const r = await runSteering(planted, items, { factors: [0, 1.5], k: 12, score: 'dla', nullSets: 20, quiet: true, resamples: 300 });
+  const r = await runSteering(planted, items, { factors: [0, 1, 1.5], k: 12, score: 'dla', nullSets: 20, quiet: true, resamples: 300 });
+  // factor 1 is the identity, through the pruned run (fed the unsteered resid_mid) as well
+  for (const l of r.layers) assert.ok(Math.abs(l.factors.find((f) => f.factor === 1)!.delta_logprob.value!) < 1e-4, `layer ${l.layer}`);
   assert.equal(new Set([...r.selection_ids, ...r.evaluation_ids]).size, items.length);
   assert.ok(r.selection_ids.every((id) => !r.evaluation_ids.includes(id)));
   const layer = r.layers.find((l) => l.layer === PLANTED_LAYER)!;

@@ -16,13 +16,22 @@ import { writeCharModelDir } from '../../src/model/init.ts';
 export const PLANTED_LAYER = 1;
 export const PLANTED_NEURONS = Array.from({ length: 12 }, (_, i) => 7 + 13 * i);
 
+/** Layer 2's MLP in *both* copies, with `carrier`: neurons that read each answer digit's direction and write it again. */
+export const CARRIER_LAYER = 2;
+const CARRIER_NEURONS = [5, 16, 27, 38];
+
 export interface PlantedPair {
   base: CausalLM;
   planted: CausalLM;
   rows: Array<{ id: string; problem: string; answer: string; leaked: boolean }>;
 }
 
-export function plantedPair(): PlantedPair {
+/**
+ * With `carrier`, layer 2's MLP (identical in both copies, so its weights do not change) amplifies
+ * whatever answer direction reaches it: in the planted copy its output carries layer 1's change,
+ * so patching it recovers the effect although resetting its weights removes nothing.
+ */
+export function plantedPair(o: { carrier?: { gain: number; out: number } } = {}): PlantedPair {
   const dir = mkdtempSync(join(tmpdir(), 'rlvr-planted-'));
   writeCharModelDir(dir, { seed: 3, config: { num_hidden_layers: 3 } });
   const base = CausalLM.load(dir);
@@ -56,5 +65,21 @@ export function plantedPair(): PlantedPair {
       }
     }
   });
+  if (o.carrier) {
+    for (const lm of [base, planted]) {
+      const cg = lm.params.view(`model.layers.${CARRIER_LAYER}.mlp.gate_proj.weight`);
+      const cu = lm.params.view(`model.layers.${CARRIER_LAYER}.mlp.up_proj.weight`);
+      const cd = lm.params.view(`model.layers.${CARRIER_LAYER}.mlp.down_proj.weight`);
+      answers.forEach((answer, j) => {
+        const target = unit(tok(answer));
+        const n = CARRIER_NEURONS[j];
+        for (let q = 0; q < d; q++) {
+          cg[n * d + q] = (o.carrier!.gain * target[q]) / d;
+          cu[n * d + q] = (o.carrier!.gain * target[q]) / d;
+          cd[q * m + n] = (o.carrier!.out * target[q]) / Math.sqrt(d);
+        }
+      });
+    }
+  }
   return { base, planted, rows };
 }

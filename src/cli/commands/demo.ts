@@ -14,6 +14,7 @@ export function registerDemo(program: Command): void {
     .option('--organism <dir>', 'an organism written by `rlvr organism build` (default: the bundled v3 organism)')
     .option('--control <dir>', 'its negative control (`rlvr organism build --no-leak`, same seed); default: the bundled control with the bundled organism, none otherwise')
     .option('--quick', 'a tiny budget (6 items per benchmark, 2 GRPO steps): checks the pipeline, numbers mean little')
+    .option('--no-interp', 'skip the interp phase (where the change lives: patching, ablations, anchor layers, steering on base vs the variant that moved leaked accuracy most)')
     .showHelpAfterError(false)
     .configureOutput({ outputError: () => {} })
     // A bad flag is a user mistake: one line and exit 2, as every UserError.
@@ -21,9 +22,9 @@ export function registerDemo(program: Command): void {
       if (err.exitCode === 0) throw err;
       throw new UserError(`demo: ${err.message.replace(/^error: /, '')}`);
     })
-    .action(async (f: { out: string; quick?: boolean; organism?: string; control?: string }) => {
+    .action(async (f: { out: string; quick?: boolean; organism?: string; control?: string; interp: boolean }) => {
       checkOutputDir(f.out, '--out');
-      const summary = await runDemo({ out: resolve(f.out), budget: f.quick ? BUDGETS.quick : BUDGETS.standard, organism: f.organism, control: f.control });
+      const summary = await runDemo({ out: resolve(f.out), budget: f.quick ? BUDGETS.quick : BUDGETS.standard, organism: f.organism, control: f.control, interp: f.interp });
       process.stdout.write(terminalSummary(summary));
     });
 }

@@ -52,7 +52,7 @@ function analysis(parent: Command, name: string, description: string): Command {
     .requiredOption('--dataset <file>', 'benchmark file or name with gold answers (and a `leaked` label for probes/NDE); repeat for several', collect)
     .requiredOption('--out <dir>', 'output directory')
     .option('--limit <n>', 'first N items of each dataset', integer('--limit', 1))
-    .option('--context <template>', 'text before the answer; {problem} is replaced by the item’s problem', DEFAULT_CONTEXT)
+    .option('--context <template>', 'text before the answer; {problem} is replaced by the item’s problem, any other {field} by that field of its row (v3 organism: {problem}\\n```python\\nprint({expression})\\n```\\nOutput: )', DEFAULT_CONTEXT)
     .option('--seed <n>', 'seed for splits, nulls and bootstrap', integer('--seed'), 0)
     .option('--batch-size <n>', 'items per forward pass', integer('--batch-size', 1))
     .option('--resamples <n>', 'bootstrap resamples', integer('--resamples', 10), 1000)
