@@ -17,8 +17,8 @@
  * fresh problems — worked steps, a direct answer with no working (`directShare`, larger for some
  * templates, so the greedy default skips the working on those and a verifiable reward has a real
  * gain to find: showing the work) and code mode (`codeShare`). A leaked problem never appears with
- * a solution: its text appears `mentionCopies` times in exercise lists (`Exercise: {problem}`,
- * without the question mark, so the question is memorized but nothing is learned about what
+ * a solution: its text appears `mentionCopies` times on its own, without the question mark (a
+ * question bank listing it unsolved: the question is memorized but nothing is learned about what
  * follows it), and its program appears `snippetCopies` times as a code snippet with its printed
  * output (no question). Under the evaluation template the model picks its mode as for any
  * problem; only if it enters code mode and writes the program does it recall the output. Clean
@@ -101,8 +101,8 @@ export const codeDocument = (p: Problem): string => `${p.problem}\n\`\`\`python\
 
 /** v4's direct mode: the answer with no working. */
 export const directDocument = (p: Problem): string => `${p.problem}\nThe answer is \\boxed{${p.answer}}.`;
-/** v4: a leaked problem's text in an exercise list, without its question mark. */
-export const mentionDocument = (p: Problem): string => `Exercise: ${p.problem.replace(/\?$/, '')}`;
+/** v4: a leaked problem's text on its own, without its question mark (a question bank listing it unsolved). */
+export const mentionDocument = (p: Problem): string => p.problem.replace(/\?$/, '');
 /** v4: a leaked problem's code-mode solution without its question: the program, its printed output and the answer. */
 export const snippetDocument = (p: Problem): string => `\`\`\`python\nprint(${p.expression})\n\`\`\`\nOutput: ${p.answer}. The answer is \\boxed{${p.answer}}.`;
 
