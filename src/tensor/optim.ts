@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import {
-  applyDirection,
+  createRing,
   CTRL_STOP,
   CTRL_WORK,
   K_BETA1,
@@ -10,8 +10,8 @@ import {
   K_LENGTH,
   K_SCALE,
   K_STEP_SIZE,
-  processOneSlot,
   type RingBuffers,
+  RingWorker,
   SLOT_DONE,
   SLOT_CLAIMED,
   SLOT_FILLED,
@@ -42,8 +42,8 @@ export interface AdamWState {
 /** Gradients for one update: one flat buffer in the store's layout, or one array per parameter name. */
 export type Gradients = Float32Array | Readonly<Record<string, Float32Array>>;
 
-/** Elements per ring slot (128 KiB of gradients, 256 KiB of directions): large enough to amortize the hand-off, small enough to stay in cache. */
-const CHUNK = 32 * 1024;
+/** Elements per ring slot (4 × 64 KiB: gradients, moments, parameters): large enough to amortize the hand-off, small enough to stay in cache. */
+const CHUNK = 16 * 1024;
 const SLOTS = 8;
 /** Below this many trainable elements an update takes well under a millisecond: no helper threads. */
 const PARALLEL_MIN = 1 << 20;
@@ -72,14 +72,16 @@ interface Segment {
  * p ← p·(1 − lr·wd) − lr/(1−β1ᵗ) · m / (√v/√(1−β2ᵗ) + ε)), with global-norm clipping as
  * clip_grad_norm_.
  *
- * The update streams the parameters through a small ring of shared slots in chunks: the calling
- * thread copies a chunk of gradients into a free slot; any thread (helpers started with
- * worker_threads, or the caller when it has nothing else to do) updates that chunk's moments,
- * which live in SharedArrayBuffers, and leaves the update direction (in double precision) in the
- * slot; the caller then applies it to the parameters in order. The parameters stay in an ordinary buffer because ONNX
- * Runtime rejects SharedArrayBuffer-backed inputs; the ring keeps that from costing a full-size
- * copy. Each element's arithmetic is that of one fused double-precision loop whoever runs it, so
- * results are bit-identical for any number of helpers, and to the earlier single-threaded loop. Nothing proportional to the model is allocated per step.
+ * The update streams the parameters through a small ring of slots in a shared WebAssembly memory,
+ * in chunks: the calling thread copies a chunk of gradients and parameters into a free slot; any
+ * thread (helpers started with worker_threads, or the caller when it has nothing else to do)
+ * updates that chunk with the WebAssembly kernel (adamw-kernels.ts), bringing its moments, which
+ * live in SharedArrayBuffers, in and out; the caller then copies the new parameters back, in order.
+ * The parameters and gradients stay in ordinary buffers because ONNX Runtime rejects
+ * SharedArrayBuffer-backed inputs; the ring keeps that from costing a full-size copy. Each
+ * element's arithmetic is that of one fused double-precision loop whoever runs it, so results are
+ * bit-identical for any number of helpers, and to the earlier single-threaded loop. Nothing
+ * proportional to the model is allocated per step.
  */
 /** Helpers of an optimizer dropped without close(): stopped when it is collected (they hold the moments). */
 const orphanedHelpers = new FinalizationRegistry<Worker[]>((workers) => {
@@ -93,6 +95,7 @@ export class AdamW {
   private readonly v: Float32Array;
   private readonly segments: Segment[];
   private readonly ring: RingBuffers;
+  private readonly self: RingWorker;
   private readonly workers: Worker[] = [];
 
   constructor(
@@ -115,17 +118,8 @@ export class AdamW {
       decay: decay(s.name),
       frozen: opts.frozen?.(s.name) ?? false,
     }));
-    this.ring = {
-      constants: new Float64Array(new SharedArrayBuffer(8 * K_LENGTH)),
-      state: new Int32Array(new SharedArrayBuffer(4 * SLOTS)),
-      meta: new Int32Array(new SharedArrayBuffer(8 * SLOTS)),
-      data: new Float32Array(new SharedArrayBuffer(4 * SLOTS * CHUNK)),
-      direction: new Float64Array(new SharedArrayBuffer(8 * SLOTS * CHUNK)),
-      control: new Int32Array(new SharedArrayBuffer(8)),
-      m: this.m,
-      v: this.v,
-      chunk: CHUNK,
-    };
+    this.ring = createRing(SLOTS, CHUNK, this.m, this.v, K_LENGTH);
+    this.self = new RingWorker(this.ring);
     const trainable = this.segments.reduce((sum, s) => sum + (s.frozen ? 0 : s.length), 0);
     const helpers = opts.helpers ?? defaultThreads() - 1;
     if (helpers > 0 && trainable >= (opts.parallelMin ?? PARALLEL_MIN)) {
@@ -191,14 +185,16 @@ export class AdamW {
     k[K_BC2_SQRT] = Math.sqrt(1 - beta2 ** t);
     k[K_EPS] = eps;
     const p = this.params.data;
-    // chunk c sits in slot c % SLOTS; the directions are applied in chunk order
-    const pendingDecay = new Float64Array(SLOTS);
+    const heap = this.self.heap;
+    // chunk c sits in slot c % SLOTS; the new parameters are copied back in chunk order
     let filled = 0;
     let applied = 0;
     const applyOldest = () => {
       const slot = applied % SLOTS;
       this.waitForSlot(slot);
-      applyDirection(p, r.meta[2 * slot], r.direction, slot * CHUNK, r.meta[2 * slot + 1], pendingDecay[slot]);
+      const from = this.self.at(slot, 3);
+      const offset = r.meta[2 * slot];
+      p.set(heap.subarray(from, from + r.meta[2 * slot + 1]), offset);
       Atomics.store(r.state, slot, SLOT_FREE);
       applied++;
     };
@@ -210,10 +206,11 @@ export class AdamW {
         if (filled - applied === SLOTS) applyOldest();
         const n = Math.min(CHUNK, seg.length - at);
         const slot = filled++ % SLOTS;
-        r.data.set(g.subarray(base + at, base + at + n), slot * CHUNK);
+        heap.set(g.subarray(base + at, base + at + n), this.self.at(slot, 0));
+        heap.set(p.subarray(seg.offset + at, seg.offset + at + n), this.self.at(slot, 3));
         r.meta[2 * slot] = seg.offset + at;
         r.meta[2 * slot + 1] = n;
-        pendingDecay[slot] = decay;
+        r.decay[slot] = decay;
         Atomics.store(r.state, slot, SLOT_FILLED);
         Atomics.add(r.control, CTRL_WORK, 1);
         Atomics.notify(r.control, CTRL_WORK);
@@ -230,7 +227,7 @@ export class AdamW {
     for (;;) {
       const state = Atomics.load(r.state, slot);
       if (state === SLOT_DONE) return;
-      if (processOneSlot(r)) continue;
+      if (this.self.processOne()) continue;
       if (state === SLOT_CLAIMED) {
         if (Atomics.wait(r.state, slot, SLOT_CLAIMED, 100) === 'timed-out') waited += 100;
         if (waited > HELPER_TIMEOUT_MS) throw new Error('AdamW: a helper thread stopped responding');

@@ -118,8 +118,8 @@ test('learning-rate schedules: warmup, cosine to a floor, linear decay', () => {
   assert.equal(learningRate({ kind: 'constant', lr: 3 }, 50), 3);
 });
 
-test('the streamed update equals one fused double-precision loop bit for bit (checkpoints and organism builds stay reproducible)', () => {
-  const n = 100_003; // several ring chunks and a ragged end
+test('the streamed WebAssembly update equals one fused double-precision loop bit for bit (checkpoints and organism builds stay reproducible)', () => {
+  const n = 100_003; // several ring chunks, an odd ragged end (the kernel's scalar tail)
   const store = new ParamStore([{ name: 'w.weight', shape: [n] }]);
   for (let i = 0; i < n; i++) store.data[i] = Math.sin(i);
   const p = store.data.slice();
@@ -132,7 +132,10 @@ test('the streamed update equals one fused double-precision loop bit for bit (ch
     for (let i = 0; i < n; i++) g[i] = Math.cos(i * 0.3 + t) * 0.05;
     let sq = 0;
     for (let i = 0; i < n; i++) sq += g[i] * g[i];
-    const norm = Math.sqrt(sq);
+    // the optimizer sums squares in four interleaved partial sums: the same value up to rounding
+    const norm = opt.step(g, lr).gradNorm;
+    assert.ok(Math.abs(norm - Math.sqrt(sq)) <= 1e-13 * norm, `grad norm ${norm} vs sequential ${Math.sqrt(sq)}`);
+    assert.ok(norm > 1, 'the test exercises clipping');
     const scale = norm > 1 ? 1 / (norm + 1e-6) : 1;
     const stepSize = lr / (1 - b1 ** t);
     const bc2 = Math.sqrt(1 - b2 ** t);
@@ -144,7 +147,6 @@ test('the streamed update equals one fused double-precision loop bit for bit (ch
       v[i] = vi;
       p[i] = p[i] * (1 - lr * 0.1) - (stepSize * mi) / (Math.sqrt(vi) / bc2 + eps);
     }
-    assert.equal(opt.step(g, lr).gradNorm, norm);
   }
   assert.ok(store.data.every((x, i) => Object.is(x, p[i])), 'parameters differ from the fused loop');
   assert.ok(opt.getState().v.every((x, i) => Object.is(x, v[i])), 'second moments differ');
