@@ -6,7 +6,9 @@
  * at batch 1 and 8, scoring 8 × 224, `--big-train-steps` (default 3) training steps of 4 × 256
  * with their forward+backward and optimizer times, peak RSS per phase, the measured read
  * bandwidth and batch-1 decode as a fraction of its limit (`--big 0` skips all of it; the
- * training steps need ~12 GB free).
+ * training steps need ~12 GB free); then PyTorch on the same checkpoint and work
+ * (scripts/torch_reference/bench.py big), with `*_speedup` fields and the peak-RSS ratio, or a
+ * `torch_note` saying why there is no PyTorch row.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -48,6 +50,33 @@ export function benchModelDir(name: string, raw: Record<string, unknown>, dtype:
     initModelDir({ rawConfig: raw, configSource: name, tokenizer: 'char', seed: 0, out: dir, dtype });
   }
   return dir;
+}
+
+/** Median over the steps after the first (the first compiles and touches fresh memory): forward + backward + optimizer seconds. */
+function steadyStepSeconds(steps: unknown): number | null {
+  if (!Array.isArray(steps) || steps.length === 0) return null;
+  const later = (steps.length > 1 ? steps.slice(1) : steps) as Array<{ forward_backward_s: number; optimizer_s: number }>;
+  const totals = later.map((s) => s.forward_backward_s + s.optimizer_s).sort((a, b) => a - b);
+  return totals[Math.floor(totals.length / 2)];
+}
+
+/** `*_speedup` (engine rate / PyTorch rate, or PyTorch time / engine time) and the peak-RSS ratio of the 0.5B rows. */
+function bigSpeedups(engine: Record<string, unknown>, torch: Record<string, unknown>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const key of ['generate_greedy_b1_tokens_per_s', 'generate_greedy_b8_tokens_per_s', 'score_tokens_per_s']) {
+    const ours = engine[key];
+    const ref = torch[`torch_${key}`];
+    if (typeof ours === 'number' && typeof ref === 'number') out[`${key.replace(/_tokens_per_s$/, '')}_speedup`] = ours / ref;
+  }
+  const ours = steadyStepSeconds(engine.train_steps);
+  const ref = steadyStepSeconds(torch.torch_train_steps);
+  if (ours !== null && ref !== null) {
+    out.train_step_s = ours;
+    out.torch_train_step_s = ref;
+    out.train_step_speedup = ref / ours;
+  }
+  if (typeof engine.peak_rss_gb === 'number' && typeof torch.torch_peak_rss_gb === 'number') out.peak_rss_vs_torch = engine.peak_rss_gb / torch.torch_peak_rss_gb;
+  return out;
 }
 
 /** The 0.5B rows (src/bench/big-probe.ts) in a fresh process, so that its peak RSS is its own. */
@@ -110,7 +139,7 @@ export async function runBench(args: string[]): Promise<object> {
     });
     const bandwidth = await readBandwidthGbPerS();
     const b1 = big.generate_greedy_b1_tokens_per_s;
-    result.big_model = {
+    const bigResult: Record<string, unknown> = {
       dir,
       dtype_on_disk: 'BF16',
       weights: 'fp32',
@@ -120,6 +149,20 @@ export async function runBench(args: string[]): Promise<object> {
       decode_b1_bandwidth_limit_tokens_per_s: (bandwidth * 1e9) / (4 * (big.parameters as number)),
       decode_b1_fraction_of_bandwidth: typeof b1 === 'number' ? (b1 * 4 * (big.parameters as number)) / (bandwidth * 1e9) : null,
     };
+    // PyTorch on the same checkpoint and work, after the engine's probe has exited (one 0.5B process at a time)
+    const torchBig = torchReference('big', [
+      '--model-dir',
+      dir,
+      '--threads',
+      String(defaultThreads()),
+      '--new-tokens',
+      String(opt.bigNewTokens),
+      '--train-steps',
+      String(opt.bigTrainSteps),
+    ]);
+    bigResult.torch_note = torchBig.note;
+    if (torchBig.result) Object.assign(bigResult, torchBig.result, bigSpeedups(big, torchBig.result));
+    result.big_model = bigResult;
   }
   return result;
 }
