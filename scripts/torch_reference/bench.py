@@ -17,7 +17,7 @@ model:  generation tokens/s with an eager KV-cache decode loop (greedy and tempe
 big:    the 0.5B-scale rows of `rlvr bench model` on the checkpoint in --model-dir (loaded as float32),
         the same work as src/bench/big-probe.ts: greedy KV-cache decode at batch 1 and 8 (32-token
         prompt, --new-tokens new), scoring 8 x 224 (no_grad forward + target logprobs), and
-        --train-steps steps of 4 x 256 (forward, token-mean NLL of the completion tokens, backward,
+        --train-steps steps of --train-rows x --train-len (default 4 x 256; forward, token-mean NLL of the completion tokens, backward,
         clip_grad_norm_(1.0), AdamW), with times and the peak RSS after each phase.
 """
 import argparse
@@ -219,7 +219,7 @@ def bench_big(args):
             phase(f"generate_b{b}_warmup", lambda: greedy_decode(cfg, params, prompt, 2))
             _, s = phase(f"generate_b{b}", lambda: greedy_decode(cfg, params, prompt, args.new_tokens))
             result[f"torch_generate_greedy_b{b}_tokens_per_s"] = b * args.new_tokens / s
-        ids = tokens(8, 224)
+        ids = tokens(args.score_rows, args.score_len)
         mask = torch.ones_like(ids)
 
         def score():
@@ -228,12 +228,12 @@ def bench_big(args):
 
         phase("score_warmup", score)
         _, s = phase("score", score)
-        result["torch_score_tokens_per_s"] = 8 * 224 / s
+        result["torch_score_tokens_per_s"] = args.score_rows * args.score_len / s
     if args.train_steps > 0:
         for p in params.values():
             p.requires_grad_(True)
         opt = torch.optim.AdamW(list(params.values()), lr=1e-5, weight_decay=0.01)
-        ids = tokens(4, 256)
+        ids = tokens(args.train_rows, args.train_len)
         mask = torch.ones_like(ids)
         steps = []
         for i in range(args.train_steps):
@@ -262,6 +262,10 @@ def main():
     parser.add_argument("mode", choices=["engine", "model", "train", "big"])
     parser.add_argument("--model-dir")
     parser.add_argument("--train-steps", type=int, default=3)
+    parser.add_argument("--train-rows", type=int, default=4)
+    parser.add_argument("--train-len", type=int, default=256)
+    parser.add_argument("--score-rows", type=int, default=8)
+    parser.add_argument("--score-len", type=int, default=224)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--seq", type=int, default=128)

@@ -85,6 +85,8 @@ function runBigProbe(o: BigProbeOptions): Record<string, unknown> {
   const run = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), probe, JSON.stringify(o)], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
+    // int8 sessions hold their pre-packed weights (~0.6 GB each at 0.5B): room for a prefill and a decode graph of both batch sizes
+    env: { ...process.env, RLVR_SESSION_CACHE_MB: process.env.RLVR_SESSION_CACHE_MB ?? '4096' },
     maxBuffer: 1 << 24,
   });
   if (run.status !== 0) return { error: `0.5B probe failed (exit ${run.status ?? run.signal}); see its progress lines above` };
@@ -92,7 +94,7 @@ function runBigProbe(o: BigProbeOptions): Record<string, unknown> {
 }
 
 export async function runBench(args: string[]): Promise<object> {
-  const opt = numericArgs(args, { newTokens: 128, promptLen: 16, runs: 3, big: 1, bigNewTokens: 128, bigTrainSteps: 3 });
+  const opt = numericArgs(args, { newTokens: 128, promptLen: 16, runs: 3, big: 1, bigNewTokens: 128, bigTrainSteps: 3, bigTrainRows: 4, bigTrainLen: 256, bigInt8: 1 });
   const lm = CausalLM.load(benchModelDir('standard-tiny', { ...STANDARD_TINY, max_position_embeddings: 2048 }, 'F32'));
   const rng = new Rng(1);
   const prompt = (n: number) => Array.from({ length: n }, () => 5 + rng.int(90));
@@ -134,8 +136,9 @@ export async function runBench(args: string[]): Promise<object> {
       scoreRows: 8,
       scoreLen: 224,
       trainSteps: opt.bigTrainSteps,
-      trainRows: 4,
-      trainLen: 256,
+      trainRows: opt.bigTrainRows,
+      trainLen: opt.bigTrainLen,
+      compareInt8: opt.bigInt8 === 1,
     });
     const bandwidth = await readBandwidthGbPerS();
     const b1 = big.generate_greedy_b1_tokens_per_s;
@@ -159,6 +162,10 @@ export async function runBench(args: string[]): Promise<object> {
       String(opt.bigNewTokens),
       '--train-steps',
       String(opt.bigTrainSteps),
+      '--train-rows',
+      String(opt.bigTrainRows),
+      '--train-len',
+      String(opt.bigTrainLen),
     ]);
     bigResult.torch_note = torchBig.note;
     if (torchBig.result) Object.assign(bigResult, torchBig.result, bigSpeedups(big, torchBig.result));

@@ -21,6 +21,14 @@ import { attentionBias, type ForwardInputs, type ForwardOutputs, headWeightName,
 export type WeightFormat = 'fp32' | 'int8';
 export const WEIGHT_FORMATS: readonly WeightFormat[] = ['fp32', 'int8'];
 
+export function parseWeightFormat(value: string, what = 'weights'): WeightFormat {
+  if (!(WEIGHT_FORMATS as readonly string[]).includes(value)) throw new UserError(`${what}: '${value}' is not one of ${WEIGHT_FORMATS.join(', ')}`);
+  return value as WeightFormat;
+}
+
+/** The --weights option of the commands that generate with the embedded engine. */
+export const WEIGHTS_OPTION_HELP = 'projection weights for inference: fp32, or int8 (weight-only, block-quantized; ~3.5x fewer bytes read per token; docs/parts/performance.md)';
+
 const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'generation_config.json', 'special_tokens_map.json'];
 
 /** Token ids laid out for one forward pass: [B, T] ids and rotary positions, [B, 1, 1, T, T] attention bias. */
@@ -96,7 +104,7 @@ export class CausalLM {
    * by int8 graphs, so a model being trained keeps fp32 (Trainable refuses an int8 model).
    */
   useWeights(format: WeightFormat): void {
-    if (!WEIGHT_FORMATS.includes(format)) throw new UserError(`weights: '${format}' is not one of ${WEIGHT_FORMATS.join(', ')}`);
+    parseWeightFormat(format);
     if (format === this.weights) return;
     this.graphs.clear();
     if (format === 'fp32') {
