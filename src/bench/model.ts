@@ -61,7 +61,7 @@ function steadyStepSeconds(steps: unknown): number | null {
 }
 
 /** `*_speedup` (engine rate / PyTorch rate, or PyTorch time / engine time) and the peak-RSS ratio of the 0.5B rows. */
-function bigSpeedups(engine: Record<string, unknown>, torch: Record<string, unknown>): Record<string, number> {
+export function bigSpeedups(engine: Record<string, unknown>, torch: Record<string, unknown>): Record<string, number> {
   const out: Record<string, number> = {};
   for (const key of ['generate_greedy_b1_tokens_per_s', 'generate_greedy_b8_tokens_per_s', 'score_tokens_per_s']) {
     const ours = engine[key];
