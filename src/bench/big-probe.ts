@@ -21,6 +21,8 @@ export interface BigProbeOptions {
   promptLen: number;
   newTokens: number;
   genBatches: number[];
+  /** Texts to generate from instead of random token prompts (row i of a batch takes prompt i, cycling). */
+  prompts?: string[];
   /** After the fp32 generation rows, the same rows with int8 weights (`int8_*` fields: speed, greedy agreement, logprob deltas). */
   compareInt8?: boolean;
   /** Scoring rows × tokens (0 skips). */
@@ -90,7 +92,9 @@ export async function bigProbe(o: BigProbeOptions): Promise<Record<string, unkno
   const generated = new Map<number, { prompts: number[][]; completions: Completion[] }>();
   const generateRows = async (prefix: string) => {
     for (const b of o.genBatches) {
-      const prompts = generated.get(b)?.prompts ?? Array.from({ length: b }, () => tokens(o.promptLen));
+      const texts = o.prompts;
+      const fresh = () => (texts ? Array.from({ length: b }, (_, i) => lm.tokenizer.encode(texts[i % texts.length])) : Array.from({ length: b }, () => tokens(o.promptLen)));
+      const prompts = generated.get(b)?.prompts ?? fresh();
       const params = { ...defaultSampling, maxNewTokens: o.newTokens, temperature: 0, seed: 1 };
       // a full untimed run first: a shorter one would compile a decode graph of another KV capacity
       await phase(`${prefix}generate_b${b}_warmup`, () => generateIds(lm, prompts, params, { ignoreEos: true, maxBatch: b }));
