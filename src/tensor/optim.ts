@@ -76,7 +76,7 @@ interface Segment {
  * in chunks: the calling thread copies a chunk of gradients and parameters into a free slot; any
  * thread (helpers started with worker_threads, or the caller when it has nothing else to do)
  * updates that chunk with the WebAssembly kernel (adamw-kernels.ts), bringing its moments, which
- * live in SharedArrayBuffers, in and out; the caller then copies the new parameters back, in order.
+ * live in SharedArrayBuffers, in and out; the caller then copies the new parameters back as chunks finish (in any order: they are disjoint).
  * The parameters and gradients stay in ordinary buffers because ONNX Runtime rejects
  * SharedArrayBuffer-backed inputs; the ring keeps that from costing a full-size copy. Each
  * element's arithmetic is that of one fused double-precision loop whoever runs it, so results are
@@ -130,7 +130,7 @@ export class AdamW {
           execArgv: ['--import', import.meta.resolve('tsx')],
         });
         w.unref();
-        // a helper that fails leaves its work to the calling thread (see waitForSlot)
+        // a helper that fails leaves its work to the calling thread (see step)
         w.on('error', () => undefined);
         this.workers.push(w);
       }
@@ -172,7 +172,7 @@ export class AdamW {
 
   /** One update. Returns the pre-clip gradient norm; a non-finite norm skips the update (it would poison the moments). */
   step(grads: Gradients, lr: number): { gradNorm: number } {
-    const { beta1, beta2, eps, weightDecay, maxGradNorm } = this.config;
+    const { beta1, beta2, eps, maxGradNorm } = this.config;
     const norm = this.gradNorm(grads);
     if (!Number.isFinite(norm)) return { gradNorm: norm };
     const t = ++this.stepsTaken;
@@ -186,52 +186,63 @@ export class AdamW {
     k[K_EPS] = eps;
     const p = this.params.data;
     const heap = this.self.heap;
-    // chunk c sits in slot c % SLOTS; the new parameters are copied back in chunk order
-    let filled = 0;
-    let applied = 0;
-    const applyOldest = () => {
-      const slot = applied % SLOTS;
-      this.waitForSlot(slot);
-      const from = this.self.at(slot, 3);
-      const offset = r.meta[2 * slot];
-      p.set(heap.subarray(from, from + r.meta[2 * slot + 1]), offset);
-      Atomics.store(r.state, slot, SLOT_FREE);
-      applied++;
-    };
-    for (const seg of this.segments) {
-      if (seg.frozen) continue;
-      const { g, base } = this.gradOf(grads, seg);
-      const decay = seg.decay ? 1 - lr * weightDecay : 1;
-      for (let at = 0; at < seg.length; at += CHUNK) {
-        if (filled - applied === SLOTS) applyOldest();
-        const n = Math.min(CHUNK, seg.length - at);
-        const slot = filled++ % SLOTS;
-        heap.set(g.subarray(base + at, base + at + n), this.self.at(slot, 0));
-        heap.set(p.subarray(seg.offset + at, seg.offset + at + n), this.self.at(slot, 3));
-        r.meta[2 * slot] = seg.offset + at;
+    const chunks = this.chunks(grads, lr);
+    let next = chunks.next();
+    let inFlight = 0;
+    let stalledMs = 0;
+    // Slots cover disjoint ranges, so they are applied in whatever order they finish: the caller
+    // never waits for a slot a descheduled helper holds while other work is available.
+    for (;;) {
+      let filled = false;
+      for (let slot = 0; slot < SLOTS; slot++) {
+        const state = Atomics.load(r.state, slot);
+        if (state === SLOT_DONE) {
+          const from = this.self.at(slot, 3);
+          p.set(heap.subarray(from, from + r.meta[2 * slot + 1]), r.meta[2 * slot]);
+          Atomics.store(r.state, slot, SLOT_FREE);
+          inFlight--;
+        } else if (state !== SLOT_FREE) continue;
+        if (next.done) continue;
+        const { g, from, offset, n, decay } = next.value;
+        heap.set(g.subarray(from, from + n), this.self.at(slot, 0));
+        heap.set(p.subarray(offset, offset + n), this.self.at(slot, 3));
+        r.meta[2 * slot] = offset;
         r.meta[2 * slot + 1] = n;
         r.decay[slot] = decay;
         Atomics.store(r.state, slot, SLOT_FILLED);
+        inFlight++;
+        filled = true;
+        next = chunks.next();
+      }
+      if (filled) {
         Atomics.add(r.control, CTRL_WORK, 1);
         Atomics.notify(r.control, CTRL_WORK);
       }
+      if (inFlight === 0 && next.done) break;
+      if (filled || this.self.processOne()) continue;
+      let held = -1;
+      let done = false;
+      for (let slot = 0; slot < SLOTS; slot++) {
+        const state = Atomics.load(r.state, slot);
+        if (state === SLOT_DONE) done = true;
+        else if (state === SLOT_CLAIMED && held < 0) held = slot;
+      }
+      if (done || held < 0) continue;
+      // every slot in flight is held by a helper: sleep until that one finishes
+      if (Atomics.wait(r.state, held, SLOT_CLAIMED, 100) === 'timed-out') stalledMs += 100;
+      else stalledMs = 0;
+      if (stalledMs > HELPER_TIMEOUT_MS) throw new Error('AdamW: a helper thread stopped responding');
     }
-    while (applied < filled) applyOldest();
     return { gradNorm: norm };
   }
 
-  /** Blocks until `slot` is processed, processing filled slots itself meanwhile. */
-  private waitForSlot(slot: number): void {
-    const r = this.ring;
-    let waited = 0;
-    for (;;) {
-      const state = Atomics.load(r.state, slot);
-      if (state === SLOT_DONE) return;
-      if (this.self.processOne()) continue;
-      if (state === SLOT_CLAIMED) {
-        if (Atomics.wait(r.state, slot, SLOT_CLAIMED, 100) === 'timed-out') waited += 100;
-        if (waited > HELPER_TIMEOUT_MS) throw new Error('AdamW: a helper thread stopped responding');
-      }
+  /** The trainable parameters in chunks of at most CHUNK elements: where their gradients and parameters are, and their decay factor. */
+  private *chunks(grads: Gradients, lr: number): Generator<{ g: Float32Array; from: number; offset: number; n: number; decay: number }> {
+    for (const seg of this.segments) {
+      if (seg.frozen) continue;
+      const { g, base } = this.gradOf(grads, seg);
+      const decay = seg.decay ? 1 - lr * this.config.weightDecay : 1;
+      for (let at = 0; at < seg.length; at += CHUNK) yield { g, from: base + at, offset: seg.offset + at, n: Math.min(CHUNK, seg.length - at), decay };
     }
   }
 
