@@ -22,8 +22,7 @@ export async function runBench(args: string[]): Promise<object> {
   for (let i = 0; i < n; i += 4096) grad.fill(((i % 7) - 3) * 1e-4, i, Math.min(n, i + 4096));
   const adamw = new AdamW(store, {}, {});
   const helpers = adamw.helperCount;
-  // let the helpers start, so that they take part from the first step
-  await new Promise((r) => setTimeout(r, 1500));
+  await adamw.helpersReady();
   // wall time, and the CPU time of the process (all its threads): on a loaded machine the wall
   // time measures the scheduler as much as the update
   const time = () => {

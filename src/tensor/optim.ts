@@ -97,6 +97,7 @@ export class AdamW {
   private readonly ring: RingBuffers;
   private readonly self: RingWorker;
   private readonly workers: Worker[] = [];
+  private readonly started: Array<Promise<void>> = [];
 
   constructor(
     readonly params: ParamStore,
@@ -124,18 +125,26 @@ export class AdamW {
     const helpers = opts.helpers ?? defaultThreads() - 1;
     if (helpers > 0 && trainable >= (opts.parallelMin ?? PARALLEL_MIN)) {
       for (let i = 0; i < helpers; i++) {
-        const w = new Worker(new URL('./adamw-worker.ts', import.meta.url), {
-          workerData: this.ring,
-          // TypeScript through tsx whether the parent was started by tsx's --import or its API
-          execArgv: ['--import', import.meta.resolve('tsx')],
-        });
+        // a plain-JavaScript entry that registers tsx (execArgv's --import was silently not applied in workers: helpers never ran)
+        const w = new Worker(new URL('./adamw-worker.mjs', import.meta.url), { workerData: this.ring });
         w.unref();
-        // a helper that fails leaves its work to the calling thread (see step)
+        this.started.push(
+          new Promise<void>((resolve, reject) => {
+            w.once('message', () => resolve());
+            w.once('error', reject);
+          }),
+        );
+        // a helper that fails leaves its work to the calling thread (see step); helpersReady() reports it
         w.on('error', () => undefined);
         this.workers.push(w);
       }
       orphanedHelpers.register(this, this.workers, this);
     }
+  }
+
+  /** Resolves once every helper thread has loaded and joined the ring; rejects with the error of one that failed to start. */
+  async helpersReady(): Promise<void> {
+    await Promise.all(this.started);
   }
 
   /** Helper threads started for this optimizer. */

@@ -87,8 +87,8 @@ test('helper threads give bit-identical updates to the calling thread alone (cli
   const o1 = new AdamW(alone, { maxGradNorm: 5 }, { frozen, helpers: 0 });
   const o2 = new AdamW(threaded, { maxGradNorm: 5 }, { frozen, helpers: 2, parallelMin: 0 });
   assert.equal(o2.helperCount, 2);
-  // let the helpers start, so that they take part
-  await new Promise((r) => setTimeout(r, 1500));
+  // the helpers really start (a worker that cannot load its TypeScript fails here, not silently)
+  await o2.helpersReady();
   const grad = alone.like();
   for (let step = 0; step < 3; step++) {
     for (let i = 0; i < grad.length; i++) grad[i] = Math.cos(i * 0.11 + step) * 0.01;
