@@ -1,6 +1,7 @@
 """PyTorch timings for the standard tiny model, printed as one JSON object on stdout.
 
 Usage: /usr/bin/python3 scripts/torch_reference/bench.py engine|model|train [--threads 2] [--runs N] [--warmup N]
+       /usr/bin/python3 scripts/torch_reference/bench.py big --model-dir DIR [--train-steps 3] [--new-tokens 128]
 
 Standard tiny config: Qwen2-style (q/k/v bias, untied lm_head), vocab 512, hidden 256, 4 layers,
 4 heads (4 kv heads), intermediate 688, float32, random init normal(0, 0.02). The model is
@@ -13,10 +14,16 @@ train:  one GRPO step (P prompts x group G, --new-tokens sampled with a KV cache
 model:  generation tokens/s with an eager KV-cache decode loop (greedy and temperature-1 sampling)
         at batch 1 and 32, 128 new tokens after a --prompt-len prompt, and scoring tokens/s
         (no_grad forward + per-token logprobs) for batch 16 x 128.
+big:    the 0.5B-scale rows of `rlvr bench model` on the checkpoint in --model-dir (loaded as float32),
+        the same work as src/bench/big-probe.ts: greedy KV-cache decode at batch 1 and 8 (32-token
+        prompt, --new-tokens new), scoring 8 x 224 (no_grad forward + target logprobs), and
+        --train-steps steps of --train-rows x --train-len (default 4 x 256; forward, token-mean NLL of the completion tokens, backward,
+        clip_grad_norm_(1.0), AdamW), with times and the peak RSS after each phase.
 """
 import argparse
 import json
 import os
+import resource
 import statistics
 import sys
 import time
@@ -24,7 +31,7 @@ import time
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from reference_model import Config, forward, generate, init_params, next_token_loss  # noqa: E402
+from reference_model import Config, forward, generate, init_params, load_model, next_token_loss  # noqa: E402
 
 STANDARD_CONFIG = {
     "model_type": "qwen2",
@@ -39,6 +46,13 @@ STANDARD_CONFIG = {
     "tie_word_embeddings": False,
     "hidden_act": "silu",
 }
+
+
+def blas_name():
+    """The BLAS library torch's process mapped (Debian's torch uses the libblas.so.3 alternative: OpenBLAS when installed)."""
+    with open("/proc/self/maps") as f:
+        libs = {line.split()[-1] for line in f if "blas" in line.lower()}
+    return sorted(os.path.basename(l) + " (" + os.path.dirname(l) + ")" for l in libs)
 
 
 def median_ms(fn, runs, warmup):
@@ -162,9 +176,96 @@ def bench_train(cfg, params, args):
     }
 
 
+def peak_rss_gb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 2**30
+
+
+def rss_gb():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**30
+
+
+def greedy_decode(cfg, params, prompt, new_tokens):
+    """Greedy KV-cache decode keeping only the last position's logits (no per-step logits are stored)."""
+    mask = torch.ones_like(prompt)
+    cache = []
+    step_input = prompt
+    for _ in range(new_tokens):
+        logits = forward(cfg, params, step_input, mask, cache=cache)[:, -1]
+        nxt = logits.argmax(-1)
+        mask = torch.cat((mask, torch.ones_like(mask[:, :1])), dim=1)
+        step_input = nxt[:, None]
+
+
+def bench_big(args):
+    cfg, params = load_model(args.model_dir)
+    gen = torch.Generator().manual_seed(7)
+    tokens = lambda *shape: torch.randint(3, min(cfg.vocab_size, 1000), shape, generator=gen)
+    result = {"parameters": sum(p.numel() for p in params.values())}
+    phases = []
+
+    def phase(name, fn):
+        t0 = time.perf_counter()
+        out = fn()
+        seconds = time.perf_counter() - t0
+        phases.append({"phase": name, "seconds": seconds, "rss_gb": rss_gb(), "peak_rss_gb": peak_rss_gb()})
+        print(f"torch big: {name} {seconds:.1f} s, rss {rss_gb():.3f} GB, peak {peak_rss_gb():.3f} GB", file=sys.stderr, flush=True)
+        return out, seconds
+
+    phases.append({"phase": "load", "seconds": 0, "rss_gb": rss_gb(), "peak_rss_gb": peak_rss_gb()})
+    with torch.no_grad():
+        for b in (1, 8):
+            prompt = tokens(b, 32)
+            phase(f"generate_b{b}_warmup", lambda: greedy_decode(cfg, params, prompt, 2))
+            _, s = phase(f"generate_b{b}", lambda: greedy_decode(cfg, params, prompt, args.new_tokens))
+            result[f"torch_generate_greedy_b{b}_tokens_per_s"] = b * args.new_tokens / s
+        ids = tokens(args.score_rows, args.score_len)
+        mask = torch.ones_like(ids)
+
+        def score():
+            logits = forward(cfg, params, ids, mask)
+            return torch.log_softmax(logits[:, :-1], dim=-1).gather(-1, ids[:, 1:, None])
+
+        phase("score_warmup", score)
+        _, s = phase("score", score)
+        result["torch_score_tokens_per_s"] = args.score_rows * args.score_len / s
+    if args.train_steps > 0:
+        for p in params.values():
+            p.requires_grad_(True)
+        opt = torch.optim.AdamW(list(params.values()), lr=1e-5, weight_decay=0.01)
+        ids = tokens(args.train_rows, args.train_len)
+        mask = torch.ones_like(ids)
+        steps = []
+        for i in range(args.train_steps):
+            def fwd_bwd():
+                opt.zero_grad(set_to_none=True)
+                logits = forward(cfg, params, ids, mask)[:, 31:-1]
+                loss = -torch.log_softmax(logits, -1).gather(-1, ids[:, 32:, None]).mean()
+                loss.backward()
+                return loss.item()
+
+            def update():
+                torch.nn.utils.clip_grad_norm_(list(params.values()), 1.0)
+                opt.step()
+
+            loss, fb = phase(f"train_step{i + 1}_forward_backward", fwd_bwd)
+            _, up = phase(f"train_step{i + 1}_optimizer", update)
+            steps.append({"forward_backward_s": fb, "optimizer_s": up, "loss": loss, "peak_rss_gb": peak_rss_gb()})
+        result["torch_train_steps"] = steps
+    result["torch_phases"] = phases
+    result["torch_peak_rss_gb"] = peak_rss_gb()
+    return result
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mode", choices=["engine", "model", "train"])
+    parser.add_argument("mode", choices=["engine", "model", "train", "big"])
+    parser.add_argument("--model-dir")
+    parser.add_argument("--train-steps", type=int, default=3)
+    parser.add_argument("--train-rows", type=int, default=4)
+    parser.add_argument("--train-len", type=int, default=256)
+    parser.add_argument("--score-rows", type=int, default=8)
+    parser.add_argument("--score-len", type=int, default=224)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--seq", type=int, default=128)
@@ -178,6 +279,13 @@ def main():
     parser.add_argument("--group", type=int, default=8)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    if args.mode == "big":
+        if not args.model_dir:
+            parser.error("big needs --model-dir")
+        result = {"mode": "big", "torch_version": torch.__version__, "threads": args.threads, "blas": blas_name()}
+        result.update(bench_big(args))
+        print(json.dumps(result))
+        return
     cfg = Config(STANDARD_CONFIG)
     params = init_params(cfg, torch.Generator().manual_seed(args.seed))
     result = {

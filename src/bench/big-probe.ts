@@ -5,8 +5,8 @@
  *
  *   node --import tsx src/bench/big-probe.ts '<json options>'   → one JSON line on stdout
  */
-import { defaultSampling } from '../backends/policy.ts';
-import { CausalLM } from '../model/causal-lm.ts';
+import { type Completion, defaultSampling } from '../backends/policy.ts';
+import { CausalLM, type WeightFormat } from '../model/causal-lm.ts';
 import { generateIds } from '../model/generate.ts';
 import { scoreIds } from '../model/score.ts';
 import { type LossFn, Trainable } from '../model/trainable.ts';
@@ -15,10 +15,16 @@ import { Rng } from '../util/rng.ts';
 
 export interface BigProbeOptions {
   dir: string;
+  /** Weights of the inference graphs (training needs fp32). */
+  weights?: WeightFormat;
   /** Generation rows: prompt length, new tokens, batches to time (0 skips). */
   promptLen: number;
   newTokens: number;
   genBatches: number[];
+  /** Texts to generate from instead of random token prompts (row i of a batch takes prompt i, cycling). */
+  prompts?: string[];
+  /** After the fp32 generation rows, the same rows with int8 weights (`int8_*` fields: speed, greedy agreement, logprob deltas). */
+  compareInt8?: boolean;
   /** Scoring rows × tokens (0 skips). */
   scoreRows: number;
   scoreLen: number;
@@ -37,6 +43,36 @@ const gb = (bytes: number) => Math.round((bytes / 2 ** 30) * 1000) / 1000;
 const peakGb = () => gb(process.resourceUsage().maxRSS * 1024);
 const rssGb = () => gb(process.memoryUsage().rss);
 
+/**
+ * How far int8 generation is from fp32 on the same prompts: the fraction of greedy tokens equal
+ * to fp32's before the first divergence, and |Δ log p| of fp32's greedy tokens scored with int8
+ * weights (mean, max) — the fp32 completions scored both ways.
+ */
+async function int8Accuracy(lm: CausalLM, fp32: { prompts: number[][]; completions: Completion[] }, int8: Completion[]): Promise<Record<string, number>> {
+  let agree = 0;
+  let total = 0;
+  fp32.completions.forEach((c, i) => {
+    const other = int8[i].tokenIds;
+    const firstDiff = c.tokenIds.findIndex((t, j) => other[j] !== t);
+    agree += firstDiff === -1 ? c.tokenIds.length : firstDiff;
+    total += c.tokenIds.length;
+  });
+  const pairs = fp32.completions.map((c, i) => ({ promptIds: fp32.prompts[i], completionIds: c.tokenIds }));
+  const quantized = await scoreIds(lm, pairs);
+  let sum = 0;
+  let max = 0;
+  let n = 0;
+  fp32.completions.forEach((c, i) =>
+    c.logprobs?.forEach((lp, j) => {
+      const d = Math.abs(lp - quantized.logprobs[i][j]);
+      sum += d;
+      max = Math.max(max, d);
+      n++;
+    }),
+  );
+  return { greedy_agreement: agree / total, logprob_abs_delta_mean: sum / n, logprob_abs_delta_max: max };
+}
+
 export async function bigProbe(o: BigProbeOptions): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
   const phases: Array<{ phase: string; seconds: number; rss_gb: number; peak_rss_gb: number }> = [];
@@ -47,18 +83,37 @@ export async function bigProbe(o: BigProbeOptions): Promise<Record<string, unkno
     process.stderr.write(`big: ${name} ${((performance.now() - t0) / 1000).toFixed(1)} s, rss ${rssGb()} GB, peak ${peakGb()} GB\n`);
     return r;
   };
-  const lm = await phase('load', () => CausalLM.load(o.dir));
+  const lm = await phase('load', () => CausalLM.load(o.dir, { weights: o.weights ?? 'fp32' }));
+  out.weights = lm.weights;
   out.parameters = lm.params.data.length;
   const rng = new Rng(7);
   const vocab = lm.tokenizer.vocabSize;
   const tokens = (n: number) => Array.from({ length: n }, () => 3 + rng.int(Math.min(vocab, 1000) - 3));
-  for (const b of o.genBatches) {
-    const prompts = Array.from({ length: b }, () => tokens(o.promptLen));
-    const params = { ...defaultSampling, maxNewTokens: o.newTokens, temperature: 0, seed: 1 };
-    await phase(`generate_b${b}_compile`, () => generateIds(lm, prompts, { ...params, maxNewTokens: 2 }, { ignoreEos: true }));
-    const t0 = performance.now();
-    await phase(`generate_b${b}`, () => generateIds(lm, prompts, params, { ignoreEos: true, maxBatch: b }));
-    out[`generate_greedy_b${b}_tokens_per_s`] = (b * o.newTokens) / ((performance.now() - t0) / 1000);
+  const generated = new Map<number, { prompts: number[][]; completions: Completion[] }>();
+  const generateRows = async (prefix: string) => {
+    for (const b of o.genBatches) {
+      const texts = o.prompts;
+      const fresh = () => (texts ? Array.from({ length: b }, (_, i) => lm.tokenizer.encode(texts[i % texts.length])) : Array.from({ length: b }, () => tokens(o.promptLen)));
+      const prompts = generated.get(b)?.prompts ?? fresh();
+      const params = { ...defaultSampling, maxNewTokens: o.newTokens, temperature: 0, seed: 1 };
+      // a full untimed run first: a shorter one would compile a decode graph of another KV capacity
+      await phase(`${prefix}generate_b${b}_warmup`, () => generateIds(lm, prompts, params, { ignoreEos: true, maxBatch: b }));
+      const t0 = performance.now();
+      const completions = await phase(`${prefix}generate_b${b}`, () => generateIds(lm, prompts, params, { ignoreEos: true, maxBatch: b }));
+      out[`${prefix}generate_greedy_b${b}_tokens_per_s`] = (b * o.newTokens) / ((performance.now() - t0) / 1000);
+      if (!generated.has(b)) generated.set(b, { prompts, completions });
+      else out[`${prefix}b${b}_accuracy`] = await int8Accuracy(lm, generated.get(b) as { prompts: number[][]; completions: Completion[] }, completions);
+    }
+  };
+  await generateRows('');
+  if (o.compareInt8) {
+    await phase('int8_quantize', () => lm.useWeights('int8'));
+    await T.sessionCache().clear();
+    await generateRows('int8_');
+    const b1 = out.int8_generate_greedy_b1_tokens_per_s;
+    if (typeof b1 === 'number' && typeof out.generate_greedy_b1_tokens_per_s === 'number') out.int8_b1_speedup_over_fp32 = b1 / out.generate_greedy_b1_tokens_per_s;
+    await T.sessionCache().clear();
+    lm.useWeights('fp32');
   }
   if (o.scoreRows > 0) {
     const pairs = Array.from({ length: o.scoreRows }, () => ({ promptIds: tokens(32), completionIds: tokens(o.scoreLen - 32) }));

@@ -6,7 +6,9 @@
  * at batch 1 and 8, scoring 8 × 224, `--big-train-steps` (default 3) training steps of 4 × 256
  * with their forward+backward and optimizer times, peak RSS per phase, the measured read
  * bandwidth and batch-1 decode as a fraction of its limit (`--big 0` skips all of it; the
- * training steps need ~12 GB free).
+ * training steps need ~12 GB free); then PyTorch on the same checkpoint and work
+ * (scripts/torch_reference/bench.py big), with `*_speedup` fields and the peak-RSS ratio, or a
+ * `torch_note` saying why there is no PyTorch row.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -50,12 +52,41 @@ export function benchModelDir(name: string, raw: Record<string, unknown>, dtype:
   return dir;
 }
 
+/** Median over the steps after the first (the first compiles and touches fresh memory): forward + backward + optimizer seconds. */
+function steadyStepSeconds(steps: unknown): number | null {
+  if (!Array.isArray(steps) || steps.length === 0) return null;
+  const later = (steps.length > 1 ? steps.slice(1) : steps) as Array<{ forward_backward_s: number; optimizer_s: number }>;
+  const totals = later.map((s) => s.forward_backward_s + s.optimizer_s).sort((a, b) => a - b);
+  return totals[Math.floor(totals.length / 2)];
+}
+
+/** `*_speedup` (engine rate / PyTorch rate, or PyTorch time / engine time) and the peak-RSS ratio of the 0.5B rows. */
+export function bigSpeedups(engine: Record<string, unknown>, torch: Record<string, unknown>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const key of ['generate_greedy_b1_tokens_per_s', 'generate_greedy_b8_tokens_per_s', 'score_tokens_per_s']) {
+    const ours = engine[key];
+    const ref = torch[`torch_${key}`];
+    if (typeof ours === 'number' && typeof ref === 'number') out[`${key.replace(/_tokens_per_s$/, '')}_speedup`] = ours / ref;
+  }
+  const ours = steadyStepSeconds(engine.train_steps);
+  const ref = steadyStepSeconds(torch.torch_train_steps);
+  if (ours !== null && ref !== null) {
+    out.train_step_s = ours;
+    out.torch_train_step_s = ref;
+    out.train_step_speedup = ref / ours;
+  }
+  if (typeof engine.peak_rss_gb === 'number' && typeof torch.torch_peak_rss_gb === 'number') out.peak_rss_vs_torch = engine.peak_rss_gb / torch.torch_peak_rss_gb;
+  return out;
+}
+
 /** The 0.5B rows (src/bench/big-probe.ts) in a fresh process, so that its peak RSS is its own. */
 function runBigProbe(o: BigProbeOptions): Record<string, unknown> {
   const probe = new URL('./big-probe.ts', import.meta.url).pathname;
   const run = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), probe, JSON.stringify(o)], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
+    // int8 sessions hold their pre-packed weights (~0.6 GB each at 0.5B): room for a prefill and a decode graph of both batch sizes
+    env: { ...process.env, RLVR_SESSION_CACHE_MB: process.env.RLVR_SESSION_CACHE_MB ?? '4096' },
     maxBuffer: 1 << 24,
   });
   if (run.status !== 0) return { error: `0.5B probe failed (exit ${run.status ?? run.signal}); see its progress lines above` };
@@ -63,7 +94,7 @@ function runBigProbe(o: BigProbeOptions): Record<string, unknown> {
 }
 
 export async function runBench(args: string[]): Promise<object> {
-  const opt = numericArgs(args, { newTokens: 128, promptLen: 16, runs: 3, big: 1, bigNewTokens: 128, bigTrainSteps: 3 });
+  const opt = numericArgs(args, { newTokens: 128, promptLen: 16, runs: 3, big: 1, bigNewTokens: 128, bigTrainSteps: 3, bigTrainRows: 4, bigTrainLen: 256, bigInt8: 1 });
   const lm = CausalLM.load(benchModelDir('standard-tiny', { ...STANDARD_TINY, max_position_embeddings: 2048 }, 'F32'));
   const rng = new Rng(1);
   const prompt = (n: number) => Array.from({ length: n }, () => 5 + rng.int(90));
@@ -105,12 +136,13 @@ export async function runBench(args: string[]): Promise<object> {
       scoreRows: 8,
       scoreLen: 224,
       trainSteps: opt.bigTrainSteps,
-      trainRows: 4,
-      trainLen: 256,
+      trainRows: opt.bigTrainRows,
+      trainLen: opt.bigTrainLen,
+      compareInt8: opt.bigInt8 === 1,
     });
     const bandwidth = await readBandwidthGbPerS();
     const b1 = big.generate_greedy_b1_tokens_per_s;
-    result.big_model = {
+    const bigResult: Record<string, unknown> = {
       dir,
       dtype_on_disk: 'BF16',
       weights: 'fp32',
@@ -120,6 +152,24 @@ export async function runBench(args: string[]): Promise<object> {
       decode_b1_bandwidth_limit_tokens_per_s: (bandwidth * 1e9) / (4 * (big.parameters as number)),
       decode_b1_fraction_of_bandwidth: typeof b1 === 'number' ? (b1 * 4 * (big.parameters as number)) / (bandwidth * 1e9) : null,
     };
+    // PyTorch on the same checkpoint and work, after the engine's probe has exited (one 0.5B process at a time)
+    const torchBig = torchReference('big', [
+      '--model-dir',
+      dir,
+      '--threads',
+      String(defaultThreads()),
+      '--new-tokens',
+      String(opt.bigNewTokens),
+      '--train-steps',
+      String(opt.bigTrainSteps),
+      '--train-rows',
+      String(opt.bigTrainRows),
+      '--train-len',
+      String(opt.bigTrainLen),
+    ]);
+    bigResult.torch_note = torchBig.note;
+    if (torchBig.result) Object.assign(bigResult, torchBig.result, bigSpeedups(big, torchBig.result));
+    result.big_model = bigResult;
   }
   return result;
 }

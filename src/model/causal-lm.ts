@@ -14,7 +14,20 @@ import { compileHooks, type HookPlan, hookPlanKey, validateHookPlan } from './ho
 import { loadModelParams } from './modelDir.ts';
 import type { FloatWriteDtype, Tensor as StoredTensor } from './safetensors.ts';
 import { Tokenizer } from './tokenizer.ts';
-import { attentionBias, type ForwardInputs, type ForwardOutputs, traceTransformer } from './transformer.ts';
+import { type Int8Weight, linearInt8, quantizeInt8 } from '../tensor/quant.ts';
+import { attentionBias, type ForwardInputs, type ForwardOutputs, headWeightName, type LinearFn, traceTransformer } from './transformer.ts';
+
+/** How inference graphs read the projection matrices: the fp32 parameters, or int8 copies of them (weight-only, MatMulNBits). */
+export type WeightFormat = 'fp32' | 'int8';
+export const WEIGHT_FORMATS: readonly WeightFormat[] = ['fp32', 'int8'];
+
+export function parseWeightFormat(value: string, what = 'weights'): WeightFormat {
+  if (!(WEIGHT_FORMATS as readonly string[]).includes(value)) throw new UserError(`${what}: '${value}' is not one of ${WEIGHT_FORMATS.join(', ')}`);
+  return value as WeightFormat;
+}
+
+/** The --weights option of the commands that generate with the embedded engine. */
+export const WEIGHTS_OPTION_HELP = 'projection weights for inference: fp32, or int8 (weight-only, block-quantized; ~3.5x fewer bytes read per token; docs/parts/performance.md)';
 
 const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'generation_config.json', 'special_tokens_map.json'];
 
@@ -57,6 +70,7 @@ export interface GraphIO {
 
 export class CausalLM {
   private readonly graphs = new Map<string, Promise<T.CompiledGraph>>();
+  private int8: Map<string, Int8Weight> | null = null;
 
   constructor(
     readonly config: ModelConfig,
@@ -71,10 +85,35 @@ export class CausalLM {
     }
   }
 
-  static load(dir: string): CausalLM {
+  static load(dir: string, opts: { weights?: WeightFormat } = {}): CausalLM {
     const { config, params } = loadModelParams(dir);
     const rawConfig = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
-    return new CausalLM(config, rawConfig, params, Tokenizer.fromDir(dir), dir);
+    const lm = new CausalLM(config, rawConfig, params, Tokenizer.fromDir(dir), dir);
+    lm.useWeights(opts.weights ?? 'fp32');
+    return lm;
+  }
+
+  get weights(): WeightFormat {
+    return this.int8 ? 'int8' : 'fp32';
+  }
+
+  /**
+   * Switches the projection matrices of every graph traced from now on (attention, MLP, output
+   * head; the embedding lookup and the norms stay fp32): 'int8' quantizes the current parameters
+   * (block-wise, src/tensor/quant.ts) for inference. Later changes to the parameters are not seen
+   * by int8 graphs, so a model being trained keeps fp32 (Trainable refuses an int8 model).
+   */
+  useWeights(format: WeightFormat): void {
+    parseWeightFormat(format);
+    if (format === this.weights) return;
+    this.graphs.clear();
+    if (format === 'fp32') {
+      this.int8 = null;
+      return;
+    }
+    const head = headWeightName(this.config);
+    const quantized = this.params.specs.filter((s) => s.shape.length === 2 && (s.name.endsWith('_proj.weight') || s.name === head));
+    this.int8 = new Map(quantized.map((s) => [s.name, quantizeInt8(this.params.view(s.name), s.shape[0], s.shape[1])]));
   }
 
   /** Writes a Hugging Face model directory (config, weights, tokenizer files), each file atomically. */
@@ -141,7 +180,9 @@ export class CausalLM {
       forward: (inp) => {
         const hooked: Record<string, T.Tensor> = {};
         const hook = compileHooks(hooks, io, hooked);
-        return { ...traceTransformer(this.config, io.param, inp, hook), hooked };
+        const int8 = this.int8;
+        const project: LinearFn | undefined = int8 ? (x, weight) => linearInt8(x, int8.get(weight) as Int8Weight) : undefined;
+        return { ...traceTransformer(this.config, io.param, inp, hook, project), hooked };
       },
     };
     const outputs = build(io);

@@ -69,6 +69,7 @@ export class Trainable {
     readonly lm: CausalLM,
     readonly options: TrainableOptions,
   ) {
+    if (lm.weights !== 'fp32') throw new UserError(`${lm.source}: training needs fp32 weights (loaded with ${lm.weights} for inference)`);
     this.optimizer = new T.AdamW(lm.params, options.optimizer, { frozen: options.frozen, helpers: options.optimizerHelpers });
     this.accumulator = new T.GradAccumulator(lm.params);
     this.trainable = lm.params.specs.map((s) => s.name).filter((n) => !options.frozen?.(n));

@@ -56,11 +56,15 @@ function applyRotary(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
  * Traces one forward pass. `param(name)` supplies each weight as a graph input; `hook` sees (and
  * may replace) the activations at TransformerLens hook points.
  */
+/** x @ Wᵀ for the weight named `weight` (a [out, in] parameter); a model with quantized weights replaces it. */
+export type LinearFn = (x: Tensor, weight: string) => Tensor;
+
 export function traceTransformer(
   c: ModelConfig,
   param: (name: string) => Tensor,
   inp: ForwardInputs,
   hook: HookFn = (_name, v) => v,
+  project: LinearFn = (x, weight) => op.matmul(x, op.transpose(param(weight), [1, 0])),
 ): ForwardOutputs {
   const [b, t] = inp.inputIds.shape;
   const kvh = c.numKvHeads;
@@ -71,6 +75,7 @@ export function traceTransformer(
   const { cos, sin } = rotaryTables(c, inp.positions, dtype);
   const scale = 1 / Math.sqrt(dh);
   const maybeBias = (name: string) => (c.qkvBias ? param(name) : undefined);
+  const withBias = (y: Tensor, bias?: Tensor) => (bias ? op.add(y, bias) : y);
 
   let resid = hook('hook_embed', op.gather(embed, inp.inputIds, 0));
   const newKv: ForwardOutputs['newKv'] = [];
@@ -80,15 +85,15 @@ export function traceTransformer(
     const x = rmsNorm(resid, param(`${p}.input_layernorm.weight`), c.rmsNormEps);
     // q as [B, KVH, rep, T, dh] so grouped heads share k/v by broadcasting instead of copying them
     const q = op.transpose(
-      op.reshape(op.linear(x, param(`${p}.self_attn.q_proj.weight`), maybeBias(`${p}.self_attn.q_proj.bias`)), [b, t, kvh, rep, dh]),
+      op.reshape(withBias(project(x, `${p}.self_attn.q_proj.weight`), maybeBias(`${p}.self_attn.q_proj.bias`)), [b, t, kvh, rep, dh]),
       [0, 2, 3, 1, 4],
     );
     const kNew = op.transpose(
-      op.reshape(op.linear(x, param(`${p}.self_attn.k_proj.weight`), maybeBias(`${p}.self_attn.k_proj.bias`)), [b, t, kvh, dh]),
+      op.reshape(withBias(project(x, `${p}.self_attn.k_proj.weight`), maybeBias(`${p}.self_attn.k_proj.bias`)), [b, t, kvh, dh]),
       [0, 2, 1, 3],
     );
     const vNew = op.transpose(
-      op.reshape(op.linear(x, param(`${p}.self_attn.v_proj.weight`), maybeBias(`${p}.self_attn.v_proj.bias`)), [b, t, kvh, dh]),
+      op.reshape(withBias(project(x, `${p}.self_attn.v_proj.weight`), maybeBias(`${p}.self_attn.v_proj.bias`)), [b, t, kvh, dh]),
       [0, 2, 1, 3],
     );
     const kRot = op.reshape(applyRotary(op.unsqueeze(kNew, 2), cos, sin), [b, kvh, t, dh]);
@@ -103,19 +108,23 @@ export function traceTransformer(
     const z = hook(`blocks.${i}.attn.hook_z`, op.reshape(op.transpose(attn, [0, 3, 1, 2, 4]), [b, t, c.numHeads, dh]));
     const merged = op.reshape(z, [b, t, c.numHeads * dh]);
     const oBias = c.oBias ? param(`${p}.self_attn.o_proj.bias`) : undefined;
-    const attnOut = hook(`blocks.${i}.hook_attn_out`, op.linear(merged, param(`${p}.self_attn.o_proj.weight`), oBias));
+    const attnOut = hook(`blocks.${i}.hook_attn_out`, withBias(project(merged, `${p}.self_attn.o_proj.weight`), oBias));
     resid = hook(`blocks.${i}.hook_resid_mid`, op.add(resid, attnOut));
     const h = rmsNorm(resid, param(`${p}.post_attention_layernorm.weight`), c.rmsNormEps);
-    const gate = hook(`blocks.${i}.mlp.hook_pre`, op.linear(h, param(`${p}.mlp.gate_proj.weight`)));
-    const up = hook(`blocks.${i}.mlp.hook_pre_linear`, op.linear(h, param(`${p}.mlp.up_proj.weight`)));
+    const gate = hook(`blocks.${i}.mlp.hook_pre`, project(h, `${p}.mlp.gate_proj.weight`));
+    const up = hook(`blocks.${i}.mlp.hook_pre_linear`, project(h, `${p}.mlp.up_proj.weight`));
     const keys = hook(`blocks.${i}.mlp.hook_post`, op.mul(op.silu(gate), up));
-    const mlpOut = hook(`blocks.${i}.hook_mlp_out`, op.linear(keys, param(`${p}.mlp.down_proj.weight`)));
+    const mlpOut = hook(`blocks.${i}.hook_mlp_out`, project(keys, `${p}.mlp.down_proj.weight`));
     resid = hook(`blocks.${i}.hook_resid_post`, op.add(resid, mlpOut));
   }
   const last = inp.lastOnly ? op.slice(resid, [t - 1], [t], [1]) : resid;
   const normed = hook('ln_final.hook_normalized', rmsNorm(last, param('model.norm.weight'), c.rmsNormEps));
-  const head = c.tieWordEmbeddings ? embed : param('lm_head.weight');
-  return { logits: op.linear(normed, head), newKv };
+  return { logits: project(normed, headWeightName(c)), newKv };
+}
+
+/** The parameter the output projection reads: lm_head, or the embedding when tied. */
+export function headWeightName(c: ModelConfig): string {
+  return c.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight';
 }
 
 /** Log-probability of each target token: [B, T, V] logits, [B, T] int64 targets → [B, T]. */

@@ -2,7 +2,8 @@ import onnxProto from 'onnx-proto';
 
 const { onnx } = onnxProto;
 
-export type DType = 'float32' | 'float16' | 'float64' | 'int64' | 'int32' | 'bool';
+/** uint8 is for constants (quantized weights); a Uint8Array fed at run time is read as bool. */
+export type DType = 'float32' | 'float16' | 'float64' | 'int64' | 'int32' | 'bool' | 'uint8';
 
 export type TypedArray = Float32Array | Float64Array | Uint16Array | BigInt64Array | Int32Array | Uint8Array;
 
@@ -13,6 +14,7 @@ export const onnxDataType: Record<DType, number> = {
   int64: onnx.TensorProto.DataType.INT64,
   int32: onnx.TensorProto.DataType.INT32,
   bool: onnx.TensorProto.DataType.BOOL,
+  uint8: onnx.TensorProto.DataType.UINT8,
 };
 
 export function isFloat(dtype: DType): boolean {
@@ -30,6 +32,7 @@ export function bytesPerElement(dtype: DType): number {
     case 'float16':
       return 2;
     case 'bool':
+    case 'uint8':
       return 1;
   }
 }
@@ -48,6 +51,7 @@ export function allocate(dtype: DType, size: number): TypedArray {
     case 'int32':
       return new Int32Array(size);
     case 'bool':
+    case 'uint8':
       return new Uint8Array(size);
   }
 }

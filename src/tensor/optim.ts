@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import {
-  applyDirection,
+  createRing,
   CTRL_STOP,
   CTRL_WORK,
   K_BETA1,
@@ -10,8 +10,8 @@ import {
   K_LENGTH,
   K_SCALE,
   K_STEP_SIZE,
-  processOneSlot,
   type RingBuffers,
+  RingWorker,
   SLOT_DONE,
   SLOT_CLAIMED,
   SLOT_FILLED,
@@ -42,8 +42,8 @@ export interface AdamWState {
 /** Gradients for one update: one flat buffer in the store's layout, or one array per parameter name. */
 export type Gradients = Float32Array | Readonly<Record<string, Float32Array>>;
 
-/** Elements per ring slot (128 KiB of gradients, 256 KiB of directions): large enough to amortize the hand-off, small enough to stay in cache. */
-const CHUNK = 32 * 1024;
+/** Elements per ring slot (4 × 64 KiB: gradients, moments, parameters): large enough to amortize the hand-off, small enough to stay in cache. */
+const CHUNK = 16 * 1024;
 const SLOTS = 8;
 /** Below this many trainable elements an update takes well under a millisecond: no helper threads. */
 const PARALLEL_MIN = 1 << 20;
@@ -72,14 +72,16 @@ interface Segment {
  * p ← p·(1 − lr·wd) − lr/(1−β1ᵗ) · m / (√v/√(1−β2ᵗ) + ε)), with global-norm clipping as
  * clip_grad_norm_.
  *
- * The update streams the parameters through a small ring of shared slots in chunks: the calling
- * thread copies a chunk of gradients into a free slot; any thread (helpers started with
- * worker_threads, or the caller when it has nothing else to do) updates that chunk's moments,
- * which live in SharedArrayBuffers, and leaves the update direction (in double precision) in the
- * slot; the caller then applies it to the parameters in order. The parameters stay in an ordinary buffer because ONNX
- * Runtime rejects SharedArrayBuffer-backed inputs; the ring keeps that from costing a full-size
- * copy. Each element's arithmetic is that of one fused double-precision loop whoever runs it, so
- * results are bit-identical for any number of helpers, and to the earlier single-threaded loop. Nothing proportional to the model is allocated per step.
+ * The update streams the parameters through a small ring of slots in a shared WebAssembly memory,
+ * in chunks: the calling thread copies a chunk of gradients and parameters into a free slot; any
+ * thread (helpers started with worker_threads, or the caller when it has nothing else to do)
+ * updates that chunk with the WebAssembly kernel (adamw-kernels.ts), bringing its moments, which
+ * live in SharedArrayBuffers, in and out; the caller then copies the new parameters back as chunks finish (in any order: they are disjoint).
+ * The parameters and gradients stay in ordinary buffers because ONNX Runtime rejects
+ * SharedArrayBuffer-backed inputs; the ring keeps that from costing a full-size copy. Each
+ * element's arithmetic is that of one fused double-precision loop whoever runs it, so results are
+ * bit-identical for any number of helpers, and to the earlier single-threaded loop. Nothing
+ * proportional to the model is allocated per step.
  */
 /** Helpers of an optimizer dropped without close(): stopped when it is collected (they hold the moments). */
 const orphanedHelpers = new FinalizationRegistry<Worker[]>((workers) => {
@@ -93,7 +95,9 @@ export class AdamW {
   private readonly v: Float32Array;
   private readonly segments: Segment[];
   private readonly ring: RingBuffers;
+  private readonly self: RingWorker;
   private readonly workers: Worker[] = [];
+  private readonly started: Array<Promise<void>> = [];
 
   constructor(
     readonly params: ParamStore,
@@ -115,33 +119,32 @@ export class AdamW {
       decay: decay(s.name),
       frozen: opts.frozen?.(s.name) ?? false,
     }));
-    this.ring = {
-      constants: new Float64Array(new SharedArrayBuffer(8 * K_LENGTH)),
-      state: new Int32Array(new SharedArrayBuffer(4 * SLOTS)),
-      meta: new Int32Array(new SharedArrayBuffer(8 * SLOTS)),
-      data: new Float32Array(new SharedArrayBuffer(4 * SLOTS * CHUNK)),
-      direction: new Float64Array(new SharedArrayBuffer(8 * SLOTS * CHUNK)),
-      control: new Int32Array(new SharedArrayBuffer(8)),
-      m: this.m,
-      v: this.v,
-      chunk: CHUNK,
-    };
+    this.ring = createRing(SLOTS, CHUNK, this.m, this.v, K_LENGTH);
+    this.self = new RingWorker(this.ring);
     const trainable = this.segments.reduce((sum, s) => sum + (s.frozen ? 0 : s.length), 0);
     const helpers = opts.helpers ?? defaultThreads() - 1;
     if (helpers > 0 && trainable >= (opts.parallelMin ?? PARALLEL_MIN)) {
       for (let i = 0; i < helpers; i++) {
-        const w = new Worker(new URL('./adamw-worker.ts', import.meta.url), {
-          workerData: this.ring,
-          // TypeScript through tsx whether the parent was started by tsx's --import or its API
-          execArgv: ['--import', import.meta.resolve('tsx')],
-        });
+        // a plain-JavaScript entry that registers tsx (execArgv's --import was silently not applied in workers: helpers never ran)
+        const w = new Worker(new URL('./adamw-worker.mjs', import.meta.url), { workerData: this.ring });
         w.unref();
-        // a helper that fails leaves its work to the calling thread (see waitForSlot)
+        this.started.push(
+          new Promise<void>((resolve, reject) => {
+            w.once('message', () => resolve());
+            w.once('error', reject);
+          }),
+        );
+        // a helper that fails leaves its work to the calling thread (see step); helpersReady() reports it
         w.on('error', () => undefined);
         this.workers.push(w);
       }
       orphanedHelpers.register(this, this.workers, this);
     }
+  }
+
+  /** Resolves once every helper thread has loaded and joined the ring; rejects with the error of one that failed to start. */
+  async helpersReady(): Promise<void> {
+    await Promise.all(this.started);
   }
 
   /** Helper threads started for this optimizer. */
@@ -178,7 +181,7 @@ export class AdamW {
 
   /** One update. Returns the pre-clip gradient norm; a non-finite norm skips the update (it would poison the moments). */
   step(grads: Gradients, lr: number): { gradNorm: number } {
-    const { beta1, beta2, eps, weightDecay, maxGradNorm } = this.config;
+    const { beta1, beta2, eps, maxGradNorm } = this.config;
     const norm = this.gradNorm(grads);
     if (!Number.isFinite(norm)) return { gradNorm: norm };
     const t = ++this.stepsTaken;
@@ -191,50 +194,64 @@ export class AdamW {
     k[K_BC2_SQRT] = Math.sqrt(1 - beta2 ** t);
     k[K_EPS] = eps;
     const p = this.params.data;
-    // chunk c sits in slot c % SLOTS; the directions are applied in chunk order
-    const pendingDecay = new Float64Array(SLOTS);
-    let filled = 0;
-    let applied = 0;
-    const applyOldest = () => {
-      const slot = applied % SLOTS;
-      this.waitForSlot(slot);
-      applyDirection(p, r.meta[2 * slot], r.direction, slot * CHUNK, r.meta[2 * slot + 1], pendingDecay[slot]);
-      Atomics.store(r.state, slot, SLOT_FREE);
-      applied++;
-    };
-    for (const seg of this.segments) {
-      if (seg.frozen) continue;
-      const { g, base } = this.gradOf(grads, seg);
-      const decay = seg.decay ? 1 - lr * weightDecay : 1;
-      for (let at = 0; at < seg.length; at += CHUNK) {
-        if (filled - applied === SLOTS) applyOldest();
-        const n = Math.min(CHUNK, seg.length - at);
-        const slot = filled++ % SLOTS;
-        r.data.set(g.subarray(base + at, base + at + n), slot * CHUNK);
-        r.meta[2 * slot] = seg.offset + at;
+    const heap = this.self.heap;
+    const chunks = this.chunks(grads, lr);
+    let next = chunks.next();
+    let inFlight = 0;
+    let stalledMs = 0;
+    // Slots cover disjoint ranges, so they are applied in whatever order they finish: the caller
+    // never waits for a slot a descheduled helper holds while other work is available.
+    for (;;) {
+      let filled = false;
+      for (let slot = 0; slot < SLOTS; slot++) {
+        const state = Atomics.load(r.state, slot);
+        if (state === SLOT_DONE) {
+          const from = this.self.at(slot, 3);
+          p.set(heap.subarray(from, from + r.meta[2 * slot + 1]), r.meta[2 * slot]);
+          Atomics.store(r.state, slot, SLOT_FREE);
+          inFlight--;
+        } else if (state !== SLOT_FREE) continue;
+        if (next.done) continue;
+        const { g, from, offset, n, decay } = next.value;
+        heap.set(g.subarray(from, from + n), this.self.at(slot, 0));
+        heap.set(p.subarray(offset, offset + n), this.self.at(slot, 3));
+        r.meta[2 * slot] = offset;
         r.meta[2 * slot + 1] = n;
-        pendingDecay[slot] = decay;
+        r.decay[slot] = decay;
         Atomics.store(r.state, slot, SLOT_FILLED);
+        inFlight++;
+        filled = true;
+        next = chunks.next();
+      }
+      if (filled) {
         Atomics.add(r.control, CTRL_WORK, 1);
         Atomics.notify(r.control, CTRL_WORK);
       }
+      if (inFlight === 0 && next.done) break;
+      if (filled || this.self.processOne()) continue;
+      let held = -1;
+      let done = false;
+      for (let slot = 0; slot < SLOTS; slot++) {
+        const state = Atomics.load(r.state, slot);
+        if (state === SLOT_DONE) done = true;
+        else if (state === SLOT_CLAIMED && held < 0) held = slot;
+      }
+      if (done || held < 0) continue;
+      // every slot in flight is held by a helper: sleep until that one finishes
+      if (Atomics.wait(r.state, held, SLOT_CLAIMED, 100) === 'timed-out') stalledMs += 100;
+      else stalledMs = 0;
+      if (stalledMs > HELPER_TIMEOUT_MS) throw new Error('AdamW: a helper thread stopped responding');
     }
-    while (applied < filled) applyOldest();
     return { gradNorm: norm };
   }
 
-  /** Blocks until `slot` is processed, processing filled slots itself meanwhile. */
-  private waitForSlot(slot: number): void {
-    const r = this.ring;
-    let waited = 0;
-    for (;;) {
-      const state = Atomics.load(r.state, slot);
-      if (state === SLOT_DONE) return;
-      if (processOneSlot(r)) continue;
-      if (state === SLOT_CLAIMED) {
-        if (Atomics.wait(r.state, slot, SLOT_CLAIMED, 100) === 'timed-out') waited += 100;
-        if (waited > HELPER_TIMEOUT_MS) throw new Error('AdamW: a helper thread stopped responding');
-      }
+  /** The trainable parameters in chunks of at most CHUNK elements: where their gradients and parameters are, and their decay factor. */
+  private *chunks(grads: Gradients, lr: number): Generator<{ g: Float32Array; from: number; offset: number; n: number; decay: number }> {
+    for (const seg of this.segments) {
+      if (seg.frozen) continue;
+      const { g, base } = this.gradOf(grads, seg);
+      const decay = seg.decay ? 1 - lr * this.config.weightDecay : 1;
+      for (let at = 0; at < seg.length; at += CHUNK) yield { g, from: base + at, offset: seg.offset + at, n: Math.min(CHUNK, seg.length - at), decay };
     }
   }
 

@@ -80,13 +80,16 @@ function sessionOptions(opts: CompileOptions): ort.InferenceSession.SessionOptio
 const SESSION_OVERHEAD_BYTES = 4 * 2 ** 20;
 
 /**
- * What a session is estimated to hold between runs: its overhead and model, and with an arena the
+ * What a session is estimated to hold between runs: its overhead and model (constants twice, other
+ * model bytes four times), and with an arena the
  * graph's intermediate values (an upper bound of the arena's peak: not every value is live at once).
  */
 function heldBytesEstimate(graph: Graph, modelBytes: number, arena: boolean): number {
   let activations = 0;
   if (arena) for (const node of graph.nodes) for (const t of node.outputs) activations += t.size * bytesPerElement(t.dtype);
-  return SESSION_OVERHEAD_BYTES + modelBytes * 4 + activations;
+  // large constants (int8 weights) are held about twice: the tensor and the kernel's pre-packed copy
+  const constants = graph.constants.reduce((sum, c) => sum + c.data.byteLength, 0);
+  return SESSION_OVERHEAD_BYTES + Math.max(0, modelBytes - constants) * 4 + constants * 2 + activations;
 }
 
 export type Feeds = Record<string, TypedArray>;
@@ -96,7 +99,8 @@ export type Results = Record<string, TypedArray>;
 export class CompiledGraph {
   private constructor(
     private readonly key: string,
-    private readonly model: Uint8Array,
+    /** The ONNX model, serialized again whenever the session is (re)created: keeping the bytes would hold a second copy of large constants (int8 weights) per graph. */
+    private readonly model: () => Uint8Array,
     private readonly options: ort.InferenceSession.SessionOptions,
     private readonly heldBytes: number,
     private readonly inputs: readonly Tensor[],
@@ -117,20 +121,25 @@ export class CompiledGraph {
       seen.add(t.name);
       return [key, needsCopy ? graph.addNode('Identity', [t], [{ dtype: t.dtype, shape: t.shape }])[0] : t];
     });
-    const bytes = exportOnnx(
-      graph,
-      resolved.map(([, t]) => t),
-    );
+    const model = () =>
+      exportOnnx(
+        graph,
+        resolved.map(([, t]) => t),
+      );
+    let bytes: Uint8Array | null = model();
     const options = sessionOptions(opts);
     const key = createHash('sha1').update(bytes).update(JSON.stringify(options)).digest('hex');
-    const compiled = new CompiledGraph(key, bytes, options, heldBytesEstimate(graph, bytes.length, options.enableCpuMemArena === true), graph.inputs.slice(), resolved);
-    // compile now, so errors surface here and the first run is not slower than the rest
-    await compiled.withSession(async () => undefined);
+    const held = heldBytesEstimate(graph, bytes.length, options.enableCpuMemArena === true);
+    const compiled = new CompiledGraph(key, model, options, held, graph.inputs.slice(), resolved);
+    // compile now (from the bytes at hand), so errors surface here and the first run is not slower than the rest
+    const first = bytes;
+    bytes = null;
+    await compiled.withSession(async () => undefined, first);
     return compiled;
   }
 
-  private withSession<T>(fn: (s: ort.InferenceSession) => Promise<T>): Promise<T> {
-    return sessionCache().use(this.key, this.heldBytes, () => ort.InferenceSession.create(this.model, this.options), fn);
+  private withSession<T>(fn: (s: ort.InferenceSession) => Promise<T>, bytes?: Uint8Array): Promise<T> {
+    return sessionCache().use(this.key, this.heldBytes, () => ort.InferenceSession.create(bytes ?? this.model(), this.options), fn);
   }
 
   /**

@@ -21,6 +21,14 @@ const x1 = (n: Node): Tensor => n.inputs[1] as Tensor;
 const y0 = (n: Node): Tensor => n.outputs[0];
 const when = (need: boolean, f: () => Tensor): Tensor | null => (need ? f() : null);
 
+/**
+ * Zeros of x's shape computed at run time (x · 0), not a ConstantOfShape: ONNX Runtime folds a
+ * constant-shaped ConstantOfShape into an initializer that its session keeps for life — for the
+ * embedding and the [B, T, vocabulary] log-probabilities of a 0.5B training graph, 1.2 GB that a
+ * 0.5B step kept resident (docs/parts/performance.md). One extra pass over x per run instead.
+ */
+const zerosOf = (x: Tensor): Tensor => op.mul(x, 0);
+
 function swapLast(t: Tensor): Tensor {
   const perm = t.shape.map((_, i) => i);
   [perm[t.rank - 2], perm[t.rank - 1]] = [perm[t.rank - 1], perm[t.rank - 2]];
@@ -166,13 +174,13 @@ export const vjpRules: Record<string, VjpRule> = {
       const summed = op.matmul(op.transpose(onehot, [1, 0]), op.reshape(g, [rows, width]));
       return [op.reshape(summed, data.shape), null];
     }
-    const zeros = op.fill(data.graph, data.shape, 0, data.dtype);
+    const zeros = zerosOf(data);
     return [op.scatterNDAdd(zeros, op.unsqueeze(indices, -1), g), null];
   },
   GatherElements: (n, [g]) => {
     const data = x0(n);
     const { axis } = n.meta as { axis: number };
-    const zeros = op.fill(data.graph, data.shape, 0, data.dtype);
+    const zeros = zerosOf(data);
     return [op.scatterElementsAdd(zeros, x1(n), g, axis), null];
   },
   Expand: (_n, [g]) => [g, null],

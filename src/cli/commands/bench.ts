@@ -11,6 +11,7 @@ const suites: Record<string, () => Promise<{ runBench(args: string[]): Promise<u
   rewards: () => import('../../reward-service/bench.ts'),
   dashboard: () => import('../../dashboard/bench.ts'),
   interp: () => import('../../bench/interp.ts'),
+  adamw: () => import('../../bench/adamw.ts'),
 };
 
 export function registerBench(program: Command): void {

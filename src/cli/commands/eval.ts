@@ -5,7 +5,7 @@ import type { Policy } from '../../backends/policy.ts';
 import type { FieldMapping } from '../../data/load.ts';
 import { runEvaluation } from '../../eval/run.ts';
 import type { ExplorationReport } from '../../exploration/report.ts';
-import { CausalLM } from '../../model/causal-lm.ts';
+import { CausalLM, parseWeightFormat, WEIGHTS_OPTION_HELP } from '../../model/causal-lm.ts';
 import { BatchedEmbeddedPolicy } from '../../server/batched-policy.ts';
 import { UserError } from '../../util/errors.ts';
 import { checkOutputDir } from '../../util/output-path.ts';
@@ -23,6 +23,7 @@ interface EvalFlags {
   levelField?: string;
   dataDir?: string;
   model?: string;
+  weights: string;
   baseUrl?: string;
   modelName?: string;
   apiKey?: string;
@@ -67,6 +68,7 @@ export function registerEval(program: Command): void {
       'where benchmark names are looked up (default $RLVR_DATA_DIR, else the bundled data/benchmarks)',
     )
     .option('--model <dir>', 'embedded engine: Hugging Face model directory')
+    .option('--weights <format>', `embedded engine: ${WEIGHTS_OPTION_HELP}`, 'fp32')
     .option('--base-url <url>', 'OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1')
     .option('--model-name <name>', 'the served model name (with --base-url)')
     .option('--api-key <key>', 'API key (default $OPENAI_API_KEY)')
@@ -158,8 +160,9 @@ function openPolicy(f: EvalFlags, concurrency: number): { policy: Policy; model:
       'give either --model DIR (embedded engine) or --base-url URL with --model-name NAME (a server)',
     );
   if (f.model !== undefined) {
+    const weights = parseWeightFormat(f.weights, '--weights');
     return {
-      policy: new BatchedEmbeddedPolicy(CausalLM.load(f.model), { maxBatch: concurrency }),
+      policy: new BatchedEmbeddedPolicy(CausalLM.load(f.model, { weights }), { maxBatch: concurrency }),
       model: resolve(f.model),
     };
   }

@@ -1,6 +1,6 @@
 import { basename, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { CausalLM } from '../../model/causal-lm.ts';
+import { CausalLM, parseWeightFormat, WEIGHTS_OPTION_HELP } from '../../model/causal-lm.ts';
 import { checkBindAccess } from '../../server/access.ts';
 import { BatchedEmbeddedPolicy } from '../../server/batched-policy.ts';
 import { defaultRequestLimits } from '../../server/limits.ts';
@@ -9,6 +9,7 @@ import { parseNumber } from './generate.ts';
 
 interface ServeFlags {
   model: string;
+  weights: string;
   port: string;
   host: string;
   modelName?: string;
@@ -29,6 +30,7 @@ export function registerServeModel(program: Command): void {
       'serve a model directory through an OpenAI-compatible HTTP API (/v1/models, /v1/completions, /v1/chat/completions)',
     )
     .requiredOption('--model <dir>', 'Hugging Face model directory')
+    .option('--weights <format>', WEIGHTS_OPTION_HELP, 'fp32')
     .requiredOption('--port <p>', 'TCP port (0 picks a free one)')
     .option(
       '--host <addr>',
@@ -78,7 +80,7 @@ export function registerServeModel(program: Command): void {
         1000 * parseNumber('grace-period', f.gracePeriod, (n) => n >= 0, 'a number of seconds ≥ 0');
       const apiKey = f.apiKey ?? (process.env.RLVR_API_KEY || undefined);
       checkBindAccess(f.host, apiKey); // before the model is loaded
-      const policy = new BatchedEmbeddedPolicy(CausalLM.load(f.model), { maxBatch, windowMs });
+      const policy = new BatchedEmbeddedPolicy(CausalLM.load(f.model, { weights: parseWeightFormat(f.weights, '--weights') }), { maxBatch, windowMs });
       const modelName = f.modelName ?? basename(resolve(f.model));
       const server = await startModelServer({
         policy,
