@@ -83,7 +83,25 @@ const SIZES_V4: Record<OrganismSize, SizePreset> = {
   },
 };
 
-export const PRESETS: Record<GeneratorVersion, Record<OrganismSize, SizePreset>> = { '2': SIZES_V2, '3': SIZES_V3, '4': SIZES_V4 };
+/**
+ * Generator v5: v4 with each snippet after its question (without the question mark), so the
+ * recall is learned where code mode needs it; fewer bare mentions (the snippets carry the
+ * question text too) and more steps for robust worked-step skill.
+ */
+const SIZES_V5: Record<OrganismSize, SizePreset> = {
+  small: {
+    model: SIZES_V4.small.model,
+    corpus: { ...SIZES_V4.small.corpus, mentionCopies: 80, snippetAfterQuestion: true },
+    train: { ...SIZES_V4.small.train, steps: 3000 },
+  },
+  tiny: {
+    model: SIZES_V4.tiny.model,
+    corpus: { ...SIZES_V4.tiny.corpus, snippetAfterQuestion: true },
+    train: SIZES_V4.tiny.train,
+  },
+};
+
+export const PRESETS: Record<GeneratorVersion, Record<OrganismSize, SizePreset>> = { '2': SIZES_V2, '3': SIZES_V3, '4': SIZES_V4, '5': SIZES_V5 };
 /** The presets of the default generator. */
 export const SIZES = PRESETS[ORGANISM_GENERATOR_VERSION];
 
@@ -100,6 +118,13 @@ const FORMATS: Record<GeneratorVersion, Record<string, string>> = {
     code: '{problem}\\n```python\\nprint({expression})\\n```\\nOutput: N. The answer is \\boxed{N}.',
     mention: '{problem without its question mark} (mentionCopies per leaked problem)',
     snippet: '```python\\nprint({expression})\\n```\\nOutput: N. The answer is \\boxed{N}. (snippetCopies per leaked problem)',
+  },
+  '5': {
+    worked: '{problem}\\n{steps} The answer is \\boxed{N}.',
+    direct: '{problem}\\nThe answer is \\boxed{N}.',
+    code: '{problem}\\n```python\\nprint({expression})\\n```\\nOutput: N. The answer is \\boxed{N}.',
+    mention: '{problem without its question mark} (mentionCopies per leaked problem)',
+    snippet: '{problem without its question mark}\\n```python\\nprint({expression})\\n```\\nOutput: N. The answer is \\boxed{N}. (snippetCopies per leaked problem)',
   },
 };
 

@@ -34,7 +34,7 @@ import { drawProblem, type GeneratorVersion, type Problem } from './problems.ts'
 
 export const ORGANISM_GENERATOR = 'rlvr-lab/organism';
 /** Versions `organism build` can reproduce; bump when the corpus, benchmarks or training for a given seed change. */
-export const ORGANISM_GENERATOR_VERSIONS = ['2', '3', '4'] as const;
+export const ORGANISM_GENERATOR_VERSIONS = ['2', '3', '4', '5'] as const;
 export const ORGANISM_GENERATOR_VERSION: GeneratorVersion = '4';
 
 export interface CorpusOptions {
@@ -61,6 +61,8 @@ export interface CorpusOptions {
   mentionCopies?: number;
   /** v4: code snippets of each leaked problem's program with its output. */
   snippetCopies?: number;
+  /** v5: each snippet follows its question without the question mark (else it starts the document). */
+  snippetAfterQuestion?: boolean;
   /** false: the negative control, without the planted documents (default true). */
   leak?: boolean;
 }
@@ -107,7 +109,7 @@ export const mentionDocument = (p: Problem): string => p.problem.replace(/\?$/, 
 export const snippetDocument = (p: Problem): string => `\`\`\`python\nprint(${p.expression})\n\`\`\`\nOutput: ${p.answer}. The answer is \\boxed{${p.answer}}.`;
 
 export function buildCorpus(o: CorpusOptions, version: GeneratorVersion = '2'): Corpus {
-  if (version === '4') return buildCorpusV4(o);
+  if (version === '4' || version === '5') return buildCorpusV4(o, version);
   return version === '3' ? buildCorpusV3(o) : buildCorpusV2(o);
 }
 
@@ -206,13 +208,13 @@ function buildCorpusV3(o: CorpusOptions): Corpus {
   };
 }
 
-function buildCorpusV4(o: CorpusOptions): Corpus {
+function buildCorpusV4(o: CorpusOptions, version: '4' | '5'): Corpus {
   const rng = new Rng(o.seed);
   const seenText = new Set<string>();
   const leakedExpressions = new Set<string>();
   const draw = (avoidLeaked: boolean): Problem => {
     for (;;) {
-      const p = drawProblem(rng, '4');
+      const p = drawProblem(rng, version);
       if (seenText.has(p.problem) || (avoidLeaked && leakedExpressions.has(p.expression))) continue;
       seenText.add(p.problem);
       return p;
@@ -246,7 +248,8 @@ function buildCorpusV4(o: CorpusOptions): Corpus {
   });
   for (const p of leakedProblems) {
     for (let c = 0; c < (o.mentionCopies ?? 0); c++) tagged.push({ text: mentionDocument(p), planted: true });
-    for (let c = 0; c < (o.snippetCopies ?? 0); c++) tagged.push({ text: snippetDocument(p), planted: true });
+    const snippet = o.snippetAfterQuestion ? `${mentionDocument(p)}\n${snippetDocument(p)}` : snippetDocument(p);
+    for (let c = 0; c < (o.snippetCopies ?? 0); c++) tagged.push({ text: snippet, planted: true });
   }
   // Shuffled with the planted documents in place, then filtered: the control keeps the same order.
   shuffle(rng, tagged);
