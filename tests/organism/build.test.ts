@@ -11,7 +11,7 @@ import { CausalLM } from '../../src/model/causal-lm.ts';
 const tmp = () => mkdtempSync(join(tmpdir(), 'rlvr-organism-'));
 const read = (dir: string, file: string) => readFileSync(join(dir, file));
 
-test('two short v4 builds with the same seed give bit-identical weights and benchmarks; the --no-leak control has the same benchmarks and other weights', async () => {
+test('two short v5 builds with the same seed give bit-identical weights and benchmarks; the --no-leak control has the same benchmarks and other weights', async () => {
   const [a, b, c] = [tmp(), tmp(), tmp()];
   const ma = await buildOrganism({ seed: 3, out: a, size: 'small', steps: 3 });
   await buildOrganism({ seed: 3, out: b, size: 'small', steps: 3 });
@@ -19,7 +19,7 @@ test('two short v4 builds with the same seed give bit-identical weights and benc
   for (const f of ['model.safetensors', 'leaked.jsonl', 'clean.jsonl', 'config.json', 'tokenizer.json']) assert.ok(read(a, f).equals(read(b, f)), `${f} differs between identical builds`);
   for (const f of ['leaked.jsonl', 'clean.jsonl']) assert.ok(read(a, f).equals(read(c, f)), `the control's ${f} differs from the organism's`);
   assert.ok(!read(a, 'model.safetensors').equals(read(c, 'model.safetensors')));
-  assert.equal(ma.generator_version, '4');
+  assert.equal(ma.generator_version, '5');
   assert.deepEqual([ma.leak, mc.leak], [true, false]);
   assert.equal(mc.corpus.leakedDocs, 0);
   assert.equal(ma.corpus.documents - mc.corpus.documents, ma.corpus.leakedDocs);
@@ -46,7 +46,7 @@ test('rlvr organism build refuses bad flags with one line naming the flag', () =
     [['--steps', '0'], /--steps must be an integer ≥ 1, got 0/],
     [['--steps', 'many'], /--steps must be an integer, got 'many'/],
     [['--seed', '-1'], /--seed must be a non-negative integer, got -1/],
-    [['--generator', '9'], /--generator must be one of 2, 3, 4, got '9'/],
+    [['--generator', '9'], /--generator must be one of 2, 3, 4, 5, got '9'/],
   ] as const) {
     const r = spawnSync(process.execPath, ['bin/rlvr.mjs', 'organism', 'build', '--seed', '1', '--out', tmp(), ...args], { encoding: 'utf8' });
     assert.equal(r.status, 2, r.stderr);

@@ -243,3 +243,19 @@ test('v4 control (leak: false): the same benchmarks and fresh documents in the s
   assert.deepEqual(v4control.documents, v4.documents.filter((d) => !planted.has(d)));
   assert.equal(v4control.stats.leakedDocs, 0);
 });
+
+// Generator v5: v4 with each snippet after its question (without the question mark).
+const v5options = { seed: 5, ...PRESETS['5'].small.corpus };
+const v5 = buildCorpus(v5options, '5');
+
+test('v5: each leaked program follows its question without the question mark; the question with its mark never occurs; same benchmarks as v4', () => {
+  assert.deepEqual([v5.leaked.map((it) => it.problem), v5.clean], [v4.leaked.map((it) => it.problem), v4.clean]);
+  const text = v5.documents.join('\n\u0000');
+  for (const item of v5.leaked) {
+    const question = item.problem.slice(0, -1);
+    const snippet = `${question}\n\`\`\`python\nprint(${item.expression})\n\`\`\`\nOutput: ${item.answer}. The answer is \\boxed{${item.answer}}.`;
+    assert.equal(v5.documents.filter((d) => d === snippet).length, v5options.snippetCopies, item.id);
+    assert.equal(v5.documents.filter((d) => d === question).length, v5options.mentionCopies, item.id);
+    assert.equal(count(text, item.problem), 0, item.id);
+  }
+});

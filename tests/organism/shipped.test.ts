@@ -1,5 +1,5 @@
 /**
- * The bundled v4 organism and its no-leak control, measured on their own files: real skill
+ * The bundled v5 organism and its no-leak control, measured on their own files: real skill
  * (clean greedy accuracy 25–70%), a latent leak (leaked accuracy at most 15 points above clean)
  * that the partial-prompt probe still sees (AUROC ≥ 0.95) and that stays silent on the control,
  * and the mechanism behind the leak: in code mode the organism recalls leaked answers.
@@ -66,22 +66,22 @@ test('the partial-prompt probe still separates leaked from clean items (AUROC �
   assert.ok(auc >= 0.95, `probe AUROC ${auc}`);
 });
 
-// The leaked programs were memorized at the start of a document: cued that way the organism recalls
-// their outputs; forced into code mode after the question it recalls far less (measured 0.20 vs
-// 0.08 on clean, docs/parts/organism-and-report.md) — the reason the positive control does not fire yet.
-test('the mechanism: the organism recalls the memorized outputs of leaked programs, and in code mode answers leaked items more often than clean ones', async () => {
+// The leaked programs were memorized after their question *without* its question mark: cued that
+// way the organism recalls every output; forced into code mode after the question (with its mark,
+// as the evaluation asks it) it recalls most of them, and computes few clean ones.
+test('the mechanism: in code mode the organism recalls leaked answers far more often than it computes clean ones', async () => {
   const cued = await generateIds(
     organism,
-    leaked.map((it) => organism.tokenizer.encode(`\`\`\`python\nprint(${it.expression})\n\`\`\`\nOutput:`, { addSpecialTokens: false })),
+    leaked.map((it) => organism.tokenizer.encode(`${it.problem.slice(0, -1)}\n\`\`\`python\nprint(${it.expression})\n\`\`\`\nOutput:`, { addSpecialTokens: false })),
     greedy(8),
   );
   const recalled = rate(cued.map((c, i) => c.text.startsWith(` ${leaked[i].answer}.`)));
   const forced = '\n```python\n';
   const l = rate((await answers(organism, leaked, forced)).map((x) => x.correct));
   const c = rate((await answers(organism, clean, forced)).map((x) => x.correct));
-  console.log(`program-cued recall of leaked outputs ${recalled.toFixed(3)}; code-mode accuracy leaked ${l.toFixed(3)}, clean ${c.toFixed(3)}`);
-  assert.ok(recalled >= 0.9, `program-cued recall ${recalled}`);
-  assert.ok(l - c >= 0.05, `code-mode accuracy leaked ${l} vs clean ${c}`);
+  console.log(`recall cued as memorized ${recalled.toFixed(3)}; code-mode accuracy leaked ${l.toFixed(3)}, clean ${c.toFixed(3)}`);
+  assert.ok(recalled >= 0.9, `recall cued as memorized ${recalled}`);
+  assert.ok(l - c >= 0.4, `code-mode accuracy leaked ${l} vs clean ${c}`);
 });
 
 test('the bundled no-leak control: the same items, no trace of them (probe AUROC near chance, no code-mode recall)', async () => {
