@@ -12,6 +12,7 @@ import { after, test } from 'node:test';
 import { chromium } from 'playwright-core';
 import { openReport } from '../helpers/report-page.ts';
 import type { DemoSummary } from '../../src/demo/summary.ts';
+import { ORGANISM_GENERATOR_VERSION } from '../../src/organism/corpus.ts';
 
 const rlvr = new URL('../../bin/rlvr.mjs', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'rlvr-demo-'));
@@ -38,7 +39,7 @@ test('the quick demo writes every phase, demo.json with the documented fields, a
   first = readJson<DemoSummary>(join(out, 'demo.json'));
   assert.equal(first.schema, 'rlvr-demo/1');
   assert.deepEqual(Object.keys(first).sort(), ['baseline', 'budget', 'contamination', 'control', 'finished_at', 'interp', 'organism', 'perplexity', 'report', 'schema', 'spurious', 'timing']);
-  assert.deepEqual([first.organism.generator_version, first.organism.leak, first.control!.organism.leak], ['3', true, false]);
+  assert.deepEqual([first.organism.generator_version, first.organism.leak, first.control!.organism.leak], [ORGANISM_GENERATOR_VERSION, true, false]);
   for (const s of [first, first.control!]) {
     assert.deepEqual(s.baseline, { leaked: s.spurious.initial.suspect, clean: s.spurious.initial.clean });
     assert.ok(s.contamination.auroc_rouge_l !== null);
