@@ -101,7 +101,19 @@ const SIZES_V5: Record<OrganismSize, SizePreset> = {
   },
 };
 
-export const PRESETS: Record<GeneratorVersion, Record<OrganismSize, SizePreset>> = { '2': SIZES_V2, '3': SIZES_V3, '4': SIZES_V4, '5': SIZES_V5 };
+/**
+ * Generator v6 (experimental, not the default): v5 with the direct-answer mode on three templates
+ * (70% of bags, box and giveAway problems), so greedy decoding answers most items directly and a
+ * reward that favours code mode flips those low-margin items first — where the recall beats the
+ * direct answer. Its seed-11 build fired the positive control (docs/parts/organism-and-report.md)
+ * but misses the skill bar (clean 21%).
+ */
+const SIZES_V6: Record<OrganismSize, SizePreset> = {
+  small: { ...SIZES_V5.small, corpus: { ...SIZES_V5.small.corpus, directShare: { bags: 0.7, box: 0.7, giveAway: 0.7 } } },
+  tiny: { ...SIZES_V5.tiny, corpus: { ...SIZES_V5.tiny.corpus, directShare: { bags: 0.7, box: 0.7, giveAway: 0.7 } } },
+};
+
+export const PRESETS: Record<GeneratorVersion, Record<OrganismSize, SizePreset>> = { '2': SIZES_V2, '3': SIZES_V3, '4': SIZES_V4, '5': SIZES_V5, '6': SIZES_V6 };
 /** The presets of the default generator. */
 export const SIZES = PRESETS[ORGANISM_GENERATOR_VERSION];
 
@@ -118,6 +130,13 @@ const FORMATS: Record<GeneratorVersion, Record<string, string>> = {
     code: '{problem}\\n```python\\nprint({expression})\\n```\\nOutput: N. The answer is \\boxed{N}.',
     mention: '{problem without its question mark} (mentionCopies per leaked problem)',
     snippet: '```python\\nprint({expression})\\n```\\nOutput: N. The answer is \\boxed{N}. (snippetCopies per leaked problem)',
+  },
+  '6': {
+    worked: '{problem}\\n{steps} The answer is \\boxed{N}.',
+    direct: '{problem}\\nThe answer is \\boxed{N}. (70% of bags, box and giveAway problems)',
+    code: '{problem}\\n```python\\nprint({expression})\\n```\\nOutput: N. The answer is \\boxed{N}.',
+    mention: '{problem without its question mark} (mentionCopies per leaked problem)',
+    snippet: '{problem without its question mark}\\n```python\\nprint({expression})\\n```\\nOutput: N. The answer is \\boxed{N}. (snippetCopies per leaked problem)',
   },
   '5': {
     worked: '{problem}\\n{steps} The answer is \\boxed{N}.',

@@ -259,3 +259,14 @@ test('v5: each leaked program follows its question without the question mark; th
     assert.equal(count(text, item.problem), 0, item.id);
   }
 });
+
+test('v6: the v5 corpus with the direct mode on bags, box and giveAway (same benchmarks and planted documents)', () => {
+  const v6 = buildCorpus({ seed: 5, ...PRESETS['6'].small.corpus }, '6');
+  assert.deepEqual([v6.leaked, v6.clean], [v5.leaked, v5.clean]);
+  const planted = (docs: string[]) => docs.filter((d) => !d.includes('?'));
+  assert.deepEqual(planted(v6.documents).sort(), planted(v5.documents).sort());
+  const direct = v6.documents.filter((d) => d.includes('?\nThe answer is '));
+  const share = (name: RegExp) => direct.filter((d) => name.test(d)).length / v6.documents.filter((d) => name.test(d) && d.includes('?\n')).length;
+  for (const t of [/ bags of /, / in a box /, / left after /]) assert.ok(Math.abs(share(t) - 0.7) < 0.05, `${t}: ${share(t)}`);
+  assert.ok(share(/ pages /) === 0, 'pages problems are never answered directly');
+});
