@@ -27,3 +27,13 @@ export function numericArgs<T extends Record<string, number>>(args: string[], de
   }
   return out as T;
 }
+
+/** A wrapper that runs a named phase and records its wall time in seconds into `timings`. */
+export function phaseTimer(timings: Record<string, number>): <T>(name: string, fn: () => Promise<T>) => Promise<T> {
+  return async (name, fn) => {
+    const t0 = Date.now();
+    const r = await fn();
+    timings[name] = (Date.now() - t0) / 1000;
+    return r;
+  };
+}

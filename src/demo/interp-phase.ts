@@ -14,6 +14,7 @@
  * already used `cpuSeconds` of CPU. Probes and the NDE (correlational, and they found nothing on
  * the organism) are left to `rlvr interp`.
  */
+import { phaseTimer } from '../bench/timing.ts';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCheckpoints } from '../audit/checkpoints.ts';
@@ -123,12 +124,7 @@ async function analyse(c: InterpPhaseOutput['config'], gain: number, out: string
   const cpu0 = process.cpuUsage();
   const limits = c.limits;
   const timings: Record<string, number> = {};
-  const timed = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
-    const t0 = Date.now();
-    const r = await fn();
-    timings[name] = (Date.now() - t0) / 1000;
-    return r;
-  };
+  const timed = phaseTimer(timings);
   const base = loadModel(c.base, 'organism');
   const rl = loadModel(c.checkpoint, 'checkpoint');
   const allLeaked = await loadInterpItems(base, c.leaked, { context: c.context });

@@ -7,6 +7,7 @@
  *
  * Cost on the bundled organism (3 layers, 100 items): see docs/parts/interp.md (measured there).
  */
+import { phaseTimer } from '../bench/timing.ts';
 import { join, resolve } from 'node:path';
 import { assertSameShapes } from '../model/layer-weights.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
@@ -51,12 +52,7 @@ export async function runInterpShowcase(baseDir: string, rlDir: string, datasets
   const quiet = o.quiet ?? false;
   const L = base.config.numLayers;
   const timings: Record<string, number> = {};
-  const timed = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
-    const t0 = Date.now();
-    const r = await fn();
-    timings[name] = (Date.now() - t0) / 1000;
-    return r;
-  };
+  const timed = phaseTimer(timings);
   const head = (analysis: string) => ({ schema: SCHEMA, analysis, models: { base: baseDir, rl: rlDir }, datasets: datasets.map((p) => resolve(p)), items: items.length });
 
   const lensRows: string[] = [];
