@@ -113,7 +113,20 @@ const SIZES_V6: Record<OrganismSize, SizePreset> = {
   tiny: { ...SIZES_V5.tiny, corpus: { ...SIZES_V5.tiny.corpus, directShare: { bags: 0.7, box: 0.7, giveAway: 0.7 } } },
 };
 
-export const PRESETS: Record<GeneratorVersion, Record<OrganismSize, SizePreset>> = { '2': SIZES_V2, '3': SIZES_V3, '4': SIZES_V4, '5': SIZES_V5, '6': SIZES_V6 };
+/**
+ * Generator v7 (experimental, not the default): v6 with code mode on 20% of fresh problems instead
+ * of 15% (a reward that favours code mode samples it more often) and the direct-answer mode on 55%
+ * of bags, box and giveAway problems instead of 70%. Its seed-11 build fires the positive control
+ * more strongly than v6 but sits one point under the skill bar (clean 24%);
+ * docs/parts/organism-and-report.md.
+ */
+const V7_CORPUS = { codeShare: 0.2, directShare: { bags: 0.55, box: 0.55, giveAway: 0.55 } };
+const SIZES_V7: Record<OrganismSize, SizePreset> = {
+  small: { ...SIZES_V6.small, corpus: { ...SIZES_V6.small.corpus, ...V7_CORPUS } },
+  tiny: { ...SIZES_V6.tiny, corpus: { ...SIZES_V6.tiny.corpus, ...V7_CORPUS } },
+};
+
+export const PRESETS: Record<GeneratorVersion, Record<OrganismSize, SizePreset>> = { '2': SIZES_V2, '3': SIZES_V3, '4': SIZES_V4, '5': SIZES_V5, '6': SIZES_V6, '7': SIZES_V7 };
 /** The presets of the default generator. */
 export const SIZES = PRESETS[ORGANISM_GENERATOR_VERSION];
 
@@ -134,6 +147,13 @@ const FORMATS: Record<GeneratorVersion, Record<string, string>> = {
   '6': {
     worked: '{problem}\\n{steps} The answer is \\boxed{N}.',
     direct: '{problem}\\nThe answer is \\boxed{N}. (70% of bags, box and giveAway problems)',
+    code: '{problem}\\n```python\\nprint({expression})\\n```\\nOutput: N. The answer is \\boxed{N}.',
+    mention: '{problem without its question mark} (mentionCopies per leaked problem)',
+    snippet: '{problem without its question mark}\\n```python\\nprint({expression})\\n```\\nOutput: N. The answer is \\boxed{N}. (snippetCopies per leaked problem)',
+  },
+  '7': {
+    worked: '{problem}\\n{steps} The answer is \\boxed{N}.',
+    direct: '{problem}\\nThe answer is \\boxed{N}. (55% of bags, box and giveAway problems)',
     code: '{problem}\\n```python\\nprint({expression})\\n```\\nOutput: N. The answer is \\boxed{N}.',
     mention: '{problem without its question mark} (mentionCopies per leaked problem)',
     snippet: '{problem without its question mark}\\n```python\\nprint({expression})\\n```\\nOutput: N. The answer is \\boxed{N}. (snippetCopies per leaked problem)',

@@ -34,7 +34,7 @@ import { drawProblem, type GeneratorVersion, type Problem } from './problems.ts'
 
 export const ORGANISM_GENERATOR = 'rlvr-lab/organism';
 /** Versions `organism build` can reproduce; bump when the corpus, benchmarks or training for a given seed change. */
-export const ORGANISM_GENERATOR_VERSIONS = ['2', '3', '4', '5', '6'] as const;
+export const ORGANISM_GENERATOR_VERSIONS = ['2', '3', '4', '5', '6', '7'] as const;
 export const ORGANISM_GENERATOR_VERSION: GeneratorVersion = '5';
 
 export interface CorpusOptions {
@@ -109,7 +109,7 @@ export const mentionDocument = (p: Problem): string => p.problem.replace(/\?$/, 
 export const snippetDocument = (p: Problem): string => `\`\`\`python\nprint(${p.expression})\n\`\`\`\nOutput: ${p.answer}. The answer is \\boxed{${p.answer}}.`;
 
 export function buildCorpus(o: CorpusOptions, version: GeneratorVersion = '2'): Corpus {
-  if (version === '4' || version === '5' || version === '6') return buildCorpusV4(o, version);
+  if (version !== '2' && version !== '3') return buildCorpusV4(o, version);
   return version === '3' ? buildCorpusV3(o) : buildCorpusV2(o);
 }
 
@@ -208,7 +208,7 @@ function buildCorpusV3(o: CorpusOptions): Corpus {
   };
 }
 
-function buildCorpusV4(o: CorpusOptions, version: '4' | '5' | '6'): Corpus {
+function buildCorpusV4(o: CorpusOptions, version: Exclude<GeneratorVersion, '2' | '3'>): Corpus {
   const rng = new Rng(o.seed);
   const seenText = new Set<string>();
   const leakedExpressions = new Set<string>();

@@ -212,10 +212,10 @@ const TEMPLATES_V4: Record<string, Template> = {
 export const TEMPLATE_NAMES = Object.keys(TEMPLATES);
 
 /** Problem generators by organism generator version (each version has its own number ranges). */
-export type GeneratorVersion = '2' | '3' | '4' | '5' | '6';
+export type GeneratorVersion = '2' | '3' | '4' | '5' | '6' | '7';
 
 /** One problem from a template chosen uniformly (generator v2 unless another version is named). */
 export function drawProblem(rng: Rng, version: GeneratorVersion = '2'): Problem {
-  const set = version === '4' || version === '5' || version === '6' ? TEMPLATES_V4 : version === '3' ? TEMPLATES_V3 : TEMPLATES;
+  const set = version === '2' ? TEMPLATES : version === '3' ? TEMPLATES_V3 : TEMPLATES_V4;
   return set[TEMPLATE_NAMES[rng.int(TEMPLATE_NAMES.length)]](rng);
 }

@@ -270,3 +270,17 @@ test('v6: the v5 corpus with the direct mode on bags, box and giveAway (same ben
   for (const t of [/ bags of /, / in a box /, / left after /]) assert.ok(Math.abs(share(t) - 0.7) < 0.05, `${t}: ${share(t)}`);
   assert.ok(share(/ pages /) === 0, 'pages problems are never answered directly');
 });
+
+test('v7: the v6 corpus with code mode on 20% of fresh problems and the direct mode on 55% of bags, box and giveAway problems (same benchmarks and planted documents)', () => {
+  const v7 = buildCorpus({ seed: 5, ...PRESETS['7'].small.corpus }, '7');
+  assert.deepEqual([v7.leaked, v7.clean], [v5.leaked, v5.clean]);
+  const planted = (docs: string[]) => docs.filter((d) => !d.includes('?'));
+  assert.deepEqual(planted(v7.documents).sort(), planted(v5.documents).sort());
+  const direct = v7.documents.filter((d) => d.includes('?\nThe answer is '));
+  const share = (name: RegExp) => direct.filter((d) => name.test(d)).length / v7.documents.filter((d) => name.test(d) && d.includes('?\n')).length;
+  for (const t of [/ bags of /, / in a box /, / left after /]) assert.ok(Math.abs(share(t) - 0.55) < 0.05, `${t}: ${share(t)}`);
+  assert.ok(share(/ pages /) === 0, 'pages problems are never answered directly');
+  const fresh = v7.documents.filter((d) => d.includes('?\n'));
+  const code = fresh.filter((d) => d.includes('?\n```python\n')).length / fresh.length;
+  assert.ok(Math.abs(code - 0.2) < 0.02, `code share ${code}`);
+});
