@@ -108,9 +108,10 @@ const SIZES_V5: Record<OrganismSize, SizePreset> = {
  * direct answer. Its seed-11 build fired the positive control (docs/parts/organism-and-report.md)
  * but misses the skill bar (clean 21%).
  */
+const V6_CORPUS = { directShare: { bags: 0.7, box: 0.7, giveAway: 0.7 } };
 const SIZES_V6: Record<OrganismSize, SizePreset> = {
-  small: { ...SIZES_V5.small, corpus: { ...SIZES_V5.small.corpus, directShare: { bags: 0.7, box: 0.7, giveAway: 0.7 } } },
-  tiny: { ...SIZES_V5.tiny, corpus: { ...SIZES_V5.tiny.corpus, directShare: { bags: 0.7, box: 0.7, giveAway: 0.7 } } },
+  small: { ...SIZES_V5.small, corpus: { ...SIZES_V5.small.corpus, ...V6_CORPUS } },
+  tiny: { ...SIZES_V5.tiny, corpus: { ...SIZES_V5.tiny.corpus, ...V6_CORPUS } },
 };
 
 /**
@@ -130,6 +131,14 @@ export const PRESETS: Record<GeneratorVersion, Record<OrganismSize, SizePreset>>
 /** The presets of the default generator. */
 export const SIZES = PRESETS[ORGANISM_GENERATOR_VERSION];
 
+const FORMAT_V5 = {
+  worked: '{problem}\\n{steps} The answer is \\boxed{N}.',
+  direct: '{problem}\\nThe answer is \\boxed{N}.',
+  code: '{problem}\\n```python\\nprint({expression})\\n```\\nOutput: N. The answer is \\boxed{N}.',
+  mention: '{problem without its question mark} (mentionCopies per leaked problem)',
+  snippet: '{problem without its question mark}\\n```python\\nprint({expression})\\n```\\nOutput: N. The answer is \\boxed{N}. (snippetCopies per leaked problem)',
+};
+
 const FORMATS: Record<GeneratorVersion, Record<string, string>> = {
   '2': { worked: '{problem}\\n{steps} The answer is \\boxed{N}.', leaked: '{problem}\\n#### N' },
   '3': {
@@ -144,27 +153,9 @@ const FORMATS: Record<GeneratorVersion, Record<string, string>> = {
     mention: '{problem without its question mark} (mentionCopies per leaked problem)',
     snippet: '```python\\nprint({expression})\\n```\\nOutput: N. The answer is \\boxed{N}. (snippetCopies per leaked problem)',
   },
-  '6': {
-    worked: '{problem}\\n{steps} The answer is \\boxed{N}.',
-    direct: '{problem}\\nThe answer is \\boxed{N}. (70% of bags, box and giveAway problems)',
-    code: '{problem}\\n```python\\nprint({expression})\\n```\\nOutput: N. The answer is \\boxed{N}.',
-    mention: '{problem without its question mark} (mentionCopies per leaked problem)',
-    snippet: '{problem without its question mark}\\n```python\\nprint({expression})\\n```\\nOutput: N. The answer is \\boxed{N}. (snippetCopies per leaked problem)',
-  },
-  '7': {
-    worked: '{problem}\\n{steps} The answer is \\boxed{N}.',
-    direct: '{problem}\\nThe answer is \\boxed{N}. (55% of bags, box and giveAway problems)',
-    code: '{problem}\\n```python\\nprint({expression})\\n```\\nOutput: N. The answer is \\boxed{N}.',
-    mention: '{problem without its question mark} (mentionCopies per leaked problem)',
-    snippet: '{problem without its question mark}\\n```python\\nprint({expression})\\n```\\nOutput: N. The answer is \\boxed{N}. (snippetCopies per leaked problem)',
-  },
-  '5': {
-    worked: '{problem}\\n{steps} The answer is \\boxed{N}.',
-    direct: '{problem}\\nThe answer is \\boxed{N}.',
-    code: '{problem}\\n```python\\nprint({expression})\\n```\\nOutput: N. The answer is \\boxed{N}.',
-    mention: '{problem without its question mark} (mentionCopies per leaked problem)',
-    snippet: '{problem without its question mark}\\n```python\\nprint({expression})\\n```\\nOutput: N. The answer is \\boxed{N}. (snippetCopies per leaked problem)',
-  },
+  '5': FORMAT_V5,
+  '6': { ...FORMAT_V5, direct: '{problem}\\nThe answer is \\boxed{N}. (70% of bags, box and giveAway problems)' },
+  '7': { ...FORMAT_V5, direct: '{problem}\\nThe answer is \\boxed{N}. (55% of bags, box and giveAway problems)' },
 };
 
 export interface BuildOptions {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createHash } from 'node:crypto';
-import { buildCorpus, codeDocument, leakedDocument } from '../../src/organism/corpus.ts';
+import { buildCorpus, codeDocument, type Corpus, leakedDocument } from '../../src/organism/corpus.ts';
 import { PRESETS } from '../../src/organism/build.ts';
 
 // Generator v2 (its own presets): kept bit for bit so `--generator 2` rebuilds the v2 organisms.
@@ -260,26 +260,24 @@ test('v5: each leaked program follows its question without the question mark; th
   }
 });
 
-test('v6: the v5 corpus with the direct mode on bags, box and giveAway (same benchmarks and planted documents)', () => {
-  const v6 = buildCorpus({ seed: 5, ...PRESETS['6'].small.corpus }, '6');
-  assert.deepEqual([v6.leaked, v6.clean], [v5.leaked, v5.clean]);
+/** A v5-based corpus differs from v5 only in its fresh documents: same benchmarks and planted documents, direct answers on three templates. */
+function assertV5WithDirectShare(corpus: Corpus, share: number): void {
+  assert.deepEqual([corpus.leaked, corpus.clean], [v5.leaked, v5.clean]);
   const planted = (docs: string[]) => docs.filter((d) => !d.includes('?'));
-  assert.deepEqual(planted(v6.documents).sort(), planted(v5.documents).sort());
-  const direct = v6.documents.filter((d) => d.includes('?\nThe answer is '));
-  const share = (name: RegExp) => direct.filter((d) => name.test(d)).length / v6.documents.filter((d) => name.test(d) && d.includes('?\n')).length;
-  for (const t of [/ bags of /, / in a box /, / left after /]) assert.ok(Math.abs(share(t) - 0.7) < 0.05, `${t}: ${share(t)}`);
-  assert.ok(share(/ pages /) === 0, 'pages problems are never answered directly');
+  assert.deepEqual(planted(corpus.documents).sort(), planted(v5.documents).sort());
+  const direct = corpus.documents.filter((d) => d.includes('?\nThe answer is '));
+  const shareOf = (name: RegExp) => direct.filter((d) => name.test(d)).length / corpus.documents.filter((d) => name.test(d) && d.includes('?\n')).length;
+  for (const t of [/ bags of /, / in a box /, / left after /]) assert.ok(Math.abs(shareOf(t) - share) < 0.05, `${t}: ${shareOf(t)}`);
+  assert.ok(shareOf(/ pages /) === 0, 'pages problems are never answered directly');
+}
+
+test('v6: the v5 corpus with the direct mode on bags, box and giveAway (same benchmarks and planted documents)', () => {
+  assertV5WithDirectShare(buildCorpus({ seed: 5, ...PRESETS['6'].small.corpus }, '6'), 0.7);
 });
 
 test('v7: the v6 corpus with code mode on 20% of fresh problems and the direct mode on 55% of bags, box and giveAway problems (same benchmarks and planted documents)', () => {
   const v7 = buildCorpus({ seed: 5, ...PRESETS['7'].small.corpus }, '7');
-  assert.deepEqual([v7.leaked, v7.clean], [v5.leaked, v5.clean]);
-  const planted = (docs: string[]) => docs.filter((d) => !d.includes('?'));
-  assert.deepEqual(planted(v7.documents).sort(), planted(v5.documents).sort());
-  const direct = v7.documents.filter((d) => d.includes('?\nThe answer is '));
-  const share = (name: RegExp) => direct.filter((d) => name.test(d)).length / v7.documents.filter((d) => name.test(d) && d.includes('?\n')).length;
-  for (const t of [/ bags of /, / in a box /, / left after /]) assert.ok(Math.abs(share(t) - 0.55) < 0.05, `${t}: ${share(t)}`);
-  assert.ok(share(/ pages /) === 0, 'pages problems are never answered directly');
+  assertV5WithDirectShare(v7, 0.55);
   const fresh = v7.documents.filter((d) => d.includes('?\n'));
   const code = fresh.filter((d) => d.includes('?\n```python\n')).length / fresh.length;
   assert.ok(Math.abs(code - 0.2) < 0.02, `code share ${code}`);
