@@ -6,7 +6,7 @@
  */
 import { type ModelConfig, parseModelConfig } from '../model/config.ts';
 import { initParameters } from '../model/init.ts';
-import { attentionBias, targetLogprobs, traceTransformer } from '../model/transformer.ts';
+import { attentionBias, traceTransformer } from '../model/transformer.ts';
 import { Rng } from '../util/rng.ts';
 import * as T from '../tensor/index.ts';
 import { defaultThreads } from '../tensor/index.ts';
@@ -75,7 +75,7 @@ export async function runBench(args: string[]): Promise<object> {
   const tgt = g.input('targets', 'int64', [b, t]);
   const w = g.input('loss_weight', 'float32', [b, t]);
   const { logits } = traceTransformer(config, (n) => inputs.get(n) as T.Tensor, { inputIds, positions: pos, attnBias });
-  const loss = T.div(T.neg(T.reduceSum(T.mul(targetLogprobs(logits, tgt), w))), T.reduceSum(w));
+  const loss = T.div(T.neg(T.reduceSum(T.mul(T.targetLogprobs(logits, tgt), w))), T.reduceSum(w));
   const names = params.specs.map((s) => s.name);
   const grads = T.grad(loss, names.map((n) => inputs.get(n) as T.Tensor));
   const forward = await T.compile(g, { logits });

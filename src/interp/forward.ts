@@ -46,9 +46,9 @@ export async function forwardItems(
     const rows = T.gather(T.reshape(out.hooked[NORMED], [b * t, d]), io.input('rows', 'int64', [b * a]), 0);
     const head = lm.config.tieWordEmbeddings ? io.param('model.embed_tokens.weight') : io.param('lm_head.weight');
     const logits = T.linear(rows, head);
-    const targets = T.reshape(io.input('targets', 'int64', [b * a]), [b * a, 1]);
-    const picked = T.gatherElements(logits, targets, 1);
-    const logprobs = T.reshape(T.gatherElements(T.logSoftmax(logits, -1), targets, 1), [b * a]);
+    const targets = io.input('targets', 'int64', [b * a]);
+    const picked = T.gatherElements(logits, T.reshape(targets, [b * a, 1]), 1);
+    const logprobs = T.targetLogprobs(logits, targets);
     const top = T.reshape(T.cast(T.greaterOrEqual(picked, T.reduceMax(logits, [-1], true)), 'float32'), [b * a]);
     const cached = Object.entries(out.hooked).filter(([k]) => (plan.cache ?? []).includes(k));
     return { logprobs, top, ...Object.fromEntries(cached.map(([k, v]) => [`act:${k}`, v])) };

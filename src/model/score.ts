@@ -20,9 +20,9 @@ export function traceTokenScores(io: GraphIO, b: number, t: number): { logprobs:
     positions: io.input('positions', 'int64', [b, t]),
     attnBias: io.input('attn_bias', 'float32', [b, 1, 1, t, t]),
   });
+  const picked = T.targetLogprobs(logits, io.input('targets', 'int64', [b, t]));
+  // only entropy and self-certainty read the full log-probabilities (pruned from graphs that do not output them)
   const logp = T.logSoftmax(logits, -1);
-  const targets = io.input('targets', 'int64', [b, t]);
-  const picked = T.reshape(T.gatherElements(logp, T.reshape(targets, [b, t, 1]), 2), [b, t]);
   const entropy = T.neg(T.reduceSum(T.mul(T.exp(logp), logp), [-1]));
   const selfCertainty = T.sub(T.neg(T.reduceMean(logp, [-1])), Math.log(logits.shape[logits.rank - 1]));
   return { logprobs: picked, entropy, selfCertainty };

@@ -64,7 +64,7 @@ export function traceTransformer(
   param: (name: string) => Tensor,
   inp: ForwardInputs,
   hook: HookFn = (_name, v) => v,
-  project: LinearFn = (x, weight) => op.matmul(x, op.transpose(param(weight), [1, 0])),
+  project: LinearFn = (x, weight) => op.linear(x, param(weight)),
 ): ForwardOutputs {
   const [b, t] = inp.inputIds.shape;
   const kvh = c.numKvHeads;
@@ -125,13 +125,6 @@ export function traceTransformer(
 /** The parameter the output projection reads: lm_head, or the embedding when tied. */
 export function headWeightName(c: ModelConfig): string {
   return c.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight';
-}
-
-/** Log-probability of each target token: [B, T, V] logits, [B, T] int64 targets → [B, T]. */
-export function targetLogprobs(logits: Tensor, targets: Tensor): Tensor {
-  const [b, t] = targets.shape;
-  const picked = op.gatherElements(op.logSoftmax(logits, -1), op.reshape(targets, [b, t, 1]), 2);
-  return op.reshape(picked, [b, t]);
 }
 
 /** float32 lowest, as transformers fills masked scores: a fully masked row stays finite (uniform), never NaN. */

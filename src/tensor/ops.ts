@@ -123,11 +123,38 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   return one(a.graph, 'MatMul', [a, b], a.dtype, [...batch, m, n]);
 }
 
+/**
+ * Weights of more elements than this (a 0.5B model's 151,936 × 896 unembedding, not its layers)
+ * take `linear`'s Gemm form: its gradient lands in the weight's [out, in] layout in one product,
+ * where MatMul(x, Transpose(w)) computes it as [in, out] and transposes it — two 0.5 GB tensors at
+ * 0.5B. Smaller weights keep the MatMul form, so models trained before rebuild bit for bit.
+ */
+export const GEMM_WEIGHT_ELEMENTS = 1 << 24;
+
 /** x @ wᵀ (+ b): a linear layer with a weight stored [out, in], as PyTorch and Hugging Face store it. */
 export function linear(x: Tensor, w: Tensor, b?: Tensor): Tensor {
   if (w.rank !== 2) throw new ShapeError(`linear: weight must be [out, in], got ${fmt(w.shape)}`);
-  const y = matmul(x, transpose(w, [1, 0]));
+  const y = w.size > GEMM_WEIGHT_ELEMENTS ? linearGemm(x, w) : matmul(x, transpose(w, [1, 0]));
   return b ? add(y, b) : y;
+}
+
+function linearGemm(x: Tensor, w: Tensor): Tensor {
+  const [out, inner] = w.shape;
+  if (x.rank < 1 || x.shape[x.rank - 1] !== inner) throw new ShapeError(`linear: input ${fmt(x.shape)} does not end in the weight's ${inner} inputs`);
+  const rows = reshape(x, [x.size / inner, inner]);
+  return reshape(gemm(rows, w, { transB: true }), [...x.shape.slice(0, -1), out]);
+}
+
+/** op(a) @ op(b) for 2-D operands, op = transpose where flagged (the GEMM kernel reads them transposed, nothing is copied). */
+export function gemm(a: Tensor, b: Tensor, opts: { transA?: boolean; transB?: boolean } = {}): Tensor {
+  if (a.dtype !== b.dtype) throw new ShapeError(`Gemm: dtype mismatch ${a.dtype}${fmt(a.shape)} vs ${b.dtype}${fmt(b.shape)}`);
+  if (a.rank !== 2 || b.rank !== 2) throw new ShapeError(`Gemm: operands must be 2-D, got ${fmt(a.shape)} and ${fmt(b.shape)}`);
+  const transA = opts.transA ? 1 : 0;
+  const transB = opts.transB ? 1 : 0;
+  const [m, k] = transA ? [a.shape[1], a.shape[0]] : a.shape;
+  const [k2, n] = transB ? [b.shape[1], b.shape[0]] : b.shape;
+  if (k !== k2) throw new ShapeError(`Gemm: inner dimensions differ: ${fmt(a.shape)}${transA ? 'ᵀ' : ''} @ ${fmt(b.shape)}${transB ? 'ᵀ' : ''} (${k} vs ${k2})`);
+  return one(a.graph, 'Gemm', [a, b], a.dtype, [m, n], { transA, transB }, { meta: { transA, transB } });
 }
 
 function reduce(op: string, x: Tensor, axes: number[] | undefined, keepdims: boolean): Tensor {
@@ -258,6 +285,39 @@ export function gatherElements(x: Tensor, indices: Tensor, axis: number): Tensor
   return one(x.graph, 'GatherElements', [x, indices], x.dtype, indices.shape, { axis: a }, { meta: { axis: a } });
 }
 
+/**
+ * Largest (positions × vocabulary) for which `targetLogprobs` keeps the LogSoftmax + GatherElements
+ * graph: the organisms and models trained before the fused path existed rebuild bit for bit
+ * (the fused kernel rounds differently in the last bits). Above it the [..., V] tensors dominate a
+ * step's memory and the fused path is taken.
+ */
+export const UNFUSED_TARGET_LOGPROBS_LIMIT = 1 << 24;
+
+/**
+ * log softmax(logits)[target] along the last axis: [..., V] logits and [...] int64 targets → [...].
+ * Above `UNFUSED_TARGET_LOGPROBS_LIMIT`, one SoftmaxCrossEntropyLoss node instead of LogSoftmax +
+ * GatherElements, so the [..., V] log-probabilities are never materialized (at a 0.5B vocabulary,
+ * 4 × 256 positions × 151,936 floats are 0.6 GB per tensor); its gradient rule (vjp.ts) builds the
+ * softmax once and scatters into it, instead of a zeros tensor, a scatter and the log-softmax chain.
+ */
+export function targetLogprobs(logits: Tensor, targets: Tensor, opts: { fused?: boolean } = {}): Tensor {
+  requireFloat('targetLogprobs', logits);
+  requireIndices('targetLogprobs', targets);
+  const lead = logits.shape.slice(0, -1);
+  if (!sameShape(lead, targets.shape)) {
+    throw new ShapeError(`targetLogprobs: targets ${fmt(targets.shape)} do not match logits ${fmt(logits.shape)} without its last axis`);
+  }
+  const rows = sizeOf(lead);
+  const vocab = logits.shape[logits.rank - 1];
+  if (!(opts.fused ?? rows * vocab > UNFUSED_TARGET_LOGPROBS_LIMIT)) {
+    return reshape(gatherElements(logSoftmax(logits, -1), reshape(targets, [...lead, 1]), logits.rank - 1), lead);
+  }
+  const flat = reshape(logits, [rows, vocab]);
+  const labels = reshape(cast(targets, 'int64'), [rows]);
+  const loss = one(logits.graph, 'SoftmaxCrossEntropyLoss', [flat, labels], logits.dtype, [rows], { reduction: 'none' }, { rule: 'SoftmaxCrossEntropyLoss' });
+  return reshape(neg(loss), lead);
+}
+
 export function expand(x: Tensor, shape: readonly number[]): Tensor {
   const out = broadcastShapes('Expand', x.shape, shape);
   if (sameShape(out, x.shape)) return x;
@@ -292,10 +352,14 @@ export function fill(g: Graph, shape: readonly number[], value: number, dtype: D
   return value === 0 ? typed : add(typed, g.scalar(value, dtype));
 }
 
-/** data with `updates` added at `indices` (last axis of indices addresses leading axes of data). */
-export function scatterNDAdd(data: Tensor, indices: Tensor, updates: Tensor): Tensor {
+/**
+ * data with `updates` added at `indices` (last axis of indices addresses leading axes of data).
+ * `ontoZeros` marks a sparse gradient scattered onto zeros: `grad` re-targets it onto another
+ * gradient of the same tensor instead of adding two dense tensors.
+ */
+export function scatterNDAdd(data: Tensor, indices: Tensor, updates: Tensor, opts: { ontoZeros?: boolean } = {}): Tensor {
   requireIndices('ScatterND', indices);
-  return one(data.graph, 'ScatterND', [data, indices, updates], data.dtype, data.shape, { reduction: 'add' });
+  return one(data.graph, 'ScatterND', [data, indices, updates], data.dtype, data.shape, { reduction: 'add' }, { meta: { ontoZeros: opts.ontoZeros === true } });
 }
 
 export function scatterElementsAdd(data: Tensor, indices: Tensor, updates: Tensor, axis: number): Tensor {

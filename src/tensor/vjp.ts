@@ -100,6 +100,15 @@ export const vjpRules: Record<string, VjpRule> = {
     return [op.where(inside, g, 0), null, null];
   },
   MatMul: (n, [g], needs) => matmulGrads(n, g, needs),
+  Gemm: (n, [g], needs) => {
+    // Y = op(A)·op(B): each gradient is one more Gemm with the transposes folded into its flags
+    const { transA, transB } = n.meta as { transA: number; transB: number };
+    const a = x0(n);
+    const b = x1(n);
+    const da = when(needs[0], () => (transA ? op.gemm(b, g, { transA: transB === 1, transB: true }) : op.gemm(g, b, { transB: transB === 0 })));
+    const db = when(needs[1], () => (transB ? op.gemm(g, a, { transA: true, transB: transA === 1 }) : op.gemm(a, g, { transA: transA === 0 })));
+    return [da, db];
+  },
   ReduceSum: (n, [g]) => [expandReduced(g, n, x0(n).shape), null],
   ReduceMean: (n, [g]) => {
     const x = x0(n);
@@ -174,14 +183,20 @@ export const vjpRules: Record<string, VjpRule> = {
       const summed = op.matmul(op.transpose(onehot, [1, 0]), op.reshape(g, [rows, width]));
       return [op.reshape(summed, data.shape), null];
     }
-    const zeros = zerosOf(data);
-    return [op.scatterNDAdd(zeros, op.unsqueeze(indices, -1), g), null];
+    return [op.scatterNDAdd(zerosOf(data), op.unsqueeze(indices, -1), g, { ontoZeros: true }), null];
   },
   GatherElements: (n, [g]) => {
     const data = x0(n);
     const { axis } = n.meta as { axis: number };
     const zeros = zerosOf(data);
     return [op.scatterElementsAdd(zeros, x1(n), g, axis), null];
+  },
+  SoftmaxCrossEntropyLoss: (n, [g]) => {
+    // loss_i = −log softmax(x_i)[t_i], so ∂loss_i/∂x_ij = softmax(x_i)_j − [j = t_i]
+    const x = x0(n);
+    const column = op.reshape(g, [x.shape[0], 1]);
+    const labels = op.reshape(x1(n), [x.shape[0], 1]);
+    return [op.scatterElementsAdd(op.mul(op.softmax(x, -1), column), labels, op.neg(column), 1), null];
   },
   Expand: (_n, [g]) => [g, null],
   Cast: (n, [g]) => {

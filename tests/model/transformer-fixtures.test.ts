@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { loadCheckpoint } from '../../src/model/checkpoint.ts';
 import { readModelConfig } from '../../src/model/config.ts';
 import { readSafetensors } from '../../src/model/safetensors.ts';
-import { attentionBias, targetLogprobs, traceTransformer } from '../../src/model/transformer.ts';
+import { attentionBias, traceTransformer } from '../../src/model/transformer.ts';
 import * as T from '../../src/tensor/index.ts';
 import { assertClose } from '../helpers/compare.ts';
 
@@ -37,7 +37,7 @@ for (const name of ['qwen2-tiny', 'llama-tiny']) for (const { dtype, valueTol, g
     const targets = g.input('targets', 'int64', [b, t]);
     const weight = g.input('loss_weight', dtype, [b, t]);
     const { logits } = traceTransformer(config, (n) => params.get(n)!, { inputIds, positions, attnBias: bias });
-    const lp = targetLogprobs(logits, targets);
+    const lp = T.targetLogprobs(logits, targets);
     const loss = T.div(T.neg(T.reduceSum(T.mul(lp, weight))), T.reduceSum(weight));
     const names = [...params.keys()];
     const grads = T.grad(loss, names.map((n) => params.get(n)!));
