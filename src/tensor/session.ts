@@ -5,6 +5,7 @@ import { bytesPerElement, dtypeOfArray, type TypedArray } from './dtype.ts';
 import { ShapeError } from './errors.ts';
 import { type Graph, Tensor } from './graph.ts';
 import { exportOnnx } from './onnx-export.ts';
+import { collectGarbage, RECLAIM_BYTES } from './reclaim.ts';
 import { SessionCache } from './session-cache.ts';
 import { fmt } from './shape.ts';
 
@@ -183,6 +184,14 @@ export class CompiledGraph {
     for (const key of Object.keys(into)) {
       if (!this.outputs.some(([k]) => k === key)) throw new ShapeError(`run: unknown output '${key}'`);
     }
+    const results = await this.runSession(ortFeeds, fetches, bound);
+    const boundBytes = [...bound].reduce((sum, key) => sum + into[key].byteLength, 0);
+    if (boundBytes >= RECLAIM_BYTES) collectGarbage();
+    return results;
+  }
+
+  /** One session run; only the outputs not bound to caller-owned arrays are kept (the binding's copies of the others become garbage here). */
+  private async runSession(ortFeeds: Record<string, ort.Tensor>, fetches: Record<string, ort.Tensor | null>, bound: ReadonlySet<string>): Promise<Results> {
     const out = await this.withSession(async (session) => {
       const started = performance.now();
       try {
