@@ -58,7 +58,7 @@ const say = (text: string) => process.stderr.write(`demo: ${text}\n`);
 
 export function readManifest(dir: string, flag: string): OrganismManifest {
   const path = join(dir, 'organism.json');
-  if (!existsSync(path)) throw new UserError(`demo: ${flag} ${dir}: no organism.json (not a finished \`rlvr organism build\` output)`);
+  if (!existsSync(path)) throw new UserError(`${flag} ${dir}: no organism.json (not a finished \`rlvr organism build\` output)`);
   return JSON.parse(readFileSync(path, 'utf8')) as OrganismManifest;
 }
 

@@ -54,3 +54,28 @@ test('rlvr organism build refuses bad flags with one line naming the flag', () =
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
   }
 });
+
+test('rlvr organism train-set draws fresh problems of the organism generator, none of its benchmark problems, and refuses bad input in one line', () => {
+  const out = join(tmp(), 'train.jsonl');
+  const run = (...args: string[]) => spawnSync(process.execPath, ['bin/rlvr.mjs', 'organism', 'train-set', ...args], { encoding: 'utf8' });
+  const ok = run('--organism', 'assets/organism', '--out', out, '--n', '40', '--seed', '7');
+  assert.equal(ok.status, 0, ok.stderr);
+  const rows = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; problem: string; answer: string });
+  assert.equal(rows.length, 40);
+  assert.equal(new Set(rows.map((r) => r.problem)).size, 40, 'no repeated problem');
+  const benchmark = new Set(['leaked.jsonl', 'clean.jsonl'].flatMap((f) => readFileSync(join('assets/organism', f), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { problem: string }).problem)));
+  for (const r of rows) {
+    assert.ok(!benchmark.has(r.problem), `benchmark problem drawn: ${r.problem}`);
+    assert.match(r.answer, /^-?\d+$/);
+  }
+  for (const [args, message] of [
+    [['--organism', 'assets/organism', '--out', out], /--out .* already exists/],
+    [['--organism', tmp(), '--out', join(tmp(), 'x.jsonl')], /--organism .*: no organism\.json/],
+    [['--organism', 'assets/organism', '--out', join(tmp(), 'y.jsonl'), '--n', '0'], /--n must be an integer ≥ 1, got 0/],
+  ] as const) {
+    const r = run(...args);
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, message);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  }
+});

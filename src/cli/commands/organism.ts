@@ -1,9 +1,14 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
+import { loadAuditDataset } from '../../audit/dataset.ts';
+import { readManifest } from '../../demo/run.ts';
+import { writeTrainingSet } from '../../demo/train-data.ts';
 import { buildOrganism, type OrganismSize, SIZES } from '../../organism/build.ts';
 import { ORGANISM_GENERATOR_VERSION, ORGANISM_GENERATOR_VERSIONS } from '../../organism/corpus.ts';
 import type { GeneratorVersion } from '../../organism/problems.ts';
 import { UserError } from '../../util/errors.ts';
-import { checkOutputDir } from '../../util/output-path.ts';
+import { checkOutputDir, checkOutputFile } from '../../util/output-path.ts';
 
 function integer(flag: string) {
   return (text: string): number => {
@@ -30,5 +35,22 @@ export function registerOrganism(program: Command): void {
       process.stderr.write(
         `wrote ${m.leak ? 'organism' : 'no-leak control'} (generator v${m.generator_version}) to ${f.out}: ${m.parameters} parameters, ${m.training.steps} steps, final loss ${m.final_loss.toFixed(4)}, ${m.build_seconds.toFixed(0)} s\n`,
       );
+    });
+  organism
+    .command('train-set')
+    .description("fresh problems from an organism's generator, none of them one of its leaked or clean benchmark problems: the training data of a spurious-reward suite (JSONL with id, problem, answer)")
+    .requiredOption('--organism <dir>', 'a directory written by `rlvr organism build`')
+    .requiredOption('--out <file>', 'the JSONL file to write (must not exist)')
+    .option('--n <int>', 'how many problems', integer('--n'), 512)
+    .option('--seed <int>', 'seed of the draw', integer('--seed'), 0)
+    .action(async (f: { organism: string; out: string; n: number; seed: number }) => {
+      if (f.n < 1) throw new UserError(`--n must be an integer ≥ 1, got ${f.n}`);
+      checkOutputFile(f.out, '--out');
+      if (existsSync(f.out)) throw new UserError(`--out ${f.out} already exists; give a new file`);
+      const manifest = readManifest(f.organism, '--organism');
+      const benchmark = await Promise.all(['leaked.jsonl', 'clean.jsonl'].map((file) => loadAuditDataset(join(f.organism, file))));
+      const exclude = new Set(benchmark.flatMap((d) => d.items.map((item) => item.problem)));
+      writeTrainingSet(f.out, f.n, f.seed, exclude, manifest.generator_version ?? '2');
+      process.stderr.write(`wrote ${f.n} fresh generator v${manifest.generator_version ?? '2'} problems to ${f.out} (none of the ${exclude.size} benchmark problems)\n`);
     });
 }
