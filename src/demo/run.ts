@@ -56,9 +56,9 @@ export interface SubjectResult {
 
 const say = (text: string) => process.stderr.write(`demo: ${text}\n`);
 
-export function readManifest(dir: string, flag: string): OrganismManifest {
+export function readManifest(dir: string, flag: string, command = 'demo'): OrganismManifest {
   const path = join(dir, 'organism.json');
-  if (!existsSync(path)) throw new UserError(`${flag} ${dir}: no organism.json (not a finished \`rlvr organism build\` output)`);
+  if (!existsSync(path)) throw new UserError(`${command}: ${flag} ${dir}: no organism.json (not a finished \`rlvr organism build\` output)`);
   return JSON.parse(readFileSync(path, 'utf8')) as OrganismManifest;
 }
 

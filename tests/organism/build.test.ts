@@ -70,7 +70,7 @@ test('rlvr organism train-set draws fresh problems of the organism generator, no
   }
   for (const [args, message] of [
     [['--organism', 'assets/organism', '--out', out], /--out .* already exists/],
-    [['--organism', tmp(), '--out', join(tmp(), 'x.jsonl')], /--organism .*: no organism\.json/],
+    [['--organism', tmp(), '--out', join(tmp(), 'x.jsonl')], /^rlvr: error: organism train-set: --organism .*: no organism\.json/],
     [['--organism', 'assets/organism', '--out', join(tmp(), 'y.jsonl'), '--n', '0'], /--n must be an integer ≥ 1, got 0/],
   ] as const) {
     const r = run(...args);
