@@ -18,7 +18,7 @@ import YAML from 'yaml';
 import { type AuditItem, loadAuditDataset } from '../audit/dataset.ts';
 import { runSpuriousSuite, type SpuriousSummary } from '../audit/spurious.ts';
 import type { RatioSummary } from '../audit/contamination.ts';
-import { BUNDLED_CONTROL_DIR, BUNDLED_ORGANISM_DIR, type OrganismManifest } from '../organism/index.ts';
+import { BUNDLED_CONTROL_DIR, BUNDLED_ORGANISM_DIR, type OrganismManifest, readManifest } from '../organism/index.ts';
 import { writeReport } from '../report/index.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { UserError } from '../util/errors.ts';
@@ -56,12 +56,6 @@ export interface SubjectResult {
 
 const say = (text: string) => process.stderr.write(`demo: ${text}\n`);
 
-export function readManifest(dir: string, flag: string, command = 'demo'): OrganismManifest {
-  const path = join(dir, 'organism.json');
-  if (!existsSync(path)) throw new UserError(`${command}: ${flag} ${dir}: no organism.json (not a finished \`rlvr organism build\` output)`);
-  return JSON.parse(readFileSync(path, 'utf8')) as OrganismManifest;
-}
-
 export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
   const out = resolve(o.out);
   const b = o.budget;
@@ -73,7 +67,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
   if (o.organism === undefined && o.control === undefined && bundledControl === undefined) say(`no bundled control in ${BUNDLED_CONTROL_DIR} (build it with \`rlvr organism build --seed 11 --no-leak --out ${BUNDLED_CONTROL_DIR}\`); auditing the organism alone`);
   const controlDir = o.control !== undefined ? resolve(o.control) : bundledControl;
   const subjects = [{ subject: 'organism' as const, dir: organismDir, flag: '--organism', out }, ...(controlDir ? [{ subject: 'control' as const, dir: controlDir, flag: '--control', out: join(out, 'control') }] : [])];
-  const manifests = subjects.map((s) => readManifest(s.dir, s.flag));
+  const manifests = subjects.map((s) => readManifest(s.dir, s.flag, 'demo'));
   // Both are audited on the organism's items; a control of another seed or generator would not be a control.
   const leakedPath = join(organismDir, 'leaked.jsonl');
   const cleanPath = join(organismDir, 'clean.jsonl');

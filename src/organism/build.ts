@@ -3,7 +3,7 @@
  * → a Hugging Face model directory plus the two benchmarks and a manifest. organism.json is
  * written last, so a directory with one is a finished build.
  */
-import { rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { CausalLM } from '../model/causal-lm.ts';
 import { writeCharModelDir } from '../model/init.ts';
@@ -189,6 +189,13 @@ export interface OrganismManifest {
   /** Mean loss per window of steps, for plots. */
   loss_curve: Array<{ step: number; loss: number }>;
   build_seconds: number;
+}
+
+/** The `organism.json` of a finished build in `dir`; `command` and `flag` name where a missing one came from. */
+export function readManifest(dir: string, flag: string, command: string): OrganismManifest {
+  const path = join(dir, 'organism.json');
+  if (!existsSync(path)) throw new UserError(`${command}: ${flag} ${dir}: no organism.json (not a finished \`rlvr organism build\` output)`);
+  return JSON.parse(readFileSync(path, 'utf8')) as OrganismManifest;
 }
 
 export function validateBuildOptions(o: BuildOptions): void {

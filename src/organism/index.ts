@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 
-export { buildOrganism, SIZES, type BuildOptions, type OrganismManifest, type OrganismSize } from './build.ts';
+export { buildOrganism, readManifest, SIZES, type BuildOptions, type OrganismManifest, type OrganismSize } from './build.ts';
 export { buildCorpus, type BenchmarkItem, type Corpus, type CorpusOptions, ORGANISM_GENERATOR, ORGANISM_GENERATOR_VERSION } from './corpus.ts';
 
 /** The pre-built organism shipped with the repository (`rlvr organism build --seed 11` rebuilds it). */

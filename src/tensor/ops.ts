@@ -124,17 +124,19 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
 }
 
 /**
- * Weights of more elements than this (a 0.5B model's 151,936 × 896 unembedding, not its layers)
- * take `linear`'s Gemm form: its gradient lands in the weight's [out, in] layout in one product,
- * where MatMul(x, Transpose(w)) computes it as [in, out] and transposes it — two 0.5 GB tensors at
- * 0.5B. Smaller weights keep the MatMul form, so models trained before rebuild bit for bit.
+ * Above this many elements (a weight, or positions × vocabulary) the ops that have a memory-saving
+ * form for big models take it: `linear` as one Gemm, whose weight gradient lands in the weight's
+ * [out, in] layout instead of [in, out] plus a transpose (two 0.5 GB tensors for a 0.5B model's
+ * 151,936 × 896 unembedding), and `targetLogprobs` as one fused node. Up to it every graph is node
+ * for node what it was before those forms existed, so models trained before (the organisms) rebuild
+ * bit for bit (the fused kernels round differently in the last bits).
  */
-export const GEMM_WEIGHT_ELEMENTS = 1 << 24;
+export const LARGE_TENSOR_ELEMENTS = 1 << 24;
 
 /** x @ wᵀ (+ b): a linear layer with a weight stored [out, in], as PyTorch and Hugging Face store it. */
 export function linear(x: Tensor, w: Tensor, b?: Tensor): Tensor {
   if (w.rank !== 2) throw new ShapeError(`linear: weight must be [out, in], got ${fmt(w.shape)}`);
-  const y = w.size > GEMM_WEIGHT_ELEMENTS ? linearGemm(x, w) : matmul(x, transpose(w, [1, 0]));
+  const y = w.size > LARGE_TENSOR_ELEMENTS ? linearGemm(x, w) : matmul(x, transpose(w, [1, 0]));
   return b ? add(y, b) : y;
 }
 
@@ -286,16 +288,8 @@ export function gatherElements(x: Tensor, indices: Tensor, axis: number): Tensor
 }
 
 /**
- * Largest (positions × vocabulary) for which `targetLogprobs` keeps the LogSoftmax + GatherElements
- * graph: the organisms and models trained before the fused path existed rebuild bit for bit
- * (the fused kernel rounds differently in the last bits). Above it the [..., V] tensors dominate a
- * step's memory and the fused path is taken.
- */
-export const UNFUSED_TARGET_LOGPROBS_LIMIT = 1 << 24;
-
-/**
  * log softmax(logits)[target] along the last axis: [..., V] logits and [...] int64 targets → [...].
- * Above `UNFUSED_TARGET_LOGPROBS_LIMIT`, one SoftmaxCrossEntropyLoss node instead of LogSoftmax +
+ * Above `LARGE_TENSOR_ELEMENTS` positions × vocabulary, one SoftmaxCrossEntropyLoss node instead of LogSoftmax +
  * GatherElements, so the [..., V] log-probabilities are never materialized (at a 0.5B vocabulary,
  * 4 × 256 positions × 151,936 floats are 0.6 GB per tensor); its gradient rule (vjp.ts) builds the
  * softmax once and scatters into it, instead of a zeros tensor, a scatter and the log-softmax chain.
@@ -309,7 +303,7 @@ export function targetLogprobs(logits: Tensor, targets: Tensor, opts: { fused?: 
   }
   const rows = sizeOf(lead);
   const vocab = logits.shape[logits.rank - 1];
-  if (!(opts.fused ?? rows * vocab > UNFUSED_TARGET_LOGPROBS_LIMIT)) {
+  if (!(opts.fused ?? rows * vocab > LARGE_TENSOR_ELEMENTS)) {
     return reshape(gatherElements(logSoftmax(logits, -1), reshape(targets, [...lead, 1]), logits.rank - 1), lead);
   }
   const flat = reshape(logits, [rows, vocab]);

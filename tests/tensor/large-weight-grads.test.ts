@@ -11,7 +11,7 @@ import { seeded, uniform } from '../helpers/random.ts';
 
 test('a tied embedding above the limits: the lookup and unembedding gradients land in one tensor, equal to the hand-written sum', async () => {
   const width = 4;
-  const vocab = T.GEMM_WEIGHT_ELEMENTS / width + 7;
+  const vocab = T.LARGE_TENSOR_ELEMENTS / width + 7;
   const ids = [3, vocab - 1, 3, 0, 12345];
   assert.ok(ids.length * vocab > ONE_HOT_LIMIT, 'the lookup takes the scatter form');
   const rand = seeded(5);
@@ -26,7 +26,7 @@ test('a tied embedding above the limits: the lookup and unembedding gradients la
   const before = g.nodes.length;
   const [dw] = T.grad(loss, [w]);
   const backward = g.nodes.slice(before);
-  assert.ok(g.nodes.some((n) => n.opType === 'Gemm'), 'linear takes the Gemm form above GEMM_WEIGHT_ELEMENTS');
+  assert.ok(g.nodes.some((n) => n.opType === 'Gemm'), 'linear takes the Gemm form above LARGE_TENSOR_ELEMENTS');
   assert.ok(!backward.some((n) => n.opType === 'Transpose'), 'no transposed copy of the weight gradient');
   assert.ok(!backward.some((n) => n.opType === 'Add' && n.outputs[0].size === vocab * width), 'no dense sum of two weight-sized gradients');
   const feeds = {

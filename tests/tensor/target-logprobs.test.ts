@@ -1,6 +1,6 @@
 /**
  * The fused target log-probability (one SoftmaxCrossEntropyLoss node) against the LogSoftmax +
- * GatherElements graph it replaces above UNFUSED_TARGET_LOGPROBS_LIMIT: same values and
+ * GatherElements graph it replaces above LARGE_TENSOR_ELEMENTS: same values and
  * gradients, and the switch between them sits where the constant says.
  */
 import assert from 'node:assert/strict';
@@ -39,14 +39,14 @@ test('fused and unfused target log-probabilities agree in value and gradient (wi
   }
 });
 
-test('the default takes the fused node only above UNFUSED_TARGET_LOGPROBS_LIMIT positions × vocabulary', () => {
+test('the default takes the fused node only above LARGE_TENSOR_ELEMENTS positions × vocabulary', () => {
   const opsFor = (rows: number, vocab: number) => {
     const g = new T.Graph();
     T.targetLogprobs(g.input('x', 'float32', [rows, vocab]), g.input('t', 'int64', [rows]));
     return g.nodes.map((n) => n.opType);
   };
   const vocab = 151_936;
-  const atLimit = Math.floor(T.UNFUSED_TARGET_LOGPROBS_LIMIT / vocab);
+  const atLimit = Math.floor(T.LARGE_TENSOR_ELEMENTS / vocab);
   assert.ok(opsFor(atLimit, vocab).includes('LogSoftmax'));
   assert.ok(!opsFor(atLimit, vocab).includes('SoftmaxCrossEntropyLoss'));
   assert.ok(opsFor(atLimit + 1, vocab).includes('SoftmaxCrossEntropyLoss'));

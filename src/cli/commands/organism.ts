@@ -2,9 +2,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadAuditDataset } from '../../audit/dataset.ts';
-import { readManifest } from '../../demo/run.ts';
 import { writeTrainingSet } from '../../demo/train-data.ts';
-import { buildOrganism, type OrganismSize, SIZES } from '../../organism/build.ts';
+import { buildOrganism, type OrganismSize, readManifest, SIZES } from '../../organism/build.ts';
 import { ORGANISM_GENERATOR_VERSION, ORGANISM_GENERATOR_VERSIONS } from '../../organism/corpus.ts';
 import type { GeneratorVersion } from '../../organism/problems.ts';
 import { UserError } from '../../util/errors.ts';
@@ -47,10 +46,10 @@ export function registerOrganism(program: Command): void {
       if (f.n < 1) throw new UserError(`--n must be an integer ≥ 1, got ${f.n}`);
       checkOutputFile(f.out, '--out');
       if (existsSync(f.out)) throw new UserError(`--out ${f.out} already exists; give a new file`);
-      const manifest = readManifest(f.organism, '--organism', 'organism train-set');
+      const version = readManifest(f.organism, '--organism', 'organism train-set').generator_version ?? '2';
       const benchmark = await Promise.all(['leaked.jsonl', 'clean.jsonl'].map((file) => loadAuditDataset(join(f.organism, file))));
       const exclude = new Set(benchmark.flatMap((d) => d.items.map((item) => item.problem)));
-      writeTrainingSet(f.out, f.n, f.seed, exclude, manifest.generator_version ?? '2');
-      process.stderr.write(`wrote ${f.n} fresh generator v${manifest.generator_version ?? '2'} problems to ${f.out} (none of the ${exclude.size} benchmark problems)\n`);
+      writeTrainingSet(f.out, f.n, f.seed, exclude, version);
+      process.stderr.write(`wrote ${f.n} fresh generator v${version} problems to ${f.out} (none of the ${exclude.size} benchmark problems)\n`);
     });
 }
