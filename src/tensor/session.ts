@@ -63,10 +63,23 @@ function arenaEnabled(): boolean {
   return process.env.RLVR_ORT_ARENA === '1';
 }
 
+/**
+ * RLVR_ORT_PROFILE=PREFIX: ONNX Runtime profiles each session's first RLVR_ORT_PROFILE_RUNS runs
+ * (default 2) and writes them to PREFIX_<time>.json (`rlvr bench ort-profile FILE` sums them by op).
+ */
+function profiling(): { prefix: string; runs: number } | null {
+  const prefix = process.env.RLVR_ORT_PROFILE;
+  if (!prefix) return null;
+  const runs = Number(process.env.RLVR_ORT_PROFILE_RUNS ?? 2);
+  return { prefix, runs: Number.isInteger(runs) && runs > 0 ? runs : 2 };
+}
+
 function sessionOptions(opts: CompileOptions): ort.InferenceSession.SessionOptions {
   const eps = opts.executionProviders ?? (process.env.RLVR_EP ? process.env.RLVR_EP.split(',') : ['cpu']);
   const arena = arenaEnabled();
+  const profile = profiling();
   return {
+    ...(profile ? { enableProfiling: true, profileFilePrefix: profile.prefix } : {}),
     executionProviders: eps,
     intraOpNumThreads: opts.threads ?? defaultThreads(),
     interOpNumThreads: 1,
@@ -139,6 +152,9 @@ export class CompiledGraph {
     return compiled;
   }
 
+  /** Runs profiled so far (with RLVR_ORT_PROFILE). */
+  private profiledRuns = 0;
+
   private withSession<T>(fn: (s: ort.InferenceSession) => Promise<T>, bytes?: Uint8Array): Promise<T> {
     return sessionCache().use(this.key, this.heldBytes, () => ort.InferenceSession.create(bytes ?? this.model(), this.options), fn);
   }
@@ -198,6 +214,8 @@ export class CompiledGraph {
         return await session.run(ortFeeds, fetches);
       } finally {
         runMs += performance.now() - started;
+        const profile = profiling();
+        if (profile && ++this.profiledRuns === profile.runs) session.endProfiling();
       }
     });
     const results: Results = {};

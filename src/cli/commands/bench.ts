@@ -12,6 +12,7 @@ const suites: Record<string, () => Promise<{ runBench(args: string[]): Promise<u
   dashboard: () => import('../../dashboard/bench.ts'),
   interp: () => import('../../bench/interp.ts'),
   adamw: () => import('../../bench/adamw.ts'),
+  'ort-profile': () => import('../../bench/ort-profile.ts'),
 };
 
 export function registerBench(program: Command): void {
