@@ -22,15 +22,18 @@ function describe(node: Node): string {
 }
 
 /**
- * a + b for two gradients of one tensor; when one is a sparse gradient scattered onto zeros (the
- * embedding lookup's), its updates are scattered onto the other instead: one dense tensor, not
- * three (zeros, scattered, sum — 0.5 GB each for a 0.5B model's tied embedding).
+ * a + b for two gradients of one tensor; when one is a sparse gradient scattered onto zeros (an
+ * embedding lookup's, a picked log-probability's), its updates are scattered onto the other
+ * instead: one dense tensor, not three (zeros, scattered, sum — 0.5 GB each for a 0.5B model's
+ * tied embedding or its [positions × vocabulary] logits).
  */
 function accumulate(a: Tensor, b: Tensor, scatteredOntoZeros: ReadonlyMap<string, Node>): Tensor {
   const sparse = scatteredOntoZeros.get(b.name) ?? scatteredOntoZeros.get(a.name);
   if (!sparse) return op.add(a, b);
   const dense = sparse.outputs[0].name === b.name ? a : b;
-  return op.scatterNDAdd(dense, sparse.inputs[1] as Tensor, sparse.inputs[2] as Tensor);
+  const [indices, updates] = [sparse.inputs[1] as Tensor, sparse.inputs[2] as Tensor];
+  if (sparse.opType === 'ScatterElements') return op.scatterElementsAdd(dense, indices, updates, (sparse.meta as { axis: number }).axis);
+  return op.scatterNDAdd(dense, indices, updates);
 }
 
 /**
@@ -78,8 +81,8 @@ export function grad(loss: Tensor, wrt: Tensor[], seed?: Tensor): Tensor[] {
     }
     const gOut = node.outputs.map((o) => grads.get(o.name) ?? op.fill(g, o.shape, 0, o.dtype));
     const created = g.nodes.length;
-    const gIn = rule(node, gOut, needs);
-    for (const n of g.nodes.slice(created)) if (n.opType === 'ScatterND' && (n.meta as { ontoZeros?: boolean }).ontoZeros) scatteredOntoZeros.set(n.outputs[0].name, n);
+    const gIn = rule(node, gOut, needs, (t) => scatteredOntoZeros.get(t.name));
+    for (const n of g.nodes.slice(created)) if ((n.meta as { ontoZeros?: boolean } | undefined)?.ontoZeros) scatteredOntoZeros.set(n.outputs[0].name, n);
     node.inputs.forEach((input, k) => {
       const gi = gIn[k];
       if (!input || !needs[k] || !gi) return;

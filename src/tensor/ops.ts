@@ -127,7 +127,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
  * Above this many elements (a weight, or positions × vocabulary) the ops that have a memory-saving
  * form for big models take it: `linear` as one Gemm, whose weight gradient lands in the weight's
  * [out, in] layout instead of [in, out] plus a transpose (two 0.5 GB tensors for a 0.5B model's
- * 151,936 × 896 unembedding), and `targetLogprobs` as one fused node. Up to it every graph is node
+ * 151,936 × 896 unembedding), and the gradient of `targetLogprobs` as softmax − one-hot. Up to it every graph is node
  * for node what it was before those forms existed, so models trained before (the organisms) rebuild
  * bit for bit (the fused kernels round differently in the last bits).
  */
@@ -289,27 +289,18 @@ export function gatherElements(x: Tensor, indices: Tensor, axis: number): Tensor
 
 /**
  * log softmax(logits)[target] along the last axis: [..., V] logits and [...] int64 targets → [...].
- * Above `LARGE_TENSOR_ELEMENTS` positions × vocabulary, one SoftmaxCrossEntropyLoss node instead of LogSoftmax +
- * GatherElements, so the [..., V] log-probabilities are never materialized (at a 0.5B vocabulary,
- * 4 × 256 positions × 151,936 floats are 0.6 GB per tensor); its gradient rule (vjp.ts) builds the
- * softmax once and scatters into it, instead of a zeros tensor, a scatter and the log-softmax chain.
+ * Above `LARGE_TENSOR_ELEMENTS` positions × vocabulary the LogSoftmax gradient rule (vjp.ts) sees that
+ * only these picked values are differentiated and builds softmax − one-hot in place of the dense
+ * chain (see there).
  */
-export function targetLogprobs(logits: Tensor, targets: Tensor, opts: { fused?: boolean } = {}): Tensor {
+export function targetLogprobs(logits: Tensor, targets: Tensor): Tensor {
   requireFloat('targetLogprobs', logits);
   requireIndices('targetLogprobs', targets);
   const lead = logits.shape.slice(0, -1);
   if (!sameShape(lead, targets.shape)) {
     throw new ShapeError(`targetLogprobs: targets ${fmt(targets.shape)} do not match logits ${fmt(logits.shape)} without its last axis`);
   }
-  const rows = sizeOf(lead);
-  const vocab = logits.shape[logits.rank - 1];
-  if (!(opts.fused ?? rows * vocab > LARGE_TENSOR_ELEMENTS)) {
-    return reshape(gatherElements(logSoftmax(logits, -1), reshape(targets, [...lead, 1]), logits.rank - 1), lead);
-  }
-  const flat = reshape(logits, [rows, vocab]);
-  const labels = reshape(cast(targets, 'int64'), [rows]);
-  const loss = one(logits.graph, 'SoftmaxCrossEntropyLoss', [flat, labels], logits.dtype, [rows], { reduction: 'none' }, { rule: 'SoftmaxCrossEntropyLoss' });
-  return reshape(neg(loss), lead);
+  return reshape(gatherElements(logSoftmax(logits, -1), reshape(targets, [...lead, 1]), logits.rank - 1), lead);
 }
 
 export function expand(x: Tensor, shape: readonly number[]): Tensor {
@@ -356,10 +347,11 @@ export function scatterNDAdd(data: Tensor, indices: Tensor, updates: Tensor, opt
   return one(data.graph, 'ScatterND', [data, indices, updates], data.dtype, data.shape, { reduction: 'add' }, { meta: { ontoZeros: opts.ontoZeros === true } });
 }
 
-export function scatterElementsAdd(data: Tensor, indices: Tensor, updates: Tensor, axis: number): Tensor {
+/** data with `updates` added along `axis` at `indices`; `ontoZeros` as for `scatterNDAdd`. */
+export function scatterElementsAdd(data: Tensor, indices: Tensor, updates: Tensor, axis: number, opts: { ontoZeros?: boolean } = {}): Tensor {
   requireIndices('ScatterElements', indices);
   const a = normAxis('ScatterElements', axis, data.rank, data.shape);
-  return one(data.graph, 'ScatterElements', [data, indices, updates], data.dtype, data.shape, { axis: a, reduction: 'add' });
+  return one(data.graph, 'ScatterElements', [data, indices, updates], data.dtype, data.shape, { axis: a, reduction: 'add' }, { meta: { axis: a, ontoZeros: opts.ontoZeros === true } });
 }
 
 /** Zero padding: `before[i]`/`after[i]` elements on each axis. */
