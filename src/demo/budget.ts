@@ -18,6 +18,6 @@ export interface DemoBudget {
 }
 
 export const BUDGETS: Record<DemoBudget['name'], DemoBudget> = {
-  standard: { name: 'standard', items: 60, ratios: [0.4, 0.6, 0.8], steps: 8, checkpointEvery: 4, batchSize: 8, groupSize: 4, trainItems: 256 },
+  standard: { name: 'standard', items: 60, ratios: [0.4, 0.6, 0.8], steps: 16, checkpointEvery: 8, batchSize: 8, groupSize: 8, trainItems: 256 },
   quick: { name: 'quick', items: 6, ratios: [0.6], steps: 2, checkpointEvery: 2, batchSize: 2, groupSize: 2, trainItems: 16 },
 };

@@ -12,7 +12,7 @@ import type { DemoBudget } from './budget.ts';
 export const DEMO_SEED = 0;
 /**
  * Ground truth, the spurious rewards (random, format only, "mentions python" — the code mode the
- * v3–v5 organisms' leak hides behind) and the inverted control, which must lower accuracy.
+ * v3–v7 organisms' leak hides behind) and the inverted control, which must lower accuracy.
  */
 export const DEMO_VARIANTS: readonly Variant[] = ['ground_truth', 'random', 'format', 'contains', 'inverted'];
 export const EXTRACTORS = 'math';
@@ -28,9 +28,10 @@ export function organismGrpoConfig(model: string, trainPath: string, b: DemoBudg
     rewards: [{ name: 'accuracy', config: { extractors: EXTRACTORS } }],
     rollout: { n: b.groupSize, temperature: 1, max_new_tokens: MAX_NEW_TOKENS },
     train: { steps: b.steps, batch_size: b.batchSize, micro_batch_size: 32 },
-    // 1e-3 (tuned for v2) wiped out v3's skill in 8 steps; on v5, 16 steps at 1e-4 already cost the
-    // spurious variants 10–17 points (docs/parts/demo.md), so the demo's few steps use 1e-4.
-    optim: { lr: 1e-4 },
+    // 1e-3 (tuned for v2) wiped out v3's skill in 8 steps; at 1e-4 the reward needs 32 steps × 16
+    // prompts to move the v7 organism's code mode (16 × 8 at 2e-4 does it with a quarter of the
+    // rollouts; docs/parts/demo.md "Budget").
+    optim: { lr: 2e-4 },
     checkpoint: { every: b.checkpointEvery },
   };
   return parseTrainConfig(raw, 'demo GRPO config');

@@ -1,6 +1,6 @@
 /**
  * `rlvr demo`: the reward-signal audit end to end on a model organism and its negative control
- * (by default the bundled v3 organism and its `--no-leak` twin).
+ * (by default the bundled organism, v7 seed 13, and its `--no-leak` twin).
  *
  *   OUT/contamination/{summary.json, items.jsonl}   the partial-prompt probe
  *   OUT/spurious/                                   the spurious-reward suite (its own layout)
@@ -18,7 +18,7 @@ import YAML from 'yaml';
 import { type AuditItem, loadAuditDataset } from '../audit/dataset.ts';
 import { runSpuriousSuite, type SpuriousSummary } from '../audit/spurious.ts';
 import type { RatioSummary } from '../audit/contamination.ts';
-import { BUNDLED_CONTROL_DIR, BUNDLED_ORGANISM_DIR, type OrganismManifest, readManifest } from '../organism/index.ts';
+import { BUNDLED_CONTROL_DIR, BUNDLED_ORGANISM_DIR, BUNDLED_ORGANISM_SEED, type OrganismManifest, readManifest } from '../organism/index.ts';
 import { writeReport } from '../report/index.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { UserError } from '../util/errors.ts';
@@ -64,7 +64,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
   const phases: PhaseTiming[] = [];
   const organismDir = resolve(o.organism ?? BUNDLED_ORGANISM_DIR);
   const bundledControl = o.organism === undefined && existsSync(join(BUNDLED_CONTROL_DIR, 'organism.json')) ? BUNDLED_CONTROL_DIR : undefined;
-  if (o.organism === undefined && o.control === undefined && bundledControl === undefined) say(`no bundled control in ${BUNDLED_CONTROL_DIR} (build it with \`rlvr organism build --seed 11 --no-leak --out ${BUNDLED_CONTROL_DIR}\`); auditing the organism alone`);
+  if (o.organism === undefined && o.control === undefined && bundledControl === undefined) say(`no bundled control in ${BUNDLED_CONTROL_DIR} (build it with \`rlvr organism build --seed ${BUNDLED_ORGANISM_SEED} --no-leak --out ${BUNDLED_CONTROL_DIR}\`); auditing the organism alone`);
   const controlDir = o.control !== undefined ? resolve(o.control) : bundledControl;
   const subjects = [{ subject: 'organism' as const, dir: organismDir, flag: '--organism', out }, ...(controlDir ? [{ subject: 'control' as const, dir: controlDir, flag: '--control', out: join(out, 'control') }] : [])];
   const manifests = subjects.map((s) => readManifest(s.dir, s.flag, 'demo'));

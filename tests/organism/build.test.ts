@@ -11,7 +11,7 @@ import { CausalLM } from '../../src/model/causal-lm.ts';
 const tmp = () => mkdtempSync(join(tmpdir(), 'rlvr-organism-'));
 const read = (dir: string, file: string) => readFileSync(join(dir, file));
 
-test('two short v5 builds with the same seed give bit-identical weights and benchmarks; the --no-leak control has the same benchmarks and other weights', async () => {
+test('two short builds of the default generator (v7) with the same seed give bit-identical weights and benchmarks; the --no-leak control has the same benchmarks and other weights', async () => {
   const [a, b, c] = [tmp(), tmp(), tmp()];
   const ma = await buildOrganism({ seed: 3, out: a, size: 'small', steps: 3 });
   await buildOrganism({ seed: 3, out: b, size: 'small', steps: 3 });
@@ -19,7 +19,7 @@ test('two short v5 builds with the same seed give bit-identical weights and benc
   for (const f of ['model.safetensors', 'leaked.jsonl', 'clean.jsonl', 'config.json', 'tokenizer.json']) assert.ok(read(a, f).equals(read(b, f)), `${f} differs between identical builds`);
   for (const f of ['leaked.jsonl', 'clean.jsonl']) assert.ok(read(a, f).equals(read(c, f)), `the control's ${f} differs from the organism's`);
   assert.ok(!read(a, 'model.safetensors').equals(read(c, 'model.safetensors')));
-  assert.equal(ma.generator_version, '5');
+  assert.equal(ma.generator_version, '7');
   assert.deepEqual([ma.leak, mc.leak], [true, false]);
   assert.equal(mc.corpus.leakedDocs, 0);
   assert.equal(ma.corpus.documents - mc.corpus.documents, ma.corpus.leakedDocs);

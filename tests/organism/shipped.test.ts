@@ -1,5 +1,5 @@
 /**
- * The bundled v5 organism and its no-leak control, measured on their own files: real skill
+ * The bundled v7 organism (seed 13) and its no-leak control, measured on their own files: real skill
  * (clean greedy accuracy 25–70%), a latent leak (leaked accuracy at most 15 points above clean)
  * that the partial-prompt probe still sees (AUROC ≥ 0.95) and that stays silent on the control,
  * and the mechanism behind the leak: in code mode the organism recalls leaked answers.
