@@ -113,7 +113,7 @@ export function traceTransformer(
     const h = rmsNorm(resid, param(`${p}.post_attention_layernorm.weight`), c.rmsNormEps);
     const gate = hook(`blocks.${i}.mlp.hook_pre`, project(h, `${p}.mlp.gate_proj.weight`));
     const up = hook(`blocks.${i}.mlp.hook_pre_linear`, project(h, `${p}.mlp.up_proj.weight`));
-    const keys = hook(`blocks.${i}.mlp.hook_post`, op.mul(op.silu(gate), up));
+    const keys = hook(`blocks.${i}.mlp.hook_post`, op.swiglu(gate, up));
     const mlpOut = hook(`blocks.${i}.hook_mlp_out`, project(keys, `${p}.mlp.down_proj.weight`));
     resid = hook(`blocks.${i}.hook_resid_post`, op.add(resid, mlpOut));
   }

@@ -67,6 +67,9 @@ export function grad(loss: Tensor, wrt: Tensor[], seed?: Tensor): Tensor[] {
 
   const grads = new Map<string, Tensor>();
   const scatteredOntoZeros = new Map<string, Node>();
+  const producers = new Map<string, Node>();
+  for (const node of nodes) for (const o of node.outputs) producers.set(o.name, node);
+  const ctx = { scatteredOntoZeros: (t: Tensor) => scatteredOntoZeros.get(t.name), producer: (t: Tensor) => producers.get(t.name) };
   grads.set(loss.name, seed ?? (loss.rank === 0 ? g.scalar(1, loss.dtype) : op.fill(g, loss.shape, 1, loss.dtype)));
 
   for (let i = nodes.length - 1; i >= 0; i--) {
@@ -81,7 +84,7 @@ export function grad(loss: Tensor, wrt: Tensor[], seed?: Tensor): Tensor[] {
     }
     const gOut = node.outputs.map((o) => grads.get(o.name) ?? op.fill(g, o.shape, 0, o.dtype));
     const created = g.nodes.length;
-    const gIn = rule(node, gOut, needs, (t) => scatteredOntoZeros.get(t.name));
+    const gIn = rule(node, gOut, needs, ctx);
     for (const n of g.nodes.slice(created)) if ((n.meta as { ontoZeros?: boolean } | undefined)?.ontoZeros) scatteredOntoZeros.set(n.outputs[0].name, n);
     node.inputs.forEach((input, k) => {
       const gi = gIn[k];

@@ -6,12 +6,16 @@
 import type { Node, Tensor } from './graph.ts';
 import * as op from './ops.ts';
 
-/**
- * `needs[i]` says whether input i wants a gradient (so rules skip work nobody reads);
- * `scatteredOntoZeros(g)` is the ScatterND/ScatterElements node when gradient g is a sparse
- * gradient scattered onto zeros (so a rule can use its updates instead of the dense tensor).
- */
-export type VjpRule = (node: Node, gOut: Tensor[], needs: boolean[], scatteredOntoZeros: (g: Tensor) => Node | undefined) => Array<Tensor | null>;
+/** What a rule may ask about the graph beyond its own node. */
+export interface RuleContext {
+  /** The ScatterND/ScatterElements node when gradient `g` is a sparse gradient scattered onto zeros (its updates can stand in for the dense tensor). */
+  scatteredOntoZeros(g: Tensor): Node | undefined;
+  /** The node that computed forward value `t`. */
+  producer(t: Tensor): Node | undefined;
+}
+
+/** `needs[i]` says whether input i wants a gradient (so rules skip work nobody reads). */
+export type VjpRule = (node: Node, gOut: Tensor[], needs: boolean[], ctx: RuleContext) => Array<Tensor | null>;
 
 /**
  * Largest (rows × vocabulary) for which the embedding gradient is a one-hot matrix product
@@ -46,8 +50,22 @@ function expandReduced(g: Tensor, node: Node, shape: readonly number[]): Tensor 
   return op.expand(kept, shape);
 }
 
-function matmulGrads(n: Node, g: Tensor, needs: boolean[]): Array<Tensor | null> {
-  const a = x0(n);
+/**
+ * A forward value a rule reads, or the same value computed again from the forward's inputs when it
+ * is cheap to: a SwiGLU product (a [tokens × intermediate] tensor per MLP, which a training step
+ * would otherwise keep from its forward to its backward). Recomputed as Sigmoid, Mul, Mul (bit for
+ * bit the forward's QuickGelu and Mul, and not a copy of those nodes, which ONNX Runtime's
+ * common-subexpression elimination would merge back into the forward's).
+ */
+function recomputed(t: Tensor, ctx: RuleContext): Tensor {
+  const from = ctx.producer(t);
+  if (from?.rule !== 'SwiGLU') return t;
+  const { gate } = from.meta as { gate: Tensor };
+  return op.mul(op.mul(gate, op.sigmoid(gate)), x1(from));
+}
+
+function matmulGrads(n: Node, g: Tensor, needs: boolean[], ctx: RuleContext): Array<Tensor | null> {
+  const a = recomputed(x0(n), ctx);
   const b = x1(n);
   const da = when(needs[0], () => op.matmul(g, swapLast(b)));
   const db = when(needs[1], () => {
@@ -93,6 +111,17 @@ export const vjpRules: Record<string, VjpRule> = {
   Exp: (n, [g]) => [op.mul(g, y0(n))],
   Log: (n, [g]) => [op.div(g, x0(n))],
   Sigmoid: (n, [g]) => [op.mul(g, op.mul(y0(n), op.sub(1, y0(n))))],
+  // x·σ(x) with σ recomputed; the same expression, in the same order, as the Mul and Sigmoid rules
+  // would give the two-op form (so models train bit for bit as before)
+  Silu: (n, [g]) => {
+    const x = x0(n);
+    const s = op.sigmoid(x);
+    return [op.add(op.mul(g, s), op.mul(op.mul(g, x), op.mul(s, op.sub(1, s))))];
+  },
+  SwiGLU: (n, [g], needs) => {
+    const { gate } = n.meta as { gate: Tensor };
+    return [when(needs[0], () => op.mul(g, x1(n))), when(needs[1], () => op.mul(g, op.mul(gate, op.sigmoid(gate))))];
+  },
   Tanh: (n, [g]) => [op.mul(g, op.sub(1, op.mul(y0(n), y0(n))))],
   Relu: (n, [g]) => [op.where(op.greater(x0(n), 0), g, 0)],
   Softplus: (n, [g]) => [op.mul(g, op.sigmoid(x0(n)))],
@@ -103,7 +132,7 @@ export const vjpRules: Record<string, VjpRule> = {
     const inside = op.logicalAnd(op.greaterOrEqual(x0(n), min), op.lessOrEqual(x0(n), max));
     return [op.where(inside, g, 0), null, null];
   },
-  MatMul: (n, [g], needs) => matmulGrads(n, g, needs),
+  MatMul: (n, [g], needs, ctx) => matmulGrads(n, g, needs, ctx),
   Gemm: (n, [g], needs) => {
     // Y = op(A)·op(B): each gradient is one more Gemm with the transposes folded into its flags
     const { transA, transB } = n.meta as { transA: number; transB: number };
@@ -132,10 +161,10 @@ export const vjpRules: Record<string, VjpRule> = {
     const { axis } = n.meta as { axis: number };
     return [op.mul(y, op.sub(g, op.reduceSum(op.mul(g, y), [axis], true)))];
   },
-  LogSoftmax: (n, [g], _needs, scatteredOntoZeros) => {
+  LogSoftmax: (n, [g], _needs, ctx) => {
     const { axis } = n.meta as { axis: number };
     const y = y0(n);
-    const picked = scatteredOntoZeros(g);
+    const picked = ctx.scatteredOntoZeros(g);
     if (y.size > op.LARGE_TENSOR_ELEMENTS && picked?.opType === 'ScatterElements' && (picked.meta as { axis: number }).axis === axis && (picked.inputs[1] as Tensor).shape[axis] === 1) {
       // g is u scattered onto zeros at one index per row (target log-probabilities picked by
       // GatherElements), so Σ g = u and g − softmax·Σg = softmax·(−u) with u added at the index: one

@@ -100,6 +100,8 @@ const cases: Case[] = [
     inputs: [{ shape: [2, 3, 4] }],
     build: (x) => T.gatherElements(T.logSoftmax(x, -1), int64(x.graph, [1, 3, 0, 2, 2, 1], [2, 3, 1]), 2),
   },
+  { name: 'SiLU (QuickGelu, sigmoid recomputed)', inputs: [{ shape: [3, 4] }], build: (a) => T.silu(a), float32Only: true },
+  { name: 'SwiGLU (silu recomputed)', inputs: [{ shape: [3, 4] }, { shape: [3, 4] }], build: (a, b) => T.swiglu(a, b), float32Only: true },
   { name: 'Expand', inputs: [{ shape: [3, 1] }], build: (a) => T.expand(a, [2, 3, 4]) },
   { name: 'Cast float32→float64→float32', inputs: [{ shape: [4] }], build: (a) => T.cast(T.cast(a, 'float64'), 'float32'), float32Only: true },
   { name: 'CumSum', inputs: [{ shape: [2, 4] }], build: (a) => T.cumsum(a, 1) },
