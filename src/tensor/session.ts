@@ -214,8 +214,7 @@ export class CompiledGraph {
         return await session.run(ortFeeds, fetches);
       } finally {
         runMs += performance.now() - started;
-        const profile = profiling();
-        if (profile && ++this.profiledRuns === profile.runs) session.endProfiling();
+        if (this.options.enableProfiling && ++this.profiledRuns === profiling()?.runs) session.endProfiling();
       }
     });
     const results: Results = {};

@@ -51,14 +51,19 @@ function expandReduced(g: Tensor, node: Node, shape: readonly number[]): Tensor 
 }
 
 /**
- * A forward value a rule reads, or the same value computed again from the forward's inputs when it
- * is cheap to: a SwiGLU product (a [tokens × intermediate] tensor per MLP, which a training step
- * would otherwise keep from its forward to its backward). Recomputed as Sigmoid, Mul, Mul (bit for
- * bit the forward's QuickGelu and Mul, and not a copy of those nodes, which ONNX Runtime's
- * common-subexpression elimination would merge back into the forward's).
+ * A forward value a product's rule reads, or the same value computed again from the forward's
+ * inputs when it is cheap to: a SwiGLU product, possibly reshaped (a [tokens × intermediate] tensor
+ * per MLP, which a training step would otherwise keep from its forward to its backward).
+ * Recomputed as Sigmoid, Mul, Mul (bit for bit the forward's QuickGelu and Mul, and not a copy of
+ * those nodes, which ONNX Runtime's common-subexpression elimination would merge back into the
+ * forward's).
  */
 function recomputed(t: Tensor, ctx: RuleContext): Tensor {
   const from = ctx.producer(t);
+  if (from?.rule === 'Reshape') {
+    const inner = recomputed(x0(from), ctx);
+    return inner === x0(from) ? t : op.reshape(inner, t.shape);
+  }
   if (from?.rule !== 'SwiGLU') return t;
   const { gate } = from.meta as { gate: Tensor };
   return op.mul(op.mul(gate, op.sigmoid(gate)), x1(from));
@@ -66,7 +71,7 @@ function recomputed(t: Tensor, ctx: RuleContext): Tensor {
 
 function matmulGrads(n: Node, g: Tensor, needs: boolean[], ctx: RuleContext): Array<Tensor | null> {
   const a = recomputed(x0(n), ctx);
-  const b = x1(n);
+  const b = recomputed(x1(n), ctx);
   const da = when(needs[0], () => op.matmul(g, swapLast(b)));
   const db = when(needs[1], () => {
     if (b.rank === 2 && a.rank > 2) {
@@ -133,11 +138,11 @@ export const vjpRules: Record<string, VjpRule> = {
     return [op.where(inside, g, 0), null, null];
   },
   MatMul: (n, [g], needs, ctx) => matmulGrads(n, g, needs, ctx),
-  Gemm: (n, [g], needs) => {
+  Gemm: (n, [g], needs, ctx) => {
     // Y = op(A)·op(B): each gradient is one more Gemm with the transposes folded into its flags
     const { transA, transB } = n.meta as { transA: number; transB: number };
-    const a = x0(n);
-    const b = x1(n);
+    const a = recomputed(x0(n), ctx);
+    const b = recomputed(x1(n), ctx);
     const da = when(needs[0], () => (transA ? op.gemm(b, g, { transA: transB === 1, transB: true }) : op.gemm(g, b, { transB: transB === 0 })));
     const db = when(needs[1], () => (transB ? op.gemm(g, a, { transA: true, transB: transA === 1 }) : op.gemm(a, g, { transA: transA === 0 })));
     return [da, db];

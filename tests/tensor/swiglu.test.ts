@@ -52,6 +52,28 @@ test('the backward of swiglu and of the projection after it recompute the sigmoi
   assert.ok(backward.some((node) => node.opType === 'Sigmoid'), 'the backward computes its own sigmoid');
 });
 
+test('a reshaped product into a Gemm (a large down projection) is recomputed too, bit for bit', async () => {
+  const g = new T.Graph();
+  const gate = g.input('gate', 'float32', [2, 3, 8]);
+  const up = g.input('up', 'float32', [2, 3, 8]);
+  const down = g.input('down', 'float32', [5, 8]);
+  const product = T.swiglu(gate, up);
+  const fused = T.gemm(T.reshape(product, [6, 8]), down, { transB: true });
+  const plain = T.gemm(T.reshape(T.mul(T.mul(gate, T.sigmoid(gate)), up), [6, 8]), down, { transB: true });
+  const forward = new Set(g.nodes.map((node) => node.outputs[0].name));
+  const fg = T.grad(T.reduceSum(T.mul(fused, fused)), [gate, up, down]);
+  const backward = liveNodes(g, fg).filter((node) => !forward.has(node.outputs[0].name));
+  const read = new Set(backward.flatMap((node) => node.inputs.map((t) => t?.name)));
+  const reshaped = g.nodes.find((node) => node.opType === 'Reshape' && node.inputs[0] === product && forward.has(node.outputs[0].name));
+  assert.ok(reshaped && !read.has(reshaped.outputs[0].name) && !read.has(product.name), 'the backward reads the forward product');
+  const pg = T.grad(T.reduceSum(T.mul(plain, plain)), [gate, up, down]);
+  const names = ['g', 'u', 'd'];
+  const s = await T.compile(g, { ...Object.fromEntries(fg.map((t, i) => [`f${names[i]}`, t])), ...Object.fromEntries(pg.map((t, i) => [`p${names[i]}`, t])) });
+  const rand = seeded(8);
+  const r = await s.run({ gate: Float32Array.from(uniform(48, -6, 6, rand)), up: Float32Array.from(uniform(48, -2, 2, rand)), down: Float32Array.from(uniform(40, -1, 1, rand)) });
+  for (const k of names) assert.deepEqual(new Uint32Array((r[`f${k}`] as Float32Array).buffer), new Uint32Array((r[`p${k}`] as Float32Array).buffer), k);
+});
+
 test('float64 keeps the primitive ops (no QuickGelu kernel in double)', () => {
   const g = new T.Graph();
   T.swiglu(g.input('gate', 'float64', [3]), g.input('up', 'float64', [3]));
