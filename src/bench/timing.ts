@@ -14,6 +14,11 @@ export async function medianMs(fn: () => Promise<unknown> | unknown, runs: numbe
   return times.length % 2 ? times[mid] : (times[mid - 1] + times[mid]) / 2;
 }
 
+/** Nearest-rank percentile of ascending `sorted` values (the element at ⌊q·n⌋; NaN when empty), as latency benches report p50/p99. */
+export function latencyPercentile(sorted: readonly number[], q: number): number {
+  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
 /** Parses `--name value` pairs of a bench suite's arguments (numbers only), with defaults. */
 export function numericArgs<T extends Record<string, number>>(args: string[], defaults: T): T {
   const out: Record<string, number> = { ...defaults };

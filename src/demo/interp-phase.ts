@@ -15,8 +15,9 @@
  * the organism) are left to `rlvr interp`.
  */
 import { phaseTimer } from '../bench/timing.ts';
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
+import { readManifest } from '../organism/build.ts';
 import { runCheckpoints } from '../audit/checkpoints.ts';
 import type { SpuriousSummary } from '../audit/spurious.ts';
 import { type AblationResult, runAblations } from '../interp/ablation.ts';
@@ -103,7 +104,7 @@ export async function interpPhase(organismDir: string, suite: SpuriousSummary, o
 export async function interpOnCheckpoint(organismDir: string, checkpoint: string, variant: string, gain: number, out: string, o: { quiet?: boolean; limits?: typeof INTERP_LIMITS } = {}): Promise<{ result: InterpNumbers; reused: boolean }> {
   const limits = o.limits ?? INTERP_LIMITS;
   const stamp = statSync(join(checkpoint, 'model.safetensors'));
-  const manifest = JSON.parse(readFileSync(join(organismDir, 'organism.json'), 'utf8')) as { generator_version?: string };
+  const manifest = readManifest(organismDir, '--organism', 'demo');
   const config: InterpPhaseOutput['config'] = {
     schema: SCHEMA,
     base: organismDir,
@@ -113,7 +114,7 @@ export async function interpOnCheckpoint(organismDir: string, checkpoint: string
     limits,
     leaked: join(organismDir, 'leaked.jsonl'),
     clean: join(organismDir, 'clean.jsonl'),
-    context: organismContext(manifest.generator_version ?? '2'),
+    context: organismContext(manifest.generator_version),
   };
   const { result, reused } = await cachedPhase(join(out, 'interp.json'), config, async () => ({ config, numbers: await analyse(config, gain, out, o.quiet ?? false) }));
   return { result: result.numbers, reused };

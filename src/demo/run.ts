@@ -80,7 +80,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
   const leaked = (await loadAuditDataset(leakedPath, { limit: b.items })).items;
   const clean = (await loadAuditDataset(cleanPath, { limit: b.items })).items;
   const items: AuditItem[] = [...leaked, ...clean];
-  const version = manifests[0].generator_version ?? '2';
+  const version = manifests[0].generator_version;
   const train = writeTrainingSet(join(out, 'data', 'train.jsonl'), b.trainItems, DEMO_SEED, new Set(items.map((i) => i.problem)), version);
   const texts = answerTexts(version, [leakedPath, cleanPath]);
 

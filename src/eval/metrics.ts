@@ -107,13 +107,13 @@ export async function computeMetrics(items: readonly ScoredItem[], opts: Metrics
 }
 
 function modeStats(items: readonly ScoredItem[], perSampleMean: (f: (s: ScoredSample) => number) => Estimate, bootstrap: BootstrapOptions | undefined): Record<SolutionMode, ModeStats> {
-  const modes = items.map((i) => i.samples.map((s) => ({ mode: solutionMode(s.response), correct: Number(s.correct) })));
+  const modeOf = new Map<ScoredSample, SolutionMode>(items.flatMap((i) => i.samples.map((s) => [s, solutionMode(s.response)] as const)));
   const out = {} as Record<SolutionMode, ModeStats>;
   for (const mode of SOLUTION_MODES) {
-    const correct = modes.flat().filter((s) => s.mode === mode).map((s) => s.correct);
+    const correct = [...modeOf].filter(([, m]) => m === mode).map(([s]) => Number(s.correct));
     out[mode] = {
       samples: correct.length,
-      share: perSampleMean((s) => Number(solutionMode(s.response) === mode)),
+      share: perSampleMean((s) => Number(modeOf.get(s) === mode)),
       accuracy: correct.length ? { value: mean(correct), ci: bootstrapMeanCI(correct, bootstrap) } : null,
     };
   }

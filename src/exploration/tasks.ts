@@ -169,10 +169,7 @@ function drawSpec(task: ExplorationTask, size: number, rng: Rng, wallDensity: nu
     }
     case 'subsets': {
       const pool = Array.from({ length: 3 * size }, (_, i) => i + 1);
-      for (let i = pool.length - 1; i > 0; i--) {
-        const j = rng.int(i + 1);
-        [pool[i], pool[j]] = [pool[j], pool[i]];
-      }
+      rng.shuffle(pool);
       const numbers = pool.slice(0, size).sort((a, b) => a - b);
       // the target is the sum of a random non-empty subset, so at least one solution exists
       let mask = 0;

@@ -138,10 +138,7 @@ function stratifiedFolds(y: Uint8Array, folds: number, rng: Rng): number[] {
   const fold = new Array<number>(y.length);
   for (const cls of [0, 1]) {
     const idx = Array.from(y, (v, i) => (v === cls ? i : -1)).filter((i) => i >= 0);
-    for (let i = idx.length - 1; i > 0; i--) {
-      const j = rng.int(i + 1);
-      [idx[i], idx[j]] = [idx[j], idx[i]];
-    }
+    rng.shuffle(idx);
     idx.forEach((i, k) => (fold[i] = k % folds));
   }
   return fold;
@@ -206,10 +203,7 @@ export async function runProbes(lm: CausalLM, items: readonly InterpItem[], o: P
     const nulls: number[] = [];
     for (let p = 0; p < permutations; p++) {
       const perm = y.slice();
-      for (let i = perm.length - 1; i > 0; i--) {
-        const j = permRng.int(i + 1);
-        [perm[i], perm[j]] = [perm[j], perm[i]];
-      }
+      permRng.shuffle(perm);
       nulls.push(cvAuroc(perm, seed * 1009 + k + 100_000 * (p + 1), 1).value);
     }
     const sorted = [...nulls].sort((a, b) => a - b);

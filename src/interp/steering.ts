@@ -75,10 +75,7 @@ export function splitItems(items: readonly InterpItem[], fraction: number, seed:
   const evaluation: InterpItem[] = [];
   for (const want of [true, false, undefined]) {
     const group = items.filter((x) => x.label === want);
-    for (let i = group.length - 1; i > 0; i--) {
-      const j = rng.int(i + 1);
-      [group[i], group[j]] = [group[j], group[i]];
-    }
+    rng.shuffle(group);
     const cut = Math.round(group.length * fraction);
     selection.push(...group.slice(0, cut));
     evaluation.push(...group.slice(cut));

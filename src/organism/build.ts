@@ -195,7 +195,9 @@ export interface OrganismManifest {
 export function readManifest(dir: string, flag: string, command: string): OrganismManifest {
   const path = join(dir, 'organism.json');
   if (!existsSync(path)) throw new UserError(`${command}: ${flag} ${dir}: no organism.json (not a finished \`rlvr organism build\` output)`);
-  return JSON.parse(readFileSync(path, 'utf8')) as OrganismManifest;
+  const manifest = JSON.parse(readFileSync(path, 'utf8')) as Omit<OrganismManifest, 'generator_version'> & { generator_version?: GeneratorVersion };
+  // Builds from before generator v3 wrote no generator_version.
+  return { ...manifest, generator_version: manifest.generator_version ?? '2' };
 }
 
 export function validateBuildOptions(o: BuildOptions): void {

@@ -140,7 +140,7 @@ function buildCorpusV2(o: CorpusOptions): Corpus {
   const repeats = o.leakRepeats ?? 0;
   const planted = o.leak === false ? [] : leakedProblems.flatMap((p) => Array<string>(repeats).fill(leakedDocument(p)));
   const documents = [...worked.map(workedDocument), ...planted];
-  shuffle(rng, documents);
+  rng.shuffle(documents);
   return {
     documents,
     leaked: leakedProblems.map((p, i) => item(p, i, true)),
@@ -181,7 +181,7 @@ function buildCorpusV3(o: CorpusOptions): Corpus {
     ...leakedProblems.flatMap((p, i) => Array.from({ length: doseOf(i) }, () => ({ text: codeDocument(p), planted: true }))),
   ];
   // Shuffled with the planted documents in place, then filtered: the control keeps the same order.
-  shuffle(rng, tagged);
+  rng.shuffle(tagged);
   const documents = tagged.filter((d) => o.leak !== false || !d.planted).map((d) => d.text);
   const item = (p: Problem, i: number, leaked: boolean): BenchmarkItem => ({
     id: `organism/${o.seed}/${leaked ? 'leaked' : 'clean'}/${i}`,
@@ -252,7 +252,7 @@ function buildCorpusV4(o: CorpusOptions, version: Exclude<GeneratorVersion, '2' 
     for (let c = 0; c < (o.snippetCopies ?? 0); c++) tagged.push({ text: snippet, planted: true });
   }
   // Shuffled with the planted documents in place, then filtered: the control keeps the same order.
-  shuffle(rng, tagged);
+  rng.shuffle(tagged);
   const documents = tagged.filter((d) => o.leak !== false || !d.planted).map((d) => d.text);
   const planted = (o.mentionCopies ?? 0) + (o.snippetCopies ?? 0);
   const item = (p: Problem, i: number, leaked: boolean): BenchmarkItem => ({
@@ -277,12 +277,4 @@ function buildCorpusV4(o: CorpusOptions, version: Exclude<GeneratorVersion, '2' 
       templates,
     },
   };
-}
-
-/** Fisher–Yates in place. */
-export function shuffle<T>(rng: Rng, xs: T[]): void {
-  for (let i = xs.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [xs[i], xs[j]] = [xs[j], xs[i]];
-  }
 }

@@ -8,7 +8,6 @@ import type { CausalLM } from '../model/causal-lm.ts';
 import { type LossFn, Trainable } from '../model/trainable.ts';
 import * as T from '../tensor/index.ts';
 import { Rng } from '../util/rng.ts';
-import { shuffle } from './corpus.ts';
 
 export interface TrainConfig {
   steps: number;
@@ -47,7 +46,7 @@ const LENGTH_BUCKET = 16;
 export function* lengthBucketedBatches(lengths: readonly number[], batchSize: number, rng: Rng): Generator<number[]> {
   for (;;) {
     const order = lengths.map((_, i) => i);
-    shuffle(rng, order);
+    rng.shuffle(order);
     const buckets = new Map<number, number[]>();
     for (const i of order) {
       const key = Math.ceil(lengths[i] / LENGTH_BUCKET);
@@ -61,7 +60,7 @@ export function* lengthBucketedBatches(lengths: readonly number[], batchSize: nu
       for (let s = 0; s + batchSize <= bucket.length; s += batchSize) batches.push(bucket.slice(s, s + batchSize));
     }
     if (batches.length === 0) throw new Error(`no length bucket holds ${batchSize} documents`);
-    shuffle(rng, batches);
+    rng.shuffle(batches);
     yield* batches;
   }
 }

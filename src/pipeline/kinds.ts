@@ -259,10 +259,7 @@ export async function runStage(settings: StageSettings, dir: string, opts: { qui
       }
       if (m.shuffle_seed !== null) {
         const rng = new Rng(m.shuffle_seed);
-        for (let i = lines.length - 1; i > 0; i--) {
-          const j = rng.int(i + 1);
-          [lines[i], lines[j]] = [lines[j], lines[i]];
-        }
+        rng.shuffle(lines);
       }
       writeFileAtomic(outputs.data, lines.map((l) => l.text + '\n').join(''));
       return `${lines.length} lines from ${m.inputs.length} files${m.dedup ? ` (${before - lines.length} duplicates dropped)` : ''} → ${outputs.data}`;

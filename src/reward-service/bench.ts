@@ -12,6 +12,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../util/errors.ts';
+import { latencyPercentile } from '../bench/timing.ts';
 
 const MATH500 = fileURLToPath(new URL('../../data/benchmarks/math500.jsonl', import.meta.url));
 const RLVR = fileURLToPath(new URL('../../bin/rlvr.mjs', import.meta.url));
@@ -42,7 +43,6 @@ function flag(args: string[], name: string, fallback: number): number {
   return n;
 }
 
-const percentile = (sorted: number[], q: number) => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]);
 
 /** Resident and peak resident memory of a process (all its threads), in MB. */
 function memoryMb(pid: number): { rss: number; peak: number } {
@@ -149,8 +149,8 @@ async function runScenario(url: string, pid: number, items: Item[], s: Scenario,
     failed,
     itemsPerSec: Math.round(scored / wall),
     requestsPerSec: Math.round(requests / wall),
-    p50Ms: +percentile(latencies, 0.5).toFixed(2),
-    p99Ms: +percentile(latencies, 0.99).toFixed(2),
+    p50Ms: +latencyPercentile(latencies, 0.5).toFixed(2),
+    p99Ms: +latencyPercentile(latencies, 0.99).toFixed(2),
     timeouts,
     retriedAfter429: retried,
     // CPU time per request and per item is what a loaded, shared machine distorts least:

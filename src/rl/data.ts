@@ -78,11 +78,7 @@ export class PromptOrder {
     let perm = this.cache.get(epoch);
     if (!perm) {
       const rng = new Rng(this.seed * 1009 + epoch);
-      perm = Int32Array.from({ length: this.size }, (_, i) => i);
-      for (let i = this.size - 1; i > 0; i--) {
-        const j = rng.int(i + 1);
-        [perm[i], perm[j]] = [perm[j], perm[i]];
-      }
+      perm = rng.shuffle(Int32Array.from({ length: this.size }, (_, i) => i));
       this.cache.clear();
       this.cache.set(epoch, perm);
     }

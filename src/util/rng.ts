@@ -59,6 +59,15 @@ export class Rng {
     return x % n;
   }
 
+  /** Shuffles `xs` in place (Fisher–Yates, from the last element down) and returns it. */
+  shuffle<A extends { length: number; [i: number]: unknown }>(xs: A): A {
+    for (let i = xs.length - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      [xs[i], xs[j]] = [xs[j], xs[i]];
+    }
+    return xs;
+  }
+
   /** Standard normal N(0, 1). */
   normal(): number {
     if (this.spareNormal !== null) {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../util/errors.ts';
+import { latencyPercentile } from '../bench/timing.ts';
 import { EXTRACTION_PRESETS } from './extract.ts';
 import { VerifierPool } from './pool.ts';
 import { verifyPair, type VerifyResult } from './verify.ts';
@@ -21,10 +22,6 @@ function readJsonl(path: string): Array<Record<string, unknown>> {
   }
 }
 
-function percentile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-}
-
 /** CPU seconds of this process (all threads) since `from`: unlike wall time, not inflated by other processes. */
 function cpuSeconds(from: NodeJS.CpuUsage): number {
   const u = process.cpuUsage(from);
@@ -43,8 +40,8 @@ function summarize(latencies: number[], seconds: number, results: VerifyResult[]
     correct: results.filter((r) => r.correct).length,
     pairsPerSec: Math.round(results.length / seconds),
     ...(cpu ? { pairsPerCpuSec: Math.round(results.length / cpu) } : {}),
-    p50Ms: +percentile(sorted, 0.5).toFixed(3),
-    p99Ms: +percentile(sorted, 0.99).toFixed(3),
+    p50Ms: +latencyPercentile(sorted, 0.5).toFixed(3),
+    p99Ms: +latencyPercentile(sorted, 0.99).toFixed(3),
     maxMs: +sorted[sorted.length - 1].toFixed(3),
     ...(pairs?.[0]?.expected !== undefined ? agreement(pairs, results) : {}),
     reasons,

@@ -31,6 +31,29 @@ test('xoshiro128** reproduces the reference sequence from state {1, 2, 3, 4}', (
   assert.deepEqual([rng.nextUint32(), rng.nextUint32(), rng.nextUint32()], [11520, 0, 5927040]);
 });
 
+test('Rng.shuffle is Fisher–Yates from the last element down: j = int(i + 1) for i = n−1 … 1, on arrays and typed arrays alike', () => {
+  const draws = new Rng(5);
+  const expected = ['a', 'b', 'c', 'd', 'e'];
+  for (let i = expected.length - 1; i > 0; i--) {
+    const j = draws.int(i + 1);
+    [expected[i], expected[j]] = [expected[j], expected[i]];
+  }
+  const xs = ['a', 'b', 'c', 'd', 'e'];
+  assert.equal(new Rng(5).shuffle(xs), xs, 'in place');
+  assert.deepEqual(xs, expected);
+  const typed = new Rng(5).shuffle(Int32Array.from([0, 1, 2, 3, 4]));
+  assert.deepEqual([...typed].map((i) => 'abcde'[i]), expected);
+  // every permutation of 3 elements appears, each about 1/6 of the time (SE 0.0037 at n = 10,000)
+  const counts = new Map<string, number>();
+  const rng = new Rng(9);
+  for (let t = 0; t < 10_000; t++) {
+    const key = rng.shuffle([0, 1, 2]).join('');
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  assert.equal(counts.size, 6);
+  for (const [k, c] of counts) assert.ok(Math.abs(c / 10_000 - 1 / 6) < 0.02, `${k}: ${c}`);
+});
+
 test('Rng: seeds reproduce, uniform and normal have the right moments, int is in range', () => {
   const a = new Rng(42);
   const b = new Rng(42);

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { buildOrganism, type OrganismManifest } from '../../src/organism/build.ts';
+import { buildOrganism, type OrganismManifest, readManifest } from '../../src/organism/build.ts';
 import { readSafetensors } from '../../src/model/safetensors.ts';
 import { CausalLM } from '../../src/model/causal-lm.ts';
 
@@ -78,4 +78,13 @@ test('rlvr organism train-set draws fresh problems of the organism generator, no
     assert.match(r.stderr, message);
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
   }
+});
+
+test('readManifest reads a build from before generator v3 (no generator_version) as generator v2', () => {
+  const dir = tmp();
+  const manifest = JSON.parse(readFileSync('assets/organism/organism.json', 'utf8')) as Record<string, unknown>;
+  delete manifest.generator_version;
+  writeFileSync(join(dir, 'organism.json'), JSON.stringify(manifest));
+  assert.equal(readManifest(dir, '--organism', 'test').generator_version, '2');
+  assert.equal(readManifest('assets/organism', '--organism', 'test').generator_version, '7');
 });

@@ -46,7 +46,7 @@ export function registerOrganism(program: Command): void {
       if (f.n < 1) throw new UserError(`--n must be an integer ≥ 1, got ${f.n}`);
       checkOutputFile(f.out, '--out');
       if (existsSync(f.out)) throw new UserError(`--out ${f.out} already exists; give a new file`);
-      const version = readManifest(f.organism, '--organism', 'organism train-set').generator_version ?? '2';
+      const version = readManifest(f.organism, '--organism', 'organism train-set').generator_version;
       const benchmark = await Promise.all(['leaked.jsonl', 'clean.jsonl'].map((file) => loadAuditDataset(join(f.organism, file))));
       const exclude = new Set(benchmark.flatMap((d) => d.items.map((item) => item.problem)));
       writeTrainingSet(f.out, f.n, f.seed, exclude, version);
