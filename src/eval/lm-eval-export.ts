@@ -12,6 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { readJsonl } from '../data/jsonl.ts';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { UserError } from '../util/errors.ts';
@@ -56,18 +57,12 @@ function readJson(path: string): unknown {
   }
 }
 
-/** Samples grouped by item id, in file order, each group in sample-index order. */
-function groupSamples(path: string): SampleRecord[][] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new UserError(`cannot read ${path}: ${(err as Error).message}`);
-  }
+/** Samples grouped by item id, in file order, each group in sample-index order (the file streamed: it can exceed a string's length). */
+async function groupSamples(path: string): Promise<SampleRecord[][]> {
   const groups = new Map<string, SampleRecord[]>();
-  for (const line of text.split('\n')) {
-    if (line.trim() === '') continue;
-    const r = JSON.parse(line) as SampleRecord;
+  for await (const { value, line } of readJsonl(path)) {
+    if (typeof value.id !== 'string' || typeof value.sample_index !== 'number') throw new UserError(`${path}:${line}: not an rlvr eval sample (needs a string id and a numeric sample_index)`);
+    const r = value as unknown as SampleRecord;
     const g = groups.get(r.id) ?? [];
     g.push(r);
     groups.set(r.id, g);
@@ -82,10 +77,10 @@ export interface LmEvalExport {
 }
 
 /** Writes the lm-eval files for the evaluation in `evalDir` under `destDir` (default `<evalDir>/lm-eval`). */
-export function exportLmEval(evalDir: string, destDir = join(evalDir, 'lm-eval'), now = new Date()): LmEvalExport {
+export async function exportLmEval(evalDir: string, destDir = join(evalDir, 'lm-eval'), now = new Date()): Promise<LmEvalExport> {
   const results = readJson(join(evalDir, 'results.json')) as EvalResultsFile;
   if (!results.config?.dataset_name) throw new UserError(`${join(evalDir, 'results.json')}: not an rlvr eval results file (no config.dataset_name)`);
-  const docs = groupSamples(join(evalDir, 'samples.jsonl'));
+  const docs = await groupSamples(join(evalDir, 'samples.jsonl'));
   const task = results.config.dataset_name;
   const c = results.config;
   const genKwargs = { until: c.stop ?? [], max_gen_toks: c.max_new_tokens, temperature: c.temperature, top_p: c.top_p, do_sample: (c.temperature as number) > 0 };

@@ -44,9 +44,9 @@ function evalDir(): string {
   return dir;
 }
 
-test('--export lm-eval: results_<date>.json and samples_<task>_<date>.jsonl in lm-eval schema, values computed by hand', () => {
+test('--export lm-eval: results_<date>.json and samples_<task>_<date>.jsonl in lm-eval schema, values computed by hand', async () => {
   const dir = evalDir();
-  const e = exportLmEval(dir, undefined, new Date('2026-11-29T21:00:00.000Z'));
+  const e = await exportLmEval(dir, undefined, new Date('2026-11-29T21:00:00.000Z'));
   assert.equal(e.resultsPath, join(dir, 'lm-eval', 'Qwen__Qwen2.5-Math-1.5B', 'results_2026-11-29T21-00-00.000000.json'));
   assert.equal(e.samplesPath, join(dir, 'lm-eval', 'Qwen__Qwen2.5-Math-1.5B', 'samples_math500_2026-11-29T21-00-00.000000.jsonl'));
   const r = JSON.parse(readFileSync(e.resultsPath, 'utf8'));
@@ -75,6 +75,19 @@ test('--export lm-eval: results_<date>.json and samples_<task>_<date>.jsonl in l
   assert.equal(r.task_hashes.math500, sha(lines.map((l) => l.doc_hash + l.prompt_hash + l.target_hash).join('')));
 });
 
+test('--export lm-eval: a malformed or foreign samples.jsonl line is a UserError naming the file and line, and nothing is written', async () => {
+  for (const [bad, message] of [
+    ['{"id": "x", "sample_index": 0', /samples\.jsonl:2: malformed JSON/],
+    ['{"doc_id": 3}', /samples\.jsonl:2: not an rlvr eval sample/],
+  ] as const) {
+    const dir = evalDir();
+    const first = readFileSync(join(dir, 'samples.jsonl'), 'utf8').split('\n')[0];
+    writeFileSync(join(dir, 'samples.jsonl'), `${first}\n${bad}\n`);
+    await assert.rejects(exportLmEval(dir), (err: Error) => err instanceof UserError && message.test(err.message));
+    assert.deepEqual(readdirSync(dir).sort(), ['results.json', 'samples.jsonl']);
+  }
+});
+
 test('--import-samples re-grades an lm-eval gsm8k samples file and lists the disagreements', async () => {
   const report = await importLmEvalSamples(GSM8K, { extractors: EXTRACTION_PRESETS.gsm8k, threads: 1 });
   // by hand: lm-eval strict-match misses "The answer is 7." and "#### 4.50"; flexible-extract misses 4.50
@@ -92,7 +105,7 @@ test('--import-samples re-grades an lm-eval gsm8k samples file and lists the dis
   );
   // the export of our own evaluation re-grades without disagreement
   const dir = evalDir();
-  const back = await importLmEvalSamples(exportLmEval(dir).samplesPath, { extractors: EXTRACTION_PRESETS.math, threads: 1 });
+  const back = await importLmEvalSamples((await exportLmEval(dir)).samplesPath, { extractors: EXTRACTION_PRESETS.math, threads: 1 });
   // docs at exact_match 1, 0.5, 0 count as right, right, wrong (≥ 0.5), as do their first samples
   assert.deepEqual([back.lines, back.agree, back.lm_eval_correct, back.ours_correct], [3, 3, 2, 2]);
 });

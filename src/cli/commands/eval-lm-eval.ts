@@ -14,9 +14,9 @@ export function checkExportFormat(format: string | undefined): void {
 }
 
 /** After an evaluation: the lm-eval files next to results.json. */
-export function exportEval(format: string | undefined, outDir: string): void {
+export async function exportEval(format: string | undefined, outDir: string): Promise<void> {
   if (format === undefined) return;
-  const e = exportLmEval(outDir);
+  const e = await exportLmEval(outDir);
   process.stdout.write(`lm-eval: ${e.resultsPath}\nlm-eval: ${e.samplesPath}\n`);
 }
 

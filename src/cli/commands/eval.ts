@@ -147,7 +147,7 @@ export function registerEval(program: Command): void {
           `pass@1 ${p1.value.toFixed(4)} [${p1.ci.map((x) => x.toFixed(4)).join(', ')}] over ${results.counts.items} items × ${results.counts.samples_per_item} samples; ${resolve(f.out, 'results.json')}\n`,
         );
         if (results.exploration) process.stdout.write(formatExploration(results.exploration));
-        exportEval(f.export, f.out);
+        await exportEval(f.export, f.out);
       } finally {
         if (policy instanceof OpenAIPolicy) policy.close();
       }
