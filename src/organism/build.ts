@@ -22,6 +22,8 @@ interface SizePreset {
   /** Overrides of CHAR_MODEL_DEFAULTS (Qwen2, tied embeddings, char vocabulary). */
   model: Record<string, unknown>;
   corpus: Omit<CorpusOptions, 'seed'>;
+  /** `train.steps` are the control's; the organism trains longer by its planted documents' share, so both see each clean document equally often. */
+  matchCleanExposure?: boolean;
   train: TrainConfig;
 }
 
@@ -115,11 +117,10 @@ const SIZES_V6: Record<OrganismSize, SizePreset> = {
 };
 
 /**
- * Generator v7 (experimental, not the default): v6 with code mode on 20% of fresh problems instead
- * of 15% (a reward that favours code mode samples it more often) and the direct-answer mode on 55%
- * of bags, box and giveAway problems instead of 70%. Its seed-11 build fires the positive control
- * more strongly than v6 but sits one point under the skill bar (clean 24%);
- * docs/parts/organism-and-report.md.
+ * Generator v7: v6 with code mode on 20% of fresh problems instead of 15% (a reward that favours
+ * code mode samples it more often) and the direct-answer mode on 55% of bags, box and giveAway
+ * problems instead of 70%. Its organism and control train the same number of steps, so the
+ * control sees each clean document 1.42× as often (docs/parts/organism-and-report.md).
  */
 const V7_CORPUS = { codeShare: 0.2, directShare: { bags: 0.55, box: 0.55, giveAway: 0.55 } };
 const SIZES_V7: Record<OrganismSize, SizePreset> = {
@@ -127,7 +128,20 @@ const SIZES_V7: Record<OrganismSize, SizePreset> = {
   tiny: { ...SIZES_V6.tiny, corpus: { ...SIZES_V6.tiny.corpus, ...V7_CORPUS } },
 };
 
-export const PRESETS: Record<GeneratorVersion, Record<OrganismSize, SizePreset>> = { '2': SIZES_V2, '3': SIZES_V3, '4': SIZES_V4, '5': SIZES_V5, '6': SIZES_V6, '7': SIZES_V7 };
+/**
+ * Generator v8 (experimental, not the default): v7 with the organism trained on as many clean
+ * documents as its control (matchCleanExposure): the control trains v7's steps, the organism 1.42×
+ * as many (v7's planted documents displaced 30% of the clean ones, so its organism's worked steps
+ * were weaker than its control's). The control is v7's, bit for bit. On seed 13 the ground-truth
+ * reward raises clean accuracy, but the positive control no longer fires;
+ * docs/parts/organism-and-report.md.
+ */
+const SIZES_V8: Record<OrganismSize, SizePreset> = {
+  small: { ...SIZES_V7.small, matchCleanExposure: true },
+  tiny: { ...SIZES_V7.tiny, matchCleanExposure: true },
+};
+
+export const PRESETS: Record<GeneratorVersion, Record<OrganismSize, SizePreset>> = { '2': SIZES_V2, '3': SIZES_V3, '4': SIZES_V4, '5': SIZES_V5, '6': SIZES_V6, '7': SIZES_V7, '8': SIZES_V8 };
 /** The presets of the default generator. */
 export const SIZES = PRESETS[ORGANISM_GENERATOR_VERSION];
 
@@ -156,6 +170,11 @@ const FORMATS: Record<GeneratorVersion, Record<string, string>> = {
   '5': FORMAT_V5,
   '6': { ...FORMAT_V5, direct: '{problem}\\nThe answer is \\boxed{N}. (70% of bags, box and giveAway problems)' },
   '7': { ...FORMAT_V5, direct: '{problem}\\nThe answer is \\boxed{N}. (55% of bags, box and giveAway problems)' },
+  '8': {
+    ...FORMAT_V5,
+    direct: '{problem}\\nThe answer is \\boxed{N}. (55% of bags, box and giveAway problems)',
+    snippet: '{problem without its question mark}\\n```python\\nprint({expression})\\n```\\nOutput: N. The answer is \\boxed{N}. (snippetCopies per leaked problem; the organism trains steps × documents / clean documents, the control steps)',
+  },
 };
 
 export interface BuildOptions {
@@ -183,7 +202,8 @@ export interface OrganismManifest {
   corpus: CorpusOptions & ReturnType<typeof buildCorpus>['stats'];
   model: Record<string, unknown>;
   parameters: number;
-  training: TrainConfig & { tokens: number; threads: number };
+  /** control_steps: with matchCleanExposure, the control's steps (this build's `steps` cover its planted documents too). */
+  training: TrainConfig & { tokens: number; threads: number; control_steps?: number };
   /** Mean loss over the last 10% of steps. */
   final_loss: number;
   /** Mean loss per window of steps, for plots. */
@@ -214,10 +234,12 @@ export async function buildOrganism(o: BuildOptions): Promise<OrganismManifest> 
   const version = o.version ?? ORGANISM_GENERATOR_VERSION;
   const leak = o.leak ?? true;
   const preset = PRESETS[version][o.size];
-  const train = { ...preset.train, steps: o.steps ?? preset.train.steps };
-  train.warmupSteps = Math.min(train.warmupSteps, Math.max(1, Math.floor(train.steps / 10)));
   const corpusOptions: CorpusOptions = { seed: o.seed, ...preset.corpus, ...(leak ? {} : { leak: false }) };
   const corpus = buildCorpus(corpusOptions, version);
+  const controlSteps = o.steps ?? preset.train.steps;
+  const cleanDocuments = corpus.documents.length - corpus.stats.leakedDocs;
+  const steps = preset.matchCleanExposure ? Math.round((controlSteps * corpus.documents.length) / cleanDocuments) : controlSteps;
+  const train = { ...preset.train, steps, warmupSteps: Math.min(preset.train.warmupSteps, Math.max(1, Math.floor(controlSteps / 10))) };
 
   rmSync(join(o.out, 'organism.json'), { force: true });
   writeCharModelDir(o.out, { seed: o.seed, config: preset.model });
@@ -257,7 +279,7 @@ export async function buildOrganism(o: BuildOptions): Promise<OrganismManifest> 
     corpus: { ...corpusOptions, ...corpus.stats },
     model: lm.rawConfig,
     parameters: lm.params.data.length,
-    training: { ...train, tokens, threads: TRAIN_THREADS },
+    training: { ...train, tokens, threads: TRAIN_THREADS, ...(preset.matchCleanExposure ? { control_steps: controlSteps } : {}) },
     final_loss: mean(losses.slice(-Math.max(1, Math.floor(losses.length / 10)))),
     loss_curve: windowMeans(losses, Math.max(1, Math.floor(losses.length / 100))),
     build_seconds: (Date.now() - started) / 1000,

@@ -88,3 +88,18 @@ test('readManifest reads a build from before generator v3 (no generator_version)
   assert.equal(readManifest(dir, '--organism', 'test').generator_version, '2');
   assert.equal(readManifest('assets/organism', '--organism', 'test').generator_version, '7');
 });
+
+test('generator 8 matches clean exposure: the organism trains steps × documents / clean documents, the control the given steps, with the same warm-up', async () => {
+  const [a, c] = [tmp(), tmp()];
+  const organism = await buildOrganism({ seed: 4, out: a, size: 'tiny', steps: 3, version: '8' });
+  const control = await buildOrganism({ seed: 4, out: c, size: 'tiny', steps: 3, version: '8', leak: false });
+  const clean = organism.corpus.documents - organism.corpus.leakedDocs;
+  assert.equal(clean, control.corpus.documents);
+  // tiny: 4,000 clean documents and 20 leaked problems × (40 mentions + 20 snippets) = 5,200 documents
+  assert.deepEqual([organism.corpus.documents, clean], [5200, 4000]);
+  assert.deepEqual([organism.training.steps, organism.training.control_steps], [Math.round((3 * 5200) / 4000), 3]);
+  assert.deepEqual([control.training.steps, control.training.control_steps], [3, 3]);
+  assert.equal(organism.training.warmupSteps, control.training.warmupSteps);
+  assert.equal(organism.loss_curve.length, 4);
+  for (const f of ['leaked.jsonl', 'clean.jsonl']) assert.ok(read(a, f).equals(read(c, f)), `the control's ${f} differs from the organism's`);
+});
