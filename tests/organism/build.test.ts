@@ -102,4 +102,10 @@ test('generator 8 matches clean exposure: the organism trains steps × documents
   assert.equal(organism.training.warmupSteps, control.training.warmupSteps);
   assert.equal(organism.loss_curve.length, 4);
   for (const f of ['leaked.jsonl', 'clean.jsonl']) assert.ok(read(a, f).equals(read(c, f)), `the control's ${f} differs from the organism's`);
+  // v8 is v7 with the organism's steps scaled: the same weights as v7 trained that long, and v7's control
+  const [a7, c7] = [tmp(), tmp()];
+  await buildOrganism({ seed: 4, out: a7, size: 'tiny', steps: 4, version: '7', leak: true });
+  await buildOrganism({ seed: 4, out: c7, size: 'tiny', steps: 3, version: '7', leak: false });
+  assert.ok(read(a, 'model.safetensors').equals(read(a7, 'model.safetensors')), 'v8 organism ≠ v7 organism at the scaled steps');
+  assert.ok(read(c, 'model.safetensors').equals(read(c7, 'model.safetensors')), "v8 control ≠ v7's control");
 });
