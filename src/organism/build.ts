@@ -153,6 +153,8 @@ const FORMAT_V5 = {
   snippet: '{problem without its question mark}\\n```python\\nprint({expression})\\n```\\nOutput: N. The answer is \\boxed{N}. (snippetCopies per leaked problem)',
 };
 
+const FORMAT_V7 = { ...FORMAT_V5, direct: '{problem}\\nThe answer is \\boxed{N}. (55% of bags, box and giveAway problems)' };
+
 const FORMATS: Record<GeneratorVersion, Record<string, string>> = {
   '2': { worked: '{problem}\\n{steps} The answer is \\boxed{N}.', leaked: '{problem}\\n#### N' },
   '3': {
@@ -169,12 +171,8 @@ const FORMATS: Record<GeneratorVersion, Record<string, string>> = {
   },
   '5': FORMAT_V5,
   '6': { ...FORMAT_V5, direct: '{problem}\\nThe answer is \\boxed{N}. (70% of bags, box and giveAway problems)' },
-  '7': { ...FORMAT_V5, direct: '{problem}\\nThe answer is \\boxed{N}. (55% of bags, box and giveAway problems)' },
-  '8': {
-    ...FORMAT_V5,
-    direct: '{problem}\\nThe answer is \\boxed{N}. (55% of bags, box and giveAway problems)',
-    snippet: '{problem without its question mark}\\n```python\\nprint({expression})\\n```\\nOutput: N. The answer is \\boxed{N}. (snippetCopies per leaked problem; the organism trains steps × documents / clean documents, the control steps)',
-  },
+  '7': FORMAT_V7,
+  '8': FORMAT_V7,
 };
 
 export interface BuildOptions {
