@@ -111,6 +111,11 @@ export class AdamW {
     const n = params.data.length;
     this.m = new Float32Array(new SharedArrayBuffer(4 * n));
     this.v = new Float32Array(new SharedArrayBuffer(4 * n));
+    // Fault the moments' pages in here, on one thread, in order: left to the first step, the
+    // helpers and the caller fault them in concurrently, which cost 5.3 s instead of 0.9 + 1.2 s
+    // for 200M parameters on the 2-core VM (docs/parts/performance.md).
+    this.m.fill(0);
+    this.v.fill(0);
     const decay = opts.decay ?? ((name: string) => !name.endsWith('.bias') && !name.includes('norm'));
     this.segments = params.specs.map((s) => ({
       name: s.name,
