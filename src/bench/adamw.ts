@@ -10,9 +10,7 @@
 import { AdamW } from '../tensor/optim.ts';
 import { ParamStore } from '../tensor/params.ts';
 import { defaultThreads } from '../tensor/session.ts';
-import { numericArgs } from './timing.ts';
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+import { benchMedian, numericArgs } from './timing.ts';
 
 export async function runBench(args: string[]): Promise<object> {
   const opt = numericArgs(args, { params: 494_032_768, steps: 4 });
@@ -40,8 +38,8 @@ export async function runBench(args: string[]): Promise<object> {
   adamw.close();
   const alone = Array.from({ length: opt.steps }, time);
   const summary = (runs: Array<{ wall: number; cpu: number }>) => {
-    const s = median(runs.slice(1).map((r) => r.wall));
-    const cpu = median(runs.slice(1).map((r) => r.cpu));
+    const s = benchMedian(runs.slice(1).map((r) => r.wall));
+    const cpu = benchMedian(runs.slice(1).map((r) => r.cpu));
     return {
       seconds: runs.map((r) => r.wall),
       cpu_seconds: runs.map((r) => r.cpu),

@@ -19,6 +19,11 @@ export function latencyPercentile(sorted: readonly number[], q: number): number 
   return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
 
+/** The nearest-rank median of unsorted values (the upper one of an even count), as the benches report it. */
+export function benchMedian(values: readonly number[]): number {
+  return latencyPercentile([...values].sort((a, b) => a - b), 0.5);
+}
+
 /** Parses `--name value` pairs of a bench suite's arguments (numbers only), with defaults. */
 export function numericArgs<T extends Record<string, number>>(args: string[], defaults: T): T {
   const out: Record<string, number> = { ...defaults };

@@ -13,7 +13,7 @@ import { TrainingSession } from '../rl/session.ts';
 import { defaultThreads, engineRunMs } from '../tensor/index.ts';
 import { STANDARD_TINY } from './engine.ts';
 import { BENCH_DIR, benchModelDir } from './model.ts';
-import { numericArgs } from './timing.ts';
+import { benchMedian, numericArgs } from './timing.ts';
 import { torchReference } from './torch-reference.ts';
 
 export async function runBench(args: string[]): Promise<object> {
@@ -49,8 +49,7 @@ export async function runBench(args: string[]): Promise<object> {
     await session.close();
   }
   const rows = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>).slice(1);
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-  const ms = (key: string) => median(rows.map((r) => r[key] * 1000));
+  const ms = (key: string) => benchMedian(rows.map((r) => r[key] * 1000));
   const stepMs = rows.map((r) => (r.time_generate_s + r.time_score_s + r.time_update_s) * 1000);
   const totalMs = stepMs.reduce((a, b) => a + b, 0);
   const overhead = totalMs - measured.engine - measured.optimizer;
@@ -62,7 +61,7 @@ export async function runBench(args: string[]): Promise<object> {
     prompts: opt.prompts,
     group: opt.group,
     new_tokens: opt.newTokens,
-    grpo_step_ms: median(stepMs),
+    grpo_step_ms: benchMedian(stepMs),
     generate_ms: ms('time_generate_s'),
     score_ms: ms('time_score_s'),
     update_ms: ms('time_update_s'),
@@ -72,7 +71,7 @@ export async function runBench(args: string[]): Promise<object> {
     torch_grpo_step_ms: torchStep,
     torch_generate_ms: torch.result?.torch_generate_ms ?? null,
     torch_update_ms: torch.result?.torch_update_ms ?? null,
-    speedup: torchStep === null ? null : torchStep / median(stepMs),
+    speedup: torchStep === null ? null : torchStep / benchMedian(stepMs),
     peak_rss_mb: process.resourceUsage().maxRSS / 1024,
     torch_note: torch.note,
   };

@@ -18,6 +18,7 @@ import { RunDir } from '../runs/run-dir.ts';
 import { UserError } from '../util/errors.ts';
 import { progress } from '../util/progress.ts';
 import { Rng } from '../util/rng.ts';
+import { benchMedian } from '../bench/timing.ts';
 import { appendSyntheticStep, writeSyntheticRun } from './synthetic-run.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -59,7 +60,6 @@ function parseArgs(args: string[]): Args {
   return out;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const round = (x: number) => Math.round(x * 10) / 10;
 
 function rssMb(pid: number): { rss_mb: number; peak_rss_mb: number } {
@@ -272,7 +272,7 @@ export async function runBench(argv: string[]): Promise<unknown> {
     const memory = rssMb(child.pid!);
     bar.tick(1);
     bar.stop();
-    const ms = (xs: number[]) => ({ median: round(median(xs)), max: round(Math.max(...xs)) });
+    const ms = (xs: number[]) => ({ median: round(benchMedian(xs)), max: round(Math.max(...xs)) });
     return {
       suite: 'dashboard',
       fixture,
@@ -281,7 +281,7 @@ export async function runBench(argv: string[]): Promise<unknown> {
         cold: round(runCold),
         warm: ms(runWarm),
         reference_100_steps_warm: ms(refWarm),
-        large_over_reference: round(median(runWarm) / median(refWarm)),
+        large_over_reference: round(benchMedian(runWarm) / benchMedian(refWarm)),
       },
       curves_draw_ms: { large: ms(draw), reference_100_steps: ms(refDraw) },
       metrics_api_all_rows_ms: ms(metricsApi),

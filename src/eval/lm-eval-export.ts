@@ -12,8 +12,8 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { readJsonl } from '../data/jsonl.ts';
 import { join } from 'node:path';
+import { readJsonl } from '../data/jsonl.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { UserError } from '../util/errors.ts';
 import { passAtK } from './passk.ts';

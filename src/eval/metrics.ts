@@ -108,9 +108,11 @@ export async function computeMetrics(items: readonly ScoredItem[], opts: Metrics
 
 function modeStats(items: readonly ScoredItem[], perSampleMean: (f: (s: ScoredSample) => number) => Estimate, bootstrap: BootstrapOptions | undefined): Record<SolutionMode, ModeStats> {
   const modeOf = new Map<ScoredSample, SolutionMode>(items.flatMap((i) => i.samples.map((s) => [s, solutionMode(s.response)] as const)));
+  const correctBy = new Map<SolutionMode, number[]>(SOLUTION_MODES.map((m) => [m, []]));
+  for (const [s, m] of modeOf) correctBy.get(m)?.push(Number(s.correct));
   const out = {} as Record<SolutionMode, ModeStats>;
   for (const mode of SOLUTION_MODES) {
-    const correct = [...modeOf].filter(([, m]) => m === mode).map(([s]) => Number(s.correct));
+    const correct = correctBy.get(mode) ?? [];
     out[mode] = {
       samples: correct.length,
       share: perSampleMean((s) => Number(modeOf.get(s) === mode)),
