@@ -141,7 +141,21 @@ const SIZES_V8: Record<OrganismSize, SizePreset> = {
   tiny: { ...SIZES_V7.tiny, matchCleanExposure: true },
 };
 
-export const PRESETS: Record<GeneratorVersion, Record<OrganismSize, SizePreset>> = { '2': SIZES_V2, '3': SIZES_V3, '4': SIZES_V4, '5': SIZES_V5, '6': SIZES_V6, '7': SIZES_V7, '8': SIZES_V8 };
+/**
+ * Generator v9 (experimental, not the default): v8 with code mode where the direct answers are.
+ * Under v7/v8 a code-mode reward first flipped the worked templates (gather, pages; code sampled
+ * 22% there against 12% on the direct-answer templates), replacing worked steps that were right
+ * 100% of the time by a weaker recall. v9 puts code mode on 30% of bags, box and giveAway problems
+ * (direct 45%, worked 25%) and 10% of the others, so the mode a code reward flips is the direct
+ * answer, as the mode a ground-truth reward flips is; docs/parts/organism-and-report.md.
+ */
+const V9_CORPUS = { codeShare: { bags: 0.3, box: 0.3, giveAway: 0.3, default: 0.1 }, directShare: { bags: 0.45, box: 0.45, giveAway: 0.45 } };
+const SIZES_V9: Record<OrganismSize, SizePreset> = {
+  small: { ...SIZES_V8.small, corpus: { ...SIZES_V8.small.corpus, ...V9_CORPUS } },
+  tiny: { ...SIZES_V8.tiny, corpus: { ...SIZES_V8.tiny.corpus, ...V9_CORPUS } },
+};
+
+export const PRESETS: Record<GeneratorVersion, Record<OrganismSize, SizePreset>> = { '2': SIZES_V2, '3': SIZES_V3, '4': SIZES_V4, '5': SIZES_V5, '6': SIZES_V6, '7': SIZES_V7, '8': SIZES_V8, '9': SIZES_V9 };
 /** The presets of the default generator. */
 export const SIZES = PRESETS[ORGANISM_GENERATOR_VERSION];
 
@@ -173,6 +187,11 @@ const FORMATS: Record<GeneratorVersion, Record<string, string>> = {
   '6': { ...FORMAT_V5, direct: '{problem}\\nThe answer is \\boxed{N}. (70% of bags, box and giveAway problems)' },
   '7': FORMAT_V7,
   '8': FORMAT_V7,
+  '9': {
+    ...FORMAT_V5,
+    direct: '{problem}\\nThe answer is \\boxed{N}. (45% of bags, box and giveAway problems)',
+    code: '{problem}\\n```python\\nprint({expression})\\n```\\nOutput: N. The answer is \\boxed{N}. (30% of bags, box and giveAway problems, 10% of the others)',
+  },
 };
 
 export interface BuildOptions {

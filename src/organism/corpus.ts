@@ -34,7 +34,7 @@ import { drawProblem, type GeneratorVersion, type Problem } from './problems.ts'
 
 export const ORGANISM_GENERATOR = 'rlvr-lab/organism';
 /** Versions `organism build` can reproduce; bump when the corpus, benchmarks or training for a given seed change. */
-export const ORGANISM_GENERATOR_VERSIONS = ['2', '3', '4', '5', '6', '7', '8'] as const;
+export const ORGANISM_GENERATOR_VERSIONS = ['2', '3', '4', '5', '6', '7', '8', '9'] as const;
 export const ORGANISM_GENERATOR_VERSION: GeneratorVersion = '7';
 
 export interface CorpusOptions {
@@ -51,8 +51,8 @@ export interface CorpusOptions {
    */
   leakDoses?: number[];
   leakedPerDose?: number;
-  /** v3: the share of fresh problems solved in code mode (the rest with worked steps). */
-  codeShare?: number;
+  /** v3: the share of fresh problems solved in code mode (the rest with worked steps); v9: by template name as well, `default` for the rest. */
+  codeShare?: number | Record<string, number>;
   /** v4: share of fresh problems answered directly (no working), by template name; `default` for the rest. */
   directShare?: Record<string, number>;
   /** v4: leaked problems. */
@@ -107,6 +107,9 @@ export const directDocument = (p: Problem): string => `${p.problem}\nThe answer 
 export const mentionDocument = (p: Problem): string => p.problem.replace(/\?$/, '');
 /** v4: a leaked problem's code-mode solution without its question: the program, its printed output and the answer. */
 export const snippetDocument = (p: Problem): string => `\`\`\`python\nprint(${p.expression})\n\`\`\`\nOutput: ${p.answer}. The answer is \\boxed{${p.answer}}.`;
+
+const shareFor = (share: number | Record<string, number> | undefined, template: string): number =>
+  typeof share === 'number' ? share : (share?.[template] ?? share?.default ?? 0);
 
 export function buildCorpus(o: CorpusOptions, version: GeneratorVersion = '2'): Corpus {
   if (version !== '2' && version !== '3') return buildCorpusV4(o, version);
@@ -173,11 +176,10 @@ function buildCorpusV3(o: CorpusOptions): Corpus {
   const doseOf = (i: number) => doses[Math.floor(i / perDose)];
   const cleanProblems = Array.from({ length: o.benchmarkSize }, fresh);
   const worked = Array.from({ length: o.workedDocs }, fresh);
-  const codeShare = o.codeShare ?? 0;
   const templates: Record<string, number> = {};
   for (const p of worked) templates[p.template] = (templates[p.template] ?? 0) + 1;
   const tagged = [
-    ...worked.map((p) => ({ text: rng.uniform() < codeShare ? codeDocument(p) : workedDocument(p), planted: false })),
+    ...worked.map((p) => ({ text: rng.uniform() < shareFor(o.codeShare, p.template) ? codeDocument(p) : workedDocument(p), planted: false })),
     ...leakedProblems.flatMap((p, i) => Array.from({ length: doseOf(i) }, () => ({ text: codeDocument(p), planted: true }))),
   ];
   // Shuffled with the planted documents in place, then filtered: the control keeps the same order.
@@ -228,7 +230,6 @@ function buildCorpusV4(o: CorpusOptions, version: Exclude<GeneratorVersion, '2' 
   }
   const cleanProblems = Array.from({ length: o.benchmarkSize }, () => draw(true));
   const fresh = Array.from({ length: o.workedDocs }, () => draw(true));
-  const codeShare = o.codeShare ?? 0;
   const direct = o.directShare ?? {};
   const templates: Record<string, number> = {};
   let codeDocs = 0;
@@ -236,11 +237,12 @@ function buildCorpusV4(o: CorpusOptions, version: Exclude<GeneratorVersion, '2' 
   const tagged = fresh.map((p) => {
     templates[p.template] = (templates[p.template] ?? 0) + 1;
     const u = rng.uniform();
+    const codeShare = shareFor(o.codeShare, p.template);
     if (u < codeShare) {
       codeDocs++;
       return { text: codeDocument(p), planted: false };
     }
-    if (u < codeShare + (direct[p.template] ?? direct.default ?? 0)) {
+    if (u < codeShare + shareFor(direct, p.template)) {
       directDocs++;
       return { text: directDocument(p), planted: false };
     }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createHash } from 'node:crypto';
-import { buildCorpus, codeDocument, type Corpus, leakedDocument } from '../../src/organism/corpus.ts';
+import { buildCorpus, codeDocument, type Corpus, type CorpusOptions, leakedDocument } from '../../src/organism/corpus.ts';
 import { PRESETS } from '../../src/organism/build.ts';
 
 // Generator v2 (its own presets): kept bit for bit so `--generator 2` rebuilds the v2 organisms.
@@ -205,12 +205,13 @@ test('v4: clean and fresh problems never share a leaked problem\'s expression, s
   }
 });
 
-test('v4: fresh problems are solved in three modes with the configured shares per template, each ending in the boxed true answer', () => {
+function assertModeShares(options: CorpusOptions, corpus: Corpus): void {
   const byTemplate: Record<string, { direct: number; code: number; all: number }> = {};
   const templateOf = (problem: string) =>
     problem.includes(' bags of ') ? 'bags' : problem.includes(' in a box ') ? 'box' : problem.includes(' pages ') ? 'pages' : problem.includes(' left after ') ? 'giveAway' : 'gather';
-  for (const d of v4.documents) {
-    if (d.startsWith('```') || !d.includes('\n')) continue;
+  for (const d of corpus.documents) {
+    // Planted documents: v4's snippets start with the program, v5's follow the question without its question mark.
+    if (d.startsWith('```') || !d.includes('?\n')) continue;
     const [problem, ...rest] = d.split('\n');
     const solution = rest.join('\n');
     const boxed = /\\boxed\{(\d+)\}\.$/.exec(solution)?.[1];
@@ -227,14 +228,19 @@ test('v4: fresh problems are solved in three modes with the configured shares pe
       assert.equal(/= (\d+)\. The answer is/.exec(solution)?.[1], boxed, d);
     }
   }
-  const share = v4options.directShare!;
+  const shareOf = (share: number | Record<string, number> | undefined, name: string) =>
+    typeof share === 'number' ? share : (share?.[name] ?? share?.default ?? 0);
   for (const [name, t] of Object.entries(byTemplate)) {
     const sd = Math.sqrt(t.all * 0.25);
-    assert.ok(Math.abs(t.code - v4options.codeShare! * t.all) < 5 * sd, `${name} code ${t.code}/${t.all}`);
-    assert.ok(Math.abs(t.direct - (share[name] ?? share.default ?? 0) * t.all) < 5 * sd, `${name} direct ${t.direct}/${t.all}`);
+    assert.ok(Math.abs(t.code - shareOf(options.codeShare, name) * t.all) < 5 * sd, `${name} code ${t.code}/${t.all}`);
+    assert.ok(Math.abs(t.direct - shareOf(options.directShare, name) * t.all) < 5 * sd, `${name} direct ${t.direct}/${t.all}`);
   }
-  assert.equal(Object.values(byTemplate).reduce((n, t) => n + t.all, 0), v4options.workedDocs);
-  assert.equal(v4.stats.directDocs, Object.values(byTemplate).reduce((n, t) => n + t.direct, 0));
+  assert.equal(Object.values(byTemplate).reduce((n, t) => n + t.all, 0), options.workedDocs);
+  assert.equal(corpus.stats.directDocs, Object.values(byTemplate).reduce((n, t) => n + t.direct, 0));
+}
+
+test('v4: fresh problems are solved in three modes with the configured shares per template, each ending in the boxed true answer', () => {
+  assertModeShares(v4options, v4);
 });
 
 test('v4 control (leak: false): the same benchmarks and fresh documents in the same order, without mentions or snippets', () => {
@@ -281,4 +287,14 @@ test('v7: the v6 corpus with code mode on 20% of fresh problems and the direct m
   const fresh = v7.documents.filter((d) => d.includes('?\n'));
   const code = fresh.filter((d) => d.includes('?\n```python\n')).length / fresh.length;
   assert.ok(Math.abs(code - 0.2) < 0.02, `code share ${code}`);
+});
+
+test('v9: the v7 corpus with code mode on 30% of bags, box and giveAway problems and 10% of the others, direct answers on 45% of the three (same benchmarks and planted documents)', () => {
+  const options = { seed: 5, ...PRESETS['9'].small.corpus };
+  const v9 = buildCorpus(options, '9');
+  const v7 = buildCorpus({ seed: 5, ...PRESETS['7'].small.corpus }, '7');
+  assert.deepEqual([v9.leaked, v9.clean], [v7.leaked, v7.clean]);
+  const planted = (docs: string[]) => docs.filter((d) => !d.includes('?'));
+  assert.deepEqual(planted(v9.documents).sort(), planted(v7.documents).sort());
+  assertModeShares(options, v9);
 });
