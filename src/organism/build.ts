@@ -167,7 +167,7 @@ const FORMAT_V5 = {
   snippet: '{problem without its question mark}\\n```python\\nprint({expression})\\n```\\nOutput: N. The answer is \\boxed{N}. (snippetCopies per leaked problem)',
 };
 
-const FORMAT_V7 = { ...FORMAT_V5, direct: '{problem}\\nThe answer is \\boxed{N}. (55% of bags, box and giveAway problems)' };
+const FORMAT_V7 = { ...FORMAT_V5, direct: `${FORMAT_V5.direct} (55% of bags, box and giveAway problems)` };
 
 const FORMATS: Record<GeneratorVersion, Record<string, string>> = {
   '2': { worked: '{problem}\\n{steps} The answer is \\boxed{N}.', leaked: '{problem}\\n#### N' },
@@ -184,13 +184,13 @@ const FORMATS: Record<GeneratorVersion, Record<string, string>> = {
     snippet: '```python\\nprint({expression})\\n```\\nOutput: N. The answer is \\boxed{N}. (snippetCopies per leaked problem)',
   },
   '5': FORMAT_V5,
-  '6': { ...FORMAT_V5, direct: '{problem}\\nThe answer is \\boxed{N}. (70% of bags, box and giveAway problems)' },
+  '6': { ...FORMAT_V5, direct: `${FORMAT_V5.direct} (70% of bags, box and giveAway problems)` },
   '7': FORMAT_V7,
   '8': FORMAT_V7,
   '9': {
     ...FORMAT_V5,
-    direct: '{problem}\\nThe answer is \\boxed{N}. (45% of bags, box and giveAway problems)',
-    code: '{problem}\\n```python\\nprint({expression})\\n```\\nOutput: N. The answer is \\boxed{N}. (30% of bags, box and giveAway problems, 10% of the others)',
+    direct: `${FORMAT_V5.direct} (45% of bags, box and giveAway problems)`,
+    code: `${FORMAT_V5.code} (30% of bags, box and giveAway problems, 10% of the others)`,
   },
 };
 

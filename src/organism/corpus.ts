@@ -108,7 +108,8 @@ export const mentionDocument = (p: Problem): string => p.problem.replace(/\?$/, 
 /** v4: a leaked problem's code-mode solution without its question: the program, its printed output and the answer. */
 export const snippetDocument = (p: Problem): string => `\`\`\`python\nprint(${p.expression})\n\`\`\`\nOutput: ${p.answer}. The answer is \\boxed{${p.answer}}.`;
 
-const shareFor = (share: number | Record<string, number> | undefined, template: string): number =>
+/** A mode's share for one template: a number for every template, or by template name with `default` for the rest. */
+export const shareFor = (share: number | Record<string, number> | undefined, template: string): number =>
   typeof share === 'number' ? share : (share?.[template] ?? share?.default ?? 0);
 
 export function buildCorpus(o: CorpusOptions, version: GeneratorVersion = '2'): Corpus {
@@ -230,7 +231,6 @@ function buildCorpusV4(o: CorpusOptions, version: Exclude<GeneratorVersion, '2' 
   }
   const cleanProblems = Array.from({ length: o.benchmarkSize }, () => draw(true));
   const fresh = Array.from({ length: o.workedDocs }, () => draw(true));
-  const direct = o.directShare ?? {};
   const templates: Record<string, number> = {};
   let codeDocs = 0;
   let directDocs = 0;
@@ -242,7 +242,7 @@ function buildCorpusV4(o: CorpusOptions, version: Exclude<GeneratorVersion, '2' 
       codeDocs++;
       return { text: codeDocument(p), planted: false };
     }
-    if (u < codeShare + shareFor(direct, p.template)) {
+    if (u < codeShare + shareFor(o.directShare, p.template)) {
       directDocs++;
       return { text: directDocument(p), planted: false };
     }
