@@ -20,9 +20,12 @@ import { initModelDir } from '../model/init.ts';
 import { scoreIds } from '../model/score.ts';
 import { defaultThreads } from '../tensor/index.ts';
 import { Rng } from '../util/rng.ts';
+import { parseModelConfig } from '../model/config.ts';
 import { readBandwidthGbPerS } from './bandwidth.ts';
 import type { BigProbeOptions } from './big-probe.ts';
 import { STANDARD_TINY } from './engine.ts';
+import { gemmGflopsPerS } from './gemm.ts';
+import { forwardMatmulFlops, trainStepMatmulFlops } from './model-flops.ts';
 import { medianMs, numericArgs } from './timing.ts';
 import { torchReference } from './torch-reference.ts';
 
@@ -42,6 +45,9 @@ export const QWEN2_05B = {
 };
 
 export const BENCH_DIR = '.bench';
+/** The 0.5B scoring row: 8 sequences of 224 tokens. */
+const SCORE_ROWS = 8;
+const SCORE_LEN = 224;
 
 export function benchModelDir(name: string, raw: Record<string, unknown>, dtype: 'F32' | 'BF16'): string {
   const dir = join(BENCH_DIR, name);
@@ -76,6 +82,32 @@ export function bigSpeedups(engine: Record<string, unknown>, torch: Record<strin
     out.train_step_speedup = ref / ours;
   }
   if (typeof engine.peak_rss_gb === 'number' && typeof torch.torch_peak_rss_gb === 'number') out.peak_rss_vs_torch = engine.peak_rss_gb / torch.torch_peak_rss_gb;
+  return out;
+}
+
+/**
+ * The 0.5B train step and scoring against the measured GEMM rate: their matrix-product GFLOP, the
+ * rate each implementation reached (`*_gflops_per_s`, as a fraction of the GEMM rate), and
+ * `*_speedup_ceiling`: PyTorch's time over the least time the work could take at the GEMM rate
+ * (every product at that rate, nothing else) — no speedup over PyTorch above it is possible here.
+ */
+export function bigRoofline(r: Record<string, unknown>, gemmGflops: number, trainGflop: number, scoreGflop: number, scoreTokens: number): Record<string, number> {
+  const out: Record<string, number> = { gemm_gflops_per_s: gemmGflops, train_step_matmul_gflop: trainGflop, score_matmul_gflop: scoreGflop };
+  const rows: Array<[string, number, unknown, unknown]> = [
+    ['train_step', trainGflop, steadyStepSeconds(r.train_steps), steadyStepSeconds(r.torch_train_steps)],
+    ['score', scoreGflop, typeof r.score_tokens_per_s === 'number' ? scoreTokens / r.score_tokens_per_s : null, typeof r.torch_score_tokens_per_s === 'number' ? scoreTokens / r.torch_score_tokens_per_s : null],
+  ];
+  for (const [name, gflop, ours, ref] of rows) {
+    if (typeof ours === 'number') {
+      out[`${name}_gflops_per_s`] = gflop / ours;
+      out[`${name}_fraction_of_gemm`] = gflop / ours / gemmGflops;
+    }
+    if (typeof ref === 'number') {
+      out[`torch_${name}_gflops_per_s`] = gflop / ref;
+      out[`torch_${name}_fraction_of_gemm`] = gflop / ref / gemmGflops;
+      out[`${name}_speedup_ceiling`] = ref / (gflop / gemmGflops);
+    }
+  }
   return out;
 }
 
@@ -133,14 +165,15 @@ export async function runBench(args: string[]): Promise<object> {
       promptLen: 32,
       newTokens: opt.bigNewTokens,
       genBatches: [1, 8],
-      scoreRows: 8,
-      scoreLen: 224,
+      scoreRows: SCORE_ROWS,
+      scoreLen: SCORE_LEN,
       trainSteps: opt.bigTrainSteps,
       trainRows: opt.bigTrainRows,
       trainLen: opt.bigTrainLen,
       compareInt8: opt.bigInt8 === 1,
     });
     const bandwidth = await readBandwidthGbPerS();
+    const gemm = await gemmGflopsPerS();
     const b1 = big.generate_greedy_b1_tokens_per_s;
     const bigResult: Record<string, unknown> = {
       dir,
@@ -169,6 +202,9 @@ export async function runBench(args: string[]): Promise<object> {
     ]);
     bigResult.torch_note = torchBig.note;
     if (torchBig.result) Object.assign(bigResult, torchBig.result, bigSpeedups(big, torchBig.result));
+    const shape = parseModelConfig(QWEN2_05B, 'the 0.5B bench config');
+    const trainGflop = trainStepMatmulFlops(shape, opt.bigTrainRows, opt.bigTrainLen) / 1e9;
+    Object.assign(bigResult, bigRoofline(bigResult, gemm, trainGflop, forwardMatmulFlops(shape, SCORE_ROWS, SCORE_LEN) / 1e9, SCORE_ROWS * SCORE_LEN));
     result.big_model = bigResult;
   }
   return result;
