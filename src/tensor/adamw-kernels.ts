@@ -5,8 +5,12 @@
  * elements at a time in double precision (f64x2 SIMD), in exactly the order of the scalar
  * reference loop (m ← β1·m + (1−β1)·g, v ← β2·v + ((1−β2)·g)·g, p ← p·(1 − lr·wd) −
  * lr/(1−β1ᵗ)·m/(√v/√(1−β2ᵗ) + ε), each stored rounded to float32), so results are bit-identical to
- * it. Why WebAssembly: V8 does not vectorize JavaScript loops, and the square root and division per
- * element made the JavaScript loop compute-bound at ~10× the memory-bandwidth limit.
+ * it; or (precision 'f32') the same expressions in single precision, four elements at a time, each
+ * operation rounded to float32 as torch.optim.AdamW computes for float32 parameters — the double
+ * kernel's two square roots and four divisions per pair of elements made a 0.5B update
+ * compute-bound (docs/parts/performance.md). Why WebAssembly: V8 does not vectorize JavaScript
+ * loops, and the square root and division per element made the JavaScript loop compute-bound at
+ * ~10× the memory-bandwidth limit.
  *
  * WebAssembly reads only its own linear memory, so the ring of chunks lives in one shared
  * WebAssembly.Memory: the calling thread copies a chunk of gradients and parameters into a slot,
@@ -55,9 +59,13 @@ export interface RingBuffers {
   m: Float32Array;
   v: Float32Array;
   chunk: number;
+  /** Which kernel updates the chunks: double-precision arithmetic (bit-identical to the scalar reference) or single (`adamw_f32`). */
+  precision: AdamWPrecision;
 }
 
-export function createRing(slots: number, chunk: number, m: Float32Array, v: Float32Array, constantsLength: number): RingBuffers {
+export type AdamWPrecision = 'f64' | 'f32';
+
+export function createRing(slots: number, chunk: number, m: Float32Array, v: Float32Array, constantsLength: number, precision: AdamWPrecision = 'f64'): RingBuffers {
   const pages = Math.ceil((slots * ARRAYS * chunk * 4) / WASM_PAGE);
   return {
     memory: new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true }),
@@ -70,6 +78,7 @@ export function createRing(slots: number, chunk: number, m: Float32Array, v: Flo
     m,
     v,
     chunk,
+    precision,
   };
 }
 
@@ -95,7 +104,7 @@ export class RingWorker {
 
   constructor(readonly r: RingBuffers) {
     const instance = new WebAssembly.Instance(r.module, { env: { memory: r.memory } });
-    this.kernel = instance.exports.adamw as AdamWKernel;
+    this.kernel = (r.precision === 'f32' ? instance.exports.adamw_f32 : instance.exports.adamw) as AdamWKernel;
     this.heap = new Float32Array(r.memory.buffer);
   }
 
@@ -128,17 +137,31 @@ export class RingWorker {
   }
 }
 
+/** Elements per call of addSquares (a multiple of 4, so that every element keeps its partial sum). */
+const NORM_CHUNK = 1 << 16;
+
 /**
  * Σ g[i]² over [lo, hi) in double precision, in four interleaved partial sums (element i goes to
- * sum i mod 4, combined as (s0 + s1) + (s2 + s3)): four independent additions per iteration
- * instead of one dependent chain, which made the norm pass latency-bound. Deterministic; equal to
- * the sequential sum up to rounding (~1e-16 relative per element).
+ * sum (i − lo) mod 4, the last (hi − lo) mod 4 elements to the first; combined as (s0 + s1) +
+ * (s2 + s3)): four independent additions per iteration instead of one dependent chain, which made
+ * the norm pass latency-bound. Deterministic; equal to the sequential sum up to rounding (~1e-16
+ * relative per element). The range is walked in calls of NORM_CHUNK elements that carry the four
+ * sums: V8 gives a function its fast code through ordinary calls, while one call running a 494M-
+ * element loop ran at a third of the speed for its first two calls (on-stack replacement).
  */
 export function sumOfSquares(g: Float32Array, lo: number, hi: number): number {
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
+  const sums = new Float64Array(4);
+  let i = lo;
+  for (; i + NORM_CHUNK < hi; i += NORM_CHUNK) addSquares(sums, g, i, i + NORM_CHUNK);
+  addSquares(sums, g, i, hi);
+  return sums[0] + sums[1] + (sums[2] + sums[3]);
+}
+
+function addSquares(sums: Float64Array, g: Float32Array, lo: number, hi: number): void {
+  let s0 = sums[0];
+  let s1 = sums[1];
+  let s2 = sums[2];
+  let s3 = sums[3];
   let i = lo;
   for (; i + 3 < hi; i += 4) {
     const a = g[i];
@@ -151,5 +174,8 @@ export function sumOfSquares(g: Float32Array, lo: number, hi: number): number {
     s3 += d * d;
   }
   for (; i < hi; i++) s0 += g[i] * g[i];
-  return s0 + s1 + (s2 + s3);
+  sums[0] = s0;
+  sums[1] = s1;
+  sums[2] = s2;
+  sums[3] = s3;
 }

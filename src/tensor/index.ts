@@ -6,6 +6,6 @@ export { grad, unbroadcast } from './grad.ts';
 export { compile, compileCount, defaultThreads, engineRunMs, sessionCache, CompiledGraph, type CompileOptions, type Feeds, type Results } from './session.ts';
 export { sizeOf, type Shape } from './shape.ts';
 export { ParamStore, type ParamSpec } from './params.ts';
-export { AdamW, adamWDefaults, GradAccumulator, type AdamWConfig, type AdamWState, type Gradients } from './optim.ts';
+export { AdamW, adamWDefaults, F32_UPDATE_MIN, GradAccumulator, type AdamWConfig, type AdamWState, type Gradients } from './optim.ts';
 export { learningRate, type Schedule } from './schedule.ts';
 export { SessionCache } from './session-cache.ts';

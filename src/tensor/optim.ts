@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import {
+  type AdamWPrecision,
   createRing,
   CTRL_STOP,
   CTRL_WORK,
@@ -47,6 +48,12 @@ const CHUNK = 16 * 1024;
 const SLOTS = 8;
 /** Below this many trainable elements an update takes well under a millisecond: no helper threads. */
 const PARALLEL_MIN = 1 << 20;
+/**
+ * From this many trainable elements the update runs in single precision (`AdamWOptions.precision`):
+ * below it — every organism, tiny model and test fixture — updates stay bit-identical to the
+ * double-precision reference, so their builds and checkpoints reproduce bit for bit.
+ */
+export const F32_UPDATE_MIN = 1 << 26;
 /** A helper that holds a slot this long has died (its error event cannot arrive while this thread waits). */
 const HELPER_TIMEOUT_MS = 60_000;
 
@@ -57,6 +64,8 @@ export interface AdamWOptions {
   helpers?: number;
   /** Trainable elements from which helpers are used (default 2^20). */
   parallelMin?: number;
+  /** Arithmetic of the update: 'f64' (bit-identical to the double-precision reference) or 'f32' (as torch.optim.AdamW on float32); default 'f32' from F32_UPDATE_MIN trainable elements, else 'f64'. */
+  precision?: AdamWPrecision;
 }
 
 interface Segment {
@@ -79,9 +88,10 @@ interface Segment {
  * live in SharedArrayBuffers, in and out; the caller then copies the new parameters back as chunks finish (in any order: they are disjoint).
  * The parameters and gradients stay in ordinary buffers because ONNX Runtime rejects
  * SharedArrayBuffer-backed inputs; the ring keeps that from costing a full-size copy. Each
- * element's arithmetic is that of one fused double-precision loop whoever runs it, so results are
- * bit-identical for any number of helpers, and to the earlier single-threaded loop. Nothing
- * proportional to the model is allocated per step.
+ * element's arithmetic is the same whoever runs it, so results are bit-identical for any number
+ * of helpers; below F32_UPDATE_MIN trainable elements it is that of one fused double-precision
+ * loop (the earlier single-threaded loop's), from there on single precision. Nothing proportional
+ * to the model is allocated per step.
  */
 /** Helpers of an optimizer dropped without close(): stopped when it is collected (they hold the moments). */
 const orphanedHelpers = new FinalizationRegistry<Worker[]>((workers) => {
@@ -90,6 +100,7 @@ const orphanedHelpers = new FinalizationRegistry<Worker[]>((workers) => {
 
 export class AdamW {
   readonly config: AdamWConfig;
+  readonly precision: AdamWPrecision;
   private stepsTaken = 0;
   private readonly m: Float32Array;
   private readonly v: Float32Array;
@@ -124,9 +135,10 @@ export class AdamW {
       decay: decay(s.name),
       frozen: opts.frozen?.(s.name) ?? false,
     }));
-    this.ring = createRing(SLOTS, CHUNK, this.m, this.v, K_LENGTH);
-    this.self = new RingWorker(this.ring);
     const trainable = this.segments.reduce((sum, s) => sum + (s.frozen ? 0 : s.length), 0);
+    this.precision = opts.precision ?? (trainable >= F32_UPDATE_MIN ? 'f32' : 'f64');
+    this.ring = createRing(SLOTS, CHUNK, this.m, this.v, K_LENGTH, this.precision);
+    this.self = new RingWorker(this.ring);
     const helpers = opts.helpers ?? defaultThreads() - 1;
     if (helpers > 0 && trainable >= (opts.parallelMin ?? PARALLEL_MIN)) {
       for (let i = 0; i < helpers; i++) {
