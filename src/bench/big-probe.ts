@@ -9,6 +9,7 @@ import { type Completion, defaultSampling } from '../backends/policy.ts';
 import { CausalLM, type WeightFormat } from '../model/causal-lm.ts';
 import { generateIds } from '../model/generate.ts';
 import { scoreIds } from '../model/score.ts';
+import { readBandwidthGbPerS } from './bandwidth.ts';
 import { type LossFn, Trainable } from '../model/trainable.ts';
 import * as T from '../tensor/index.ts';
 import { Rng } from '../util/rng.ts';
@@ -98,14 +99,26 @@ export async function bigProbe(o: BigProbeOptions): Promise<Record<string, unkno
       const params = { ...defaultSampling, maxNewTokens: o.newTokens, temperature: 0, seed: 1 };
       // a full untimed run first: a shorter one would compile a decode graph of another KV capacity
       await phase(`${prefix}generate_b${b}_warmup`, () => generateIds(lm, prompts, params, { ignoreEos: true, maxBatch: b }));
+      // the decode steps alone (from the prefill's token on), which read every weight once per token
+      const stepTimes: number[] = [];
+      const onStep = () => void stepTimes.push(performance.now());
       const t0 = performance.now();
-      const completions = await phase(`${prefix}generate_b${b}`, () => generateIds(lm, prompts, params, { ignoreEos: true, maxBatch: b }));
+      const completions = await phase(`${prefix}generate_b${b}`, () => generateIds(lm, prompts, params, { ignoreEos: true, maxBatch: b, onStep }));
       out[`${prefix}generate_greedy_b${b}_tokens_per_s`] = (b * o.newTokens) / ((performance.now() - t0) / 1000);
+      const decodeSeconds = ((stepTimes.at(-1) as number) - stepTimes[0]) / 1000;
+      out[`${prefix}decode_steps_b${b}_tokens_per_s`] = (b * (stepTimes.length - 1)) / decodeSeconds;
       if (!generated.has(b)) generated.set(b, { prompts, completions });
       else out[`${prefix}b${b}_accuracy`] = await int8Accuracy(lm, generated.get(b) as { prompts: number[][]; completions: Completion[] }, completions);
     }
   };
+  // the machine's read bandwidth right before and after the fp32 decoding, which is compared with it
+  const bandwidthBefore = o.genBatches.length > 0 ? await readBandwidthGbPerS() : null;
   await generateRows('');
+  if (bandwidthBefore !== null) {
+    const readings = [bandwidthBefore, await readBandwidthGbPerS()];
+    out.read_bandwidth_gb_per_s_readings = readings;
+    out.read_bandwidth_gb_per_s = Math.max(...readings);
+  }
   if (o.compareInt8) {
     await phase('int8_quantize', () => lm.useWeights('int8'));
     await T.sessionCache().clear();

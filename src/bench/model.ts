@@ -4,11 +4,12 @@
  * PyTorch's numbers (eager KV-cache decode loop) in the same run; and, on a 0.5B-parameter random
  * Qwen2-shaped checkpoint written by init-model, in a process of its own: load, greedy generation
  * at batch 1 and 8, scoring 8 × 224, `--big-train-steps` (default 3) training steps of 4 × 256
- * with their forward+backward and optimizer times, peak RSS per phase, the measured read
- * bandwidth and batch-1 decode as a fraction of its limit (`--big 0` skips all of it; the
- * training steps need ~12 GB free); then PyTorch on the same checkpoint and work
- * (scripts/torch_reference/bench.py big), with `*_speedup` fields and the peak-RSS ratio, or a
- * `torch_note` saying why there is no PyTorch row.
+ * with their forward+backward and optimizer times, peak RSS per phase, the read bandwidth
+ * (measured right before and after the fp32 decoding, the higher reading) and batch-1 decode
+ * steps as a fraction of its limit (`--big 0` skips all of it; the training steps need ~12 GB
+ * free); then PyTorch on the same checkpoint and work (scripts/torch_reference/bench.py big),
+ * with `*_speedup` fields and the peak-RSS ratio, or a `torch_note` saying why there is no
+ * PyTorch row; and the train step and scoring against the measured GEMM rate (bigRoofline).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -21,7 +22,6 @@ import { scoreIds } from '../model/score.ts';
 import { defaultThreads } from '../tensor/index.ts';
 import { Rng } from '../util/rng.ts';
 import { parseModelConfig } from '../model/config.ts';
-import { readBandwidthGbPerS } from './bandwidth.ts';
 import type { BigProbeOptions } from './big-probe.ts';
 import { STANDARD_TINY } from './engine.ts';
 import { gemmGflopsPerS } from './gemm.ts';
@@ -172,19 +172,15 @@ export async function runBench(args: string[]): Promise<object> {
       trainLen: opt.bigTrainLen,
       compareInt8: opt.bigInt8 === 1,
     });
-    const bandwidth = await readBandwidthGbPerS();
     const gemm = await gemmGflopsPerS();
-    const b1 = big.generate_greedy_b1_tokens_per_s;
-    const bigResult: Record<string, unknown> = {
-      dir,
-      dtype_on_disk: 'BF16',
-      weights: 'fp32',
-      ...big,
-      read_bandwidth_gb_per_s: bandwidth,
-      // batch-1 decode reads every fp32 weight once per token
-      decode_b1_bandwidth_limit_tokens_per_s: (bandwidth * 1e9) / (4 * (big.parameters as number)),
-      decode_b1_fraction_of_bandwidth: typeof b1 === 'number' ? (b1 * 4 * (big.parameters as number)) / (bandwidth * 1e9) : null,
-    };
+    const bigResult: Record<string, unknown> = { dir, dtype_on_disk: 'BF16', weights: 'fp32', ...big };
+    const bandwidth = big.read_bandwidth_gb_per_s;
+    const b1 = big.decode_steps_b1_tokens_per_s;
+    if (typeof bandwidth === 'number') {
+      // a batch-1 decode step reads every fp32 weight once
+      bigResult.decode_b1_bandwidth_limit_tokens_per_s = (bandwidth * 1e9) / (4 * (big.parameters as number));
+      bigResult.decode_b1_fraction_of_bandwidth = typeof b1 === 'number' ? (b1 * 4 * (big.parameters as number)) / (bandwidth * 1e9) : null;
+    }
     // PyTorch on the same checkpoint and work, after the engine's probe has exited (one 0.5B process at a time)
     const torchBig = torchReference('big', [
       '--model-dir',
