@@ -9,10 +9,10 @@ import { type Completion, defaultSampling } from '../backends/policy.ts';
 import { CausalLM, type WeightFormat } from '../model/causal-lm.ts';
 import { generateIds } from '../model/generate.ts';
 import { scoreIds } from '../model/score.ts';
-import { readBandwidthGbPerS } from './bandwidth.ts';
 import { type LossFn, Trainable } from '../model/trainable.ts';
 import * as T from '../tensor/index.ts';
 import { Rng } from '../util/rng.ts';
+import { readBandwidthGbPerS } from './bandwidth.ts';
 
 export interface BigProbeOptions {
   dir: string;
@@ -105,8 +105,10 @@ export async function bigProbe(o: BigProbeOptions): Promise<Record<string, unkno
       const t0 = performance.now();
       const completions = await phase(`${prefix}generate_b${b}`, () => generateIds(lm, prompts, params, { ignoreEos: true, maxBatch: b, onStep }));
       out[`${prefix}generate_greedy_b${b}_tokens_per_s`] = (b * o.newTokens) / ((performance.now() - t0) / 1000);
-      const decodeSeconds = ((stepTimes.at(-1) as number) - stepTimes[0]) / 1000;
-      out[`${prefix}decode_steps_b${b}_tokens_per_s`] = (b * (stepTimes.length - 1)) / decodeSeconds;
+      if (stepTimes.length > 1) {
+        const decodeSeconds = ((stepTimes.at(-1) as number) - stepTimes[0]) / 1000;
+        out[`${prefix}decode_steps_b${b}_tokens_per_s`] = (b * (stepTimes.length - 1)) / decodeSeconds;
+      }
       if (!generated.has(b)) generated.set(b, { prompts, completions });
       else out[`${prefix}b${b}_accuracy`] = await int8Accuracy(lm, generated.get(b) as { prompts: number[][]; completions: Completion[] }, completions);
     }
