@@ -75,6 +75,8 @@ async function int8Accuracy(lm: CausalLM, fp32: { prompts: number[][]; completio
 }
 
 export async function bigProbe(o: BigProbeOptions): Promise<Record<string, unknown>> {
+  // scoring and training rows are a 32-token prompt plus a completion
+  if ((o.scoreRows > 0 && o.scoreLen <= 32) || (o.trainSteps > 0 && o.trainLen <= 32)) throw new Error(`big probe: scoreLen and trainLen must exceed the 32-token prompt (got ${o.scoreLen}, ${o.trainLen})`);
   const out: Record<string, unknown> = {};
   const phases: Array<{ phase: string; seconds: number; rss_gb: number; peak_rss_gb: number }> = [];
   const phase = async <R>(name: string, fn: () => Promise<R> | R): Promise<R> => {
