@@ -1,6 +1,6 @@
 /** The embedded engine as a `Policy`: a Hugging Face model directory run in-process on ONNX Runtime. */
 import { resolve } from 'node:path';
-import { CausalLM } from '../model/causal-lm.ts';
+import { CausalLM, type WeightFormat } from '../model/causal-lm.ts';
 import { type GenerateOptions, generateIds } from '../model/generate.ts';
 import { scoreIds, tokenizePair } from '../model/score.ts';
 import { UserError } from '../util/errors.ts';
@@ -16,8 +16,9 @@ export class EmbeddedPolicy implements Policy {
     this.id = `embedded:${resolve(lm.source)}`;
   }
 
-  static load(dir: string, options: GenerateOptions & { scoreBatch?: number } = {}): EmbeddedPolicy {
-    return new EmbeddedPolicy(CausalLM.load(dir), options);
+  static load(dir: string, options: GenerateOptions & { scoreBatch?: number; weights?: WeightFormat } = {}): EmbeddedPolicy {
+    const { weights, ...rest } = options;
+    return new EmbeddedPolicy(CausalLM.load(dir, { weights }), rest);
   }
 
   generate(prompts: string[], params: SamplingParams): Promise<Completion[]> {

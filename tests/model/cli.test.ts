@@ -28,11 +28,22 @@ test('rlvr generate --json and rlvr score agree with the library and with each o
   assert.ok(Math.abs(scored.sum_logprob - out.logprobs.reduce((a: number, b: number) => a + b, 0)) < 1e-3);
 });
 
+test('rlvr generate --weights int8 decodes with the int8 projections, as the library does', async () => {
+  const dir = fixtureModelDir('qwen2-tiny');
+  const out = JSON.parse(execFileSync('node', [rlvr, 'generate', '--model', dir, '--weights', 'int8', '--prompt', 't5 t9 t3', '--max-new-tokens', '6', '--temperature', '0', '--json'], { encoding: 'utf8' }));
+  const lm = CausalLM.load(dir, { weights: 'int8' });
+  const [lib] = await generateIds(lm, [[5, 9, 3]], { ...defaultSampling, maxNewTokens: 6, temperature: 0 });
+  assert.deepEqual(out.token_ids, lib.tokenIds);
+  out.logprobs.forEach((lp: number, i: number) => assert.ok(Math.abs(lp - (lib.logprobs as number[])[i]) < 1e-5));
+});
+
 test('bad flags and files are one-line errors with exit code 2', () => {
   const dir = fixtureModelDir('llama-tiny');
   const cases: Array<[string[], RegExp]> = [
     [['generate', '--model', dir, '--prompt', 'x', '--temperature', '-1'], /--temperature must be a number ≥ 0, got '-1'/],
     [['generate', '--model', '/nonexistent/model', '--prompt', 'x'], /nonexistent\/model\/config.json/],
+    [['generate', '--model', dir, '--prompt', 'x', '--weights', 'bf16'], /--weights.*bf16/],
+    [['audit', 'contamination', '--dataset', 'math500', '--model', dir, '--weights', 'int4', '--out', join(mkdtempSync(join(tmpdir(), 'rlvr-probe-')), 'out')], /--weights.*int4/],
     [['score', '--model', dir, '--input', '/nonexistent.jsonl'], /\/nonexistent.jsonl: file not found/],
   ];
   for (const [args, message] of cases) {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { join } from 'node:path';
 import { EmbeddedPolicy } from '../../backends/embedded.ts';
+import { parseWeightFormat, WEIGHTS_OPTION_HELP } from '../../model/causal-lm.ts';
 import { OpenAIPolicy } from '../../backends/openai.ts';
 import type { Policy } from '../../backends/policy.ts';
 import { modelList, type ModelRef, runCheckpoints } from '../../audit/checkpoints.ts';
@@ -61,6 +62,7 @@ const fmt = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : String(x));
 interface ContaminationFlags {
   dataset: string;
   model?: string;
+  weights: string;
   baseUrl?: string;
   modelName?: string;
   apiKey?: string;
@@ -85,6 +87,7 @@ function registerContamination(audit: Command): void {
       'benchmark name or JSONL file (a boolean `leaked` field on every row adds AUROCs)',
     )
     .option('--model <dir>', 'Hugging Face model directory (embedded engine)')
+    .option('--weights <format>', `embedded engine: ${WEIGHTS_OPTION_HELP}`, 'fp32')
     .option(
       '--base-url <url>',
       'OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1 (uses /v1/completions)',
@@ -133,7 +136,7 @@ function registerContamination(audit: Command): void {
       let tokenizer: SplitTokenizer | undefined;
       let close = () => {};
       if (f.model !== undefined) {
-        const embedded = EmbeddedPolicy.load(f.model);
+        const embedded = EmbeddedPolicy.load(f.model, { weights: parseWeightFormat(f.weights, '--weights') });
         [policy, tokenizer] = [embedded, embedded.lm.tokenizer];
       } else {
         const http = new OpenAIPolicy({

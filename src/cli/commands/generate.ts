@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { EmbeddedPolicy } from '../../backends/embedded.ts';
+import { parseWeightFormat, WEIGHTS_OPTION_HELP } from '../../model/causal-lm.ts';
 import { defaultSampling } from '../../backends/policy.ts';
 import { readJsonl } from '../../data/jsonl.ts';
 import { writeFileAtomic } from '../../util/atomic.ts';
@@ -18,6 +19,7 @@ const isPosInt = (n: number) => Number.isInteger(n) && n >= 1;
 
 interface GenerateFlags {
   model: string;
+  weights: string;
   prompt: string;
   maxNewTokens: string;
   temperature: string;
@@ -40,6 +42,7 @@ export function registerGenerate(program: Command): void {
     .command('generate')
     .description('sample a completion from a model directory with the embedded engine')
     .requiredOption('--model <dir>', 'Hugging Face model directory (config.json, safetensors, tokenizer.json)')
+    .option('--weights <format>', WEIGHTS_OPTION_HELP, 'fp32')
     .requiredOption('--prompt <text>', 'prompt text (tokenized as is)')
     .option('--max-new-tokens <n>', 'tokens to generate at most', '128')
     .option('--temperature <t>', '0 = greedy', '1')
@@ -58,7 +61,7 @@ export function registerGenerate(program: Command): void {
         seed: parseNumber('seed', f.seed, isNonNegInt, 'a non-negative integer'),
         stop: f.stop ?? [],
       };
-      const policy = EmbeddedPolicy.load(f.model);
+      const policy = EmbeddedPolicy.load(f.model, { weights: parseWeightFormat(f.weights, '--weights') });
       const [c] = await policy.generate([f.prompt], params);
       if (f.json) {
         process.stdout.write(JSON.stringify({ text: c.text, token_ids: c.tokenIds, logprobs: c.logprobs, finish_reason: c.finishReason }) + '\n');
