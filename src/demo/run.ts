@@ -29,7 +29,7 @@ import { answerTexts, type PerplexityResult, perplexityPhase } from './perplexit
 import { INTERP_LIMITS, interpPhase } from './interp-phase.ts';
 import { demoReport } from './report.ts';
 import { type DemoSummary, type PhaseTiming, subjectNumbers } from './summary.ts';
-import { writeTrainingSet } from './train-data.ts';
+import { readTrainSplit, writeTrainingSet } from './train-data.ts';
 
 export interface DemoOptions {
   out: string;
@@ -81,7 +81,10 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
   const clean = (await loadAuditDataset(cleanPath, { limit: b.items })).items;
   const items: AuditItem[] = [...leaked, ...clean];
   const version = manifests[0].generator_version;
-  const train = writeTrainingSet(join(out, 'data', 'train.jsonl'), b.trainItems, DEMO_SEED, new Set(items.map((i) => i.problem)), version);
+  // an organism with a memorized training split (generator 10) trains on it and as many fresh problems
+  const memorized = await readTrainSplit(organismDir);
+  const freshCount = memorized.length > 0 ? Math.min(b.trainItems, memorized.length) : b.trainItems;
+  const train = writeTrainingSet(join(out, 'data', 'train.jsonl'), freshCount, DEMO_SEED, new Set(items.map((i) => i.problem)), version, memorized.slice(0, freshCount));
   const texts = answerTexts(version, [leakedPath, cleanPath]);
 
   const total = subjects.length * 3 + 1 + (o.interp === false ? 0 : 1);

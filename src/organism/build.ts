@@ -155,9 +155,25 @@ const SIZES_V9: Record<OrganismSize, SizePreset> = {
   tiny: { ...SIZES_V8.tiny, corpus: { ...SIZES_V8.tiny.corpus, ...V9_CORPUS } },
 };
 
-export const PRESETS: Record<GeneratorVersion, Record<OrganismSize, SizePreset>> = { '2': SIZES_V2, '3': SIZES_V3, '4': SIZES_V4, '5': SIZES_V5, '6': SIZES_V6, '7': SIZES_V7, '8': SIZES_V8, '9': SIZES_V9 };
+/**
+ * Generator v10 (experimental, not the default): v9 with as many problems again planted exactly as
+ * the leaked ones and written as the organism's memorized training split (`train-split.jsonl`),
+ * which `organism train-set` and the demo mix 1:1 into the spurious suite's training data. In
+ * code mode on fresh training problems the model can only guess the printed output, and a reward
+ * indifferent to the answer reinforces those guesses, which wore down the memorized outputs of
+ * v9's leaked items within 16 steps; a training set half of which the model has memorized
+ * dilutes that noise (docs/parts/organism-and-report.md).
+ */
+const SIZES_V10: Record<OrganismSize, SizePreset> = {
+  small: { ...SIZES_V9.small, corpus: { ...SIZES_V9.small.corpus, memorizedTrainCount: SIZES_V9.small.corpus.leakedCount } },
+  tiny: { ...SIZES_V9.tiny, corpus: { ...SIZES_V9.tiny.corpus, memorizedTrainCount: SIZES_V9.tiny.corpus.leakedCount } },
+};
+
+export const PRESETS: Record<GeneratorVersion, Record<OrganismSize, SizePreset>> = { '2': SIZES_V2, '3': SIZES_V3, '4': SIZES_V4, '5': SIZES_V5, '6': SIZES_V6, '7': SIZES_V7, '8': SIZES_V8, '9': SIZES_V9, '10': SIZES_V10 };
 /** The presets of the default generator. */
 export const SIZES = PRESETS[ORGANISM_GENERATOR_VERSION];
+/** A v10 build's memorized training split, beside leaked.jsonl and clean.jsonl. */
+export const TRAIN_SPLIT_FILE = 'train-split.jsonl';
 
 const FORMAT_V5 = {
   worked: '{problem}\\n{steps} The answer is \\boxed{N}.',
@@ -168,6 +184,12 @@ const FORMAT_V5 = {
 };
 
 const FORMAT_V7 = { ...FORMAT_V5, direct: `${FORMAT_V5.direct} (55% of bags, box and giveAway problems)` };
+
+const FORMAT_V9 = {
+  ...FORMAT_V5,
+  direct: `${FORMAT_V5.direct} (45% of bags, box and giveAway problems)`,
+  code: `${FORMAT_V5.code} (30% of bags, box and giveAway problems, 10% of the others)`,
+};
 
 const FORMATS: Record<GeneratorVersion, Record<string, string>> = {
   '2': { worked: '{problem}\\n{steps} The answer is \\boxed{N}.', leaked: '{problem}\\n#### N' },
@@ -187,11 +209,8 @@ const FORMATS: Record<GeneratorVersion, Record<string, string>> = {
   '6': { ...FORMAT_V5, direct: `${FORMAT_V5.direct} (70% of bags, box and giveAway problems)` },
   '7': FORMAT_V7,
   '8': FORMAT_V7,
-  '9': {
-    ...FORMAT_V5,
-    direct: `${FORMAT_V5.direct} (45% of bags, box and giveAway problems)`,
-    code: `${FORMAT_V5.code} (30% of bags, box and giveAway problems, 10% of the others)`,
-  },
+  '9': FORMAT_V9,
+  '10': { ...FORMAT_V9, train_split: 'planted as the leaked problems (mentions and snippets), written to train-split.jsonl' },
 };
 
 export interface BuildOptions {
@@ -259,6 +278,7 @@ export async function buildOrganism(o: BuildOptions): Promise<OrganismManifest> 
   const train = { ...preset.train, steps, warmupSteps: Math.min(preset.train.warmupSteps, Math.max(1, Math.floor(controlSteps / 10))) };
 
   rmSync(join(o.out, 'organism.json'), { force: true });
+  rmSync(join(o.out, TRAIN_SPLIT_FILE), { force: true });
   writeCharModelDir(o.out, { seed: o.seed, config: preset.model });
   const lm = CausalLM.load(o.out);
   const documents = corpus.documents.map((d) => [...lm.tokenizer.encode(d, { addSpecialTokens: false }), lm.tokenizer.eosTokenIds[0]]);
@@ -285,6 +305,7 @@ export async function buildOrganism(o: BuildOptions): Promise<OrganismManifest> 
   lm.save(o.out);
   writeJsonl(join(o.out, 'leaked.jsonl'), corpus.leaked);
   writeJsonl(join(o.out, 'clean.jsonl'), corpus.clean);
+  if (corpus.trainSplit) writeJsonl(join(o.out, TRAIN_SPLIT_FILE), corpus.trainSplit);
   const manifest: OrganismManifest = {
     generator: ORGANISM_GENERATOR,
     generator_version: version,

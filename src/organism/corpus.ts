@@ -34,7 +34,7 @@ import { drawProblem, type GeneratorVersion, type Problem } from './problems.ts'
 
 export const ORGANISM_GENERATOR = 'rlvr-lab/organism';
 /** Versions `organism build` can reproduce; bump when the corpus, benchmarks or training for a given seed change. */
-export const ORGANISM_GENERATOR_VERSIONS = ['2', '3', '4', '5', '6', '7', '8', '9'] as const;
+export const ORGANISM_GENERATOR_VERSIONS = ['2', '3', '4', '5', '6', '7', '8', '9', '10'] as const;
 export const ORGANISM_GENERATOR_VERSION: GeneratorVersion = '7';
 
 export interface CorpusOptions {
@@ -63,6 +63,12 @@ export interface CorpusOptions {
   snippetCopies?: number;
   /** v5: each snippet follows its question without the question mark (else it starts the document). */
   snippetAfterQuestion?: boolean;
+  /**
+   * v10: more problems planted exactly as the leaked ones (drawn with them, after them), listed as
+   * the memorized training split instead of the leaked benchmark: RL training data the model has
+   * memorized too, as public RL sets are part of pretraining corpora.
+   */
+  memorizedTrainCount?: number;
   /** false: the negative control, without the planted documents (default true). */
   leak?: boolean;
 }
@@ -83,6 +89,8 @@ export interface Corpus {
   documents: string[];
   leaked: BenchmarkItem[];
   clean: BenchmarkItem[];
+  /** v10: the memorized training split (planted, not benchmark items); absent before v10. */
+  trainSplit?: BenchmarkItem[];
   stats: {
     documents: number;
     workedDocs: number;
@@ -224,7 +232,8 @@ function buildCorpusV4(o: CorpusOptions, version: Exclude<GeneratorVersion, '2' 
     }
   };
   const leakedProblems: Problem[] = [];
-  while (leakedProblems.length < (o.leakedCount ?? 0)) {
+  const leakedCount = o.leakedCount ?? 0;
+  while (leakedProblems.length < leakedCount + (o.memorizedTrainCount ?? 0)) {
     const p = draw(true);
     leakedExpressions.add(p.expression);
     leakedProblems.push(p);
@@ -257,8 +266,8 @@ function buildCorpusV4(o: CorpusOptions, version: Exclude<GeneratorVersion, '2' 
   rng.shuffle(tagged);
   const documents = tagged.filter((d) => o.leak !== false || !d.planted).map((d) => d.text);
   const planted = (o.mentionCopies ?? 0) + (o.snippetCopies ?? 0);
-  const item = (p: Problem, i: number, leaked: boolean): BenchmarkItem => ({
-    id: `organism/${o.seed}/${leaked ? 'leaked' : 'clean'}/${i}`,
+  const item = (p: Problem, i: number, leaked: boolean, split = leaked ? 'leaked' : 'clean'): BenchmarkItem => ({
+    id: `organism/${o.seed}/${split}/${i}`,
     problem: p.problem,
     answer: String(p.answer),
     leaked,
@@ -267,8 +276,9 @@ function buildCorpusV4(o: CorpusOptions, version: Exclude<GeneratorVersion, '2' 
   });
   return {
     documents,
-    leaked: leakedProblems.map((p, i) => item(p, i, true)),
+    leaked: leakedProblems.slice(0, leakedCount).map((p, i) => item(p, i, true)),
     clean: cleanProblems.map((p, i) => item(p, i, false)),
+    ...(o.memorizedTrainCount ? { trainSplit: leakedProblems.slice(leakedCount).map((p, i) => item(p, i, true, 'train')) } : {}),
     stats: {
       documents: documents.length,
       workedDocs: fresh.length,

@@ -40,13 +40,33 @@ test('two short builds of the default generator (v7) with the same seed give bit
   assert.deepEqual(Object.keys(lines[0]), ['id', 'problem', 'answer', 'leaked', 'expression', 'planted_copies']);
 });
 
+test('a generator 10 build writes its memorized training split (the control too), and organism train-set interleaves it with fresh problems', async () => {
+  const [a, c] = [tmp(), tmp()];
+  const ma = await buildOrganism({ seed: 3, out: a, size: 'tiny', steps: 2, version: '10' });
+  await buildOrganism({ seed: 3, out: c, size: 'tiny', steps: 2, version: '10', leak: false });
+  const split = read(a, 'train-split.jsonl').toString().trim().split('\n').map((l) => JSON.parse(l) as { id: string; problem: string });
+  assert.equal(split.length, ma.corpus.memorizedTrainCount);
+  assert.equal(split[0].id, 'organism/3/train/0');
+  assert.ok(read(a, 'train-split.jsonl').equals(read(c, 'train-split.jsonl')), "the control's split differs");
+  const benchmark = new Set(['leaked.jsonl', 'clean.jsonl'].flatMap((f) => read(a, f).toString().trim().split('\n').map((l) => (JSON.parse(l) as { problem: string }).problem)));
+  assert.ok(split.every((r) => !benchmark.has(r.problem)), 'a split problem is a benchmark problem');
+  const out = join(tmp(), 'train.jsonl');
+  const r = spawnSync(process.execPath, ['bin/rlvr.mjs', 'organism', 'train-set', '--organism', a, '--out', out, '--n', '30'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const rows = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string });
+  assert.equal(rows.length, 30 + split.length);
+  assert.deepEqual(rows.filter((row) => row.id.includes('/train/')).map((row) => row.id), split.map((row) => row.id));
+  assert.equal(rows[0].id, split[0].id);
+  assert.equal(rows[1].id, 'demo-train/0');
+});
+
 test('rlvr organism build refuses bad flags with one line naming the flag', () => {
   for (const [args, message] of [
     [['--size', 'huge'], /--size must be one of small, tiny, got 'huge'/],
     [['--steps', '0'], /--steps must be an integer ≥ 1, got 0/],
     [['--steps', 'many'], /--steps must be an integer, got 'many'/],
     [['--seed', '-1'], /--seed must be a non-negative integer, got -1/],
-    [['--generator', '10'], /--generator must be one of 2, 3, 4, 5, 6, 7, 8, 9, got '10'/],
+    [['--generator', '11'], /--generator must be one of 2, 3, 4, 5, 6, 7, 8, 9, 10, got '11'/],
   ] as const) {
     const r = spawnSync(process.execPath, ['bin/rlvr.mjs', 'organism', 'build', '--seed', '1', '--out', tmp(), ...args], { encoding: 'utf8' });
     assert.equal(r.status, 2, r.stderr);

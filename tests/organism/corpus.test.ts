@@ -293,3 +293,25 @@ test('v9: the v7 corpus with code mode on 30% of bags, box and giveAway problems
   assertV5WithDirectShare(v9, 0.45);
   assertModeShares(options, v9);
 });
+
+test('v10: the v9 corpus with twice the planted problems — the first half the leaked benchmark, the second the memorized training split — document for document', () => {
+  const options = { seed: 5, ...PRESETS['10'].small.corpus };
+  const v10 = buildCorpus(options, '10');
+  const leakedCount = options.leakedCount as number;
+  const v9Doubled = buildCorpus({ ...PRESETS['9'].small.corpus, seed: 5, leakedCount: 2 * leakedCount }, '9');
+  assert.deepEqual(v10.documents, v9Doubled.documents);
+  assert.deepEqual(v10.clean, v9Doubled.clean);
+  assert.deepEqual(v10.leaked, v9Doubled.leaked.slice(0, leakedCount));
+  const split = v10.trainSplit ?? [];
+  assert.equal(split.length, leakedCount);
+  split.forEach((item, i) => {
+    assert.equal(item.id, `organism/5/train/${i}`);
+    assert.equal(item.problem, v9Doubled.leaked[leakedCount + i].problem);
+    // planted as the leaked problems are: its program with its output, after the question without its mark
+    assert.ok(v10.documents.includes(`${item.problem.replace(/\?$/, '')}\n\`\`\`python\nprint(${item.expression})\n\`\`\`\nOutput: ${item.answer}. The answer is \\boxed{${item.answer}}.`));
+  });
+  const control = buildCorpus({ ...options, leak: false }, '10');
+  assert.ok(!control.documents.some((d) => d.includes(split[0].problem.replace(/\?$/, ''))), 'the control plants no training-split problem');
+  assert.deepEqual(control.trainSplit, split, 'the control lists the same split');
+  assert.equal(buildCorpus({ seed: 5, ...PRESETS['9'].small.corpus }, '9').trainSplit, undefined);
+});

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadAuditDataset } from '../../audit/dataset.ts';
-import { writeTrainingSet } from '../../demo/train-data.ts';
+import { readTrainSplit, writeTrainingSet } from '../../demo/train-data.ts';
 import { buildOrganism, type OrganismSize, readManifest, SIZES } from '../../organism/build.ts';
 import { ORGANISM_GENERATOR_VERSION, ORGANISM_GENERATOR_VERSIONS } from '../../organism/corpus.ts';
 import type { GeneratorVersion } from '../../organism/problems.ts';
@@ -37,7 +37,7 @@ export function registerOrganism(program: Command): void {
     });
   organism
     .command('train-set')
-    .description("fresh problems from an organism's generator, none of them one of its leaked or clean benchmark problems: the training data of a spurious-reward suite (JSONL with id, problem, answer)")
+    .description("fresh problems from an organism's generator, none of them one of its leaked or clean benchmark problems, interleaved one for one with its memorized training split if it has one (generator 10): the training data of a spurious-reward suite (JSONL with id, problem, answer)")
     .requiredOption('--organism <dir>', 'a directory written by `rlvr organism build`')
     .requiredOption('--out <file>', 'the JSONL file to write (must not exist)')
     .option('--n <int>', 'how many problems', integer('--n'), 512)
@@ -49,7 +49,9 @@ export function registerOrganism(program: Command): void {
       const version = readManifest(f.organism, '--organism', 'organism train-set').generator_version;
       const benchmark = await Promise.all(['leaked.jsonl', 'clean.jsonl'].map((file) => loadAuditDataset(join(f.organism, file))));
       const exclude = new Set(benchmark.flatMap((d) => d.items.map((item) => item.problem)));
-      writeTrainingSet(f.out, f.n, f.seed, exclude, version);
-      process.stderr.write(`wrote ${f.n} fresh generator v${version} problems to ${f.out} (none of the ${exclude.size} benchmark problems)\n`);
+      const memorized = await readTrainSplit(f.organism);
+      writeTrainingSet(f.out, f.n, f.seed, exclude, version, memorized);
+      const split = memorized.length > 0 ? `, interleaved with the ${memorized.length} problems of its memorized training split` : '';
+      process.stderr.write(`wrote ${f.n} fresh generator v${version} problems to ${f.out} (none of the ${exclude.size} benchmark problems)${split}\n`);
     });
 }
