@@ -11,8 +11,8 @@ import { drawProblem, type GeneratorVersion } from '../organism/problems.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { Rng } from '../util/rng.ts';
 
-/** A problem the model memorized in pretraining (a row of a v10 organism's train-split.jsonl). */
-export interface MemorizedProblem {
+/** A row of a training set (and of a v10 organism's train-split.jsonl, whose problems the model memorized in pretraining). */
+export interface TrainingProblem {
   id: string;
   problem: string;
   answer: string;
@@ -22,18 +22,18 @@ export interface MemorizedProblem {
  * Writes `path` once (a rerun reuses it) and returns it: `n` fresh problems, with the `memorized`
  * ones interleaved one for one ahead of the rest (the fresh draw avoids them and `exclude`).
  */
-export function writeTrainingSet(path: string, n: number, seed: number, exclude: ReadonlySet<string>, version: GeneratorVersion, memorized: readonly MemorizedProblem[] = []): string {
+export function writeTrainingSet(path: string, n: number, seed: number, exclude: ReadonlySet<string>, version: GeneratorVersion, memorized: readonly TrainingProblem[] = []): string {
   if (existsSync(path)) return path;
   const rng = new Rng(seed);
   const seen = new Set([...exclude, ...memorized.map((m) => m.problem)]);
-  const fresh: MemorizedProblem[] = [];
+  const fresh: TrainingProblem[] = [];
   while (fresh.length < n) {
     const p = drawProblem(rng, version);
     if (seen.has(p.problem)) continue;
     seen.add(p.problem);
     fresh.push({ id: `demo-train/${fresh.length}`, problem: p.problem, answer: String(p.answer) });
   }
-  const rows: MemorizedProblem[] = [];
+  const rows: TrainingProblem[] = [];
   for (let i = 0; i < Math.max(n, memorized.length); i++) {
     if (i < memorized.length) rows.push({ id: memorized[i].id, problem: memorized[i].problem, answer: memorized[i].answer });
     if (i < n) rows.push(fresh[i]);
@@ -43,7 +43,7 @@ export function writeTrainingSet(path: string, n: number, seed: number, exclude:
 }
 
 /** An organism directory's memorized training split (generator v10's train-split.jsonl); empty when it has none. */
-export async function readTrainSplit(organismDir: string): Promise<MemorizedProblem[]> {
+export async function readTrainSplit(organismDir: string): Promise<TrainingProblem[]> {
   const path = join(organismDir, TRAIN_SPLIT_FILE);
   if (!existsSync(path)) return [];
   return (await loadAuditDataset(path)).items.map((it) => ({ id: it.id, problem: it.problem, answer: it.answer }));
