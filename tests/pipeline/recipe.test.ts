@@ -101,7 +101,7 @@ test('stage settings are validated with their keys: train configs, filters, audi
     "r.yaml: stage 'rs' key filter.langauge: unknown key",
     "r.yaml: stage 'rs2' key model / base_url: give exactly one (a model directory, or a server URL with model_name)",
     "r.yaml: stage 'rs2' key model_name: required with base_url (the name the server serves; see its /v1/models)",
-    "r.yaml: stage 'audit' key args.modle: 'rlvr audit contamination' has no option --modle; options: --dataset, --model, --base-url, --model-name, --api-key, --ratios, --limit, --token-level, --margin, --answer-tokens, --seed, --threads",
+    "r.yaml: stage 'audit' key args.modle: 'rlvr audit contamination' has no option --modle; options: --dataset, --model, --weights, --base-url, --model-name, --api-key, --ratios, --limit, --token-level, --margin, --answer-tokens, --seed, --threads",
     "r.yaml: stage 'audit' key args.out: the pipeline sets the output directory (the stage's dir)",
     "r.yaml: stage 'ev' key temperature: Too small: expected number to be >=0",
     "r.yaml: stage 'sft' key extra: unknown key (a sft stage has 'config', an rlvr train config)",
