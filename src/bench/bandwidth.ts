@@ -5,6 +5,7 @@
  * the machine's limit a decoder reaches.
  */
 import * as T from '../tensor/index.ts';
+import { bestMs } from './timing.ts';
 
 export async function readBandwidthGbPerS(runs = 5): Promise<number> {
   const n = 128 * 2 ** 20;
@@ -12,12 +13,6 @@ export async function readBandwidthGbPerS(runs = 5): Promise<number> {
   const x = g.input('x', 'float32', [n]);
   const graph = await T.compile(g, { s: T.reduceSum(x) });
   const data = new Float32Array(n).fill(1);
-  await graph.run({ x: data });
-  let best = Infinity;
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await graph.run({ x: data });
-    best = Math.min(best, performance.now() - t0);
-  }
+  const best = await bestMs(() => graph.run({ x: data }), runs);
   return (n * 4) / (best / 1000) / 1e9;
 }

@@ -9,6 +9,7 @@
  */
 import * as T from '../tensor/index.ts';
 import { Rng } from '../util/rng.ts';
+import { bestMs } from './timing.ts';
 
 /** [m, k, n]: [m × k] · [k × n]. */
 export const GEMM_SHAPES: ReadonlyArray<readonly [number, number, number]> = [
@@ -24,13 +25,7 @@ async function shapeRate([m, k, n]: readonly [number, number, number], runs: num
   const graph = await T.compile(g, { s: T.reduceSum(T.matmul(a, b)) });
   const random = (length: number) => Float32Array.from({ length }, () => rng.uniform() - 0.5);
   const feeds = { a: random(m * k), b: random(k * n) };
-  await graph.run(feeds);
-  let best = Infinity;
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await graph.run(feeds);
-    best = Math.min(best, performance.now() - t0);
-  }
+  const best = await bestMs(() => graph.run(feeds), runs);
   return (2 * m * k * n) / (best / 1000) / 1e9;
 }
 
