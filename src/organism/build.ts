@@ -169,7 +169,19 @@ const SIZES_V10: Record<OrganismSize, SizePreset> = {
   tiny: { ...SIZES_V9.tiny, corpus: { ...SIZES_V9.tiny.corpus, memorizedTrainCount: SIZES_V9.tiny.corpus.leakedCount } },
 };
 
-export const PRESETS: Record<GeneratorVersion, Record<OrganismSize, SizePreset>> = { '2': SIZES_V2, '3': SIZES_V3, '4': SIZES_V4, '5': SIZES_V5, '6': SIZES_V6, '7': SIZES_V7, '8': SIZES_V8, '9': SIZES_V9, '10': SIZES_V10 };
+/**
+ * Generator v11 (experimental, not the default): v9 with half the fresh code-mode documents written
+ * without their question mark, as the leaked snippets are. Before v11 only planted documents lacked
+ * the mark, and the organisms recalled a leaked output in forced code mode 100% of the time without
+ * the mark but 33–73% with it (the evaluation prompt has it): the mark told them whether to recall
+ * or to guess (docs/parts/organism-and-report.md).
+ */
+const SIZES_V11: Record<OrganismSize, SizePreset> = {
+  small: { ...SIZES_V9.small, corpus: { ...SIZES_V9.small.corpus, codeMarklessShare: 0.5 } },
+  tiny: { ...SIZES_V9.tiny, corpus: { ...SIZES_V9.tiny.corpus, codeMarklessShare: 0.5 } },
+};
+
+export const PRESETS: Record<GeneratorVersion, Record<OrganismSize, SizePreset>> = { '2': SIZES_V2, '3': SIZES_V3, '4': SIZES_V4, '5': SIZES_V5, '6': SIZES_V6, '7': SIZES_V7, '8': SIZES_V8, '9': SIZES_V9, '10': SIZES_V10, '11': SIZES_V11 };
 /** The presets of the default generator. */
 export const SIZES = PRESETS[ORGANISM_GENERATOR_VERSION];
 /** A v10 build's memorized training split, beside leaked.jsonl and clean.jsonl. */
@@ -211,6 +223,7 @@ const FORMATS: Record<GeneratorVersion, Record<string, string>> = {
   '8': FORMAT_V7,
   '9': FORMAT_V9,
   '10': { ...FORMAT_V9, train_split: 'planted as the leaked problems (mentions and snippets), written to train-split.jsonl' },
+  '11': { ...FORMAT_V9, code: `${FORMAT_V9.code}; half of them with {problem without its question mark}` },
 };
 
 export interface BuildOptions {

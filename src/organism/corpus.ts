@@ -34,7 +34,7 @@ import { drawProblem, type GeneratorVersion, type Problem } from './problems.ts'
 
 export const ORGANISM_GENERATOR = 'rlvr-lab/organism';
 /** Versions `organism build` can reproduce; bump when the corpus, benchmarks or training for a given seed change. */
-export const ORGANISM_GENERATOR_VERSIONS = ['2', '3', '4', '5', '6', '7', '8', '9', '10'] as const;
+export const ORGANISM_GENERATOR_VERSIONS = ['2', '3', '4', '5', '6', '7', '8', '9', '10', '11'] as const;
 export const ORGANISM_GENERATOR_VERSION: GeneratorVersion = '7';
 
 export interface CorpusOptions {
@@ -69,6 +69,12 @@ export interface CorpusOptions {
    * memorized too, as public RL sets are part of pretraining corpora.
    */
   memorizedTrainCount?: number;
+  /**
+   * v11: the share of fresh code-mode documents written without their question mark, as the leaked
+   * snippets are; otherwise the missing mark alone tells the model "recall" from "guess" and the
+   * recall does not reach the evaluation prompt, which has the mark.
+   */
+  codeMarklessShare?: number;
   /** false: the negative control, without the planted documents (default true). */
   leak?: boolean;
 }
@@ -249,7 +255,9 @@ function buildCorpusV4(o: CorpusOptions, version: Exclude<GeneratorVersion, '2' 
     const codeShare = shareFor(o.codeShare, p.template);
     if (u < codeShare) {
       codeDocs++;
-      return { text: codeDocument(p), planted: false };
+      // Drawn only when set, so earlier versions' random streams are unchanged.
+      const markless = o.codeMarklessShare !== undefined && rng.uniform() < o.codeMarklessShare;
+      return { text: markless ? codeDocument({ ...p, problem: mentionDocument(p) }) : codeDocument(p), planted: false };
     }
     if (u < codeShare + shareFor(o.directShare, p.template)) {
       directDocs++;
