@@ -1,7 +1,7 @@
 import { UserError } from '../util/errors.ts';
 
-/** Median wall time in ms of `fn` over `runs` runs after `warmup` unmeasured ones. */
-export async function medianMs(fn: () => Promise<unknown> | unknown, runs: number, warmup: number): Promise<number> {
+/** Wall times in ms of `fn` over `runs` runs after `warmup` unmeasured ones, ascending. */
+async function sortedTimesMs(fn: () => Promise<unknown> | unknown, runs: number, warmup: number): Promise<number[]> {
   for (let i = 0; i < warmup; i++) await fn();
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
@@ -9,21 +9,19 @@ export async function medianMs(fn: () => Promise<unknown> | unknown, runs: numbe
     await fn();
     times.push(Number(process.hrtime.bigint() - start) / 1e6);
   }
-  times.sort((a, b) => a - b);
+  return times.sort((a, b) => a - b);
+}
+
+/** Median wall time in ms of `fn` over `runs` runs after `warmup` unmeasured ones. */
+export async function medianMs(fn: () => Promise<unknown> | unknown, runs: number, warmup: number): Promise<number> {
+  const times = await sortedTimesMs(fn, runs, warmup);
   const mid = times.length >> 1;
   return times.length % 2 ? times[mid] : (times[mid - 1] + times[mid]) / 2;
 }
 
 /** Fastest wall time in ms of `fn` over `runs` runs after one unmeasured warm-up (for rates bounded by the machine). */
 export async function bestMs(fn: () => Promise<unknown>, runs: number): Promise<number> {
-  await fn();
-  let best = Infinity;
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await fn();
-    best = Math.min(best, performance.now() - t0);
-  }
-  return best;
+  return (await sortedTimesMs(fn, runs, 1))[0];
 }
 
 /** Nearest-rank percentile of ascending `sorted` values (the element at ⌊q·n⌋; NaN when empty), as latency benches report p50/p99. */

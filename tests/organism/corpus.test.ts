@@ -322,14 +322,15 @@ test('v11: the v9 corpus with half the fresh code-mode documents without their q
   const v9 = buildCorpus({ seed: 5, ...PRESETS['9'].small.corpus }, '9');
   assert.deepEqual([v11.leaked, v11.clean, v11.stats.workedDocs], [v9.leaked, v9.clean, v9.stats.workedDocs]);
   const leakedQuestions = new Set(v11.leaked.map((it) => it.problem.slice(0, -1)));
-  const isPlanted = (d: string) => leakedQuestions.has(d.split('\n')[0]);
+  const question = (d: string) => d.split('\n')[0];
+  const isPlanted = (d: string) => leakedQuestions.has(question(d));
   assert.deepEqual(v11.documents.filter(isPlanted).sort(), v9.documents.filter(isPlanted).sort());
   const fresh = v11.documents.filter((d) => !isPlanted(d));
   const code = fresh.filter((d) => d.includes('\n```python\n'));
-  const markless = code.filter((d) => !d.split('\n')[0].endsWith('?'));
+  const markless = code.filter((d) => !question(d).endsWith('?'));
   assert.ok(Math.abs(markless.length / code.length - 0.5) < 0.03, `markless share ${markless.length / code.length}`);
   // only code mode drops the mark, and in exactly the leaked snippets' format
-  assert.deepEqual(fresh.filter((d) => !d.split('\n')[0].endsWith('?')), markless);
+  assert.deepEqual(fresh.filter((d) => !question(d).endsWith('?')), markless);
   for (const d of markless.slice(0, 50)) assert.match(d, /^[^?\n]+\n```python\nprint\([^\n]+\)\n```\nOutput: -?\d+\. The answer is \\boxed\{-?\d+\}\.$/);
   // with the marks put back, v9's mode shares by template hold
   const marklessSet = new Set(markless);
