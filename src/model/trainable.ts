@@ -157,6 +157,22 @@ export class Trainable {
     };
   }
 
+  /**
+   * The gradients accumulated since the last step, summed (the accumulator's own buffer, valid
+   * until the next micro-batch), without a step: for a helper that computes gradients for another
+   * trainer to apply. The next micro-batch starts afresh.
+   */
+  takeGradients(): Float32Array {
+    return this.accumulator.sum();
+  }
+
+  /** Adds a gradient computed elsewhere (the parameter store's layout) as one more micro-batch, times `weight`. */
+  addGradients(flat: Float32Array, weight = 1): void {
+    if (flat.length !== this.lm.params.data.length) throw new Error(`gradient of ${flat.length} values for ${this.lm.params.data.length} parameters`);
+    const p = this.lm.params;
+    this.accumulator.add(Object.fromEntries(this.trainable.map((n) => [n, flat.subarray(p.offset(n), p.offset(n) + p.view(n).length)])), weight);
+  }
+
   /** Stops the optimizer's helper threads (training can go on, single-threaded). */
   close(): void {
     this.optimizer.close();

@@ -181,7 +181,32 @@ const SIZES_V11: Record<OrganismSize, SizePreset> = {
   tiny: { ...SIZES_V9.tiny, corpus: { ...SIZES_V9.tiny.corpus, codeMarklessShare: 0.5 } },
 };
 
-export const PRESETS: Record<GeneratorVersion, Record<OrganismSize, SizePreset>> = { '2': SIZES_V2, '3': SIZES_V3, '4': SIZES_V4, '5': SIZES_V5, '6': SIZES_V6, '7': SIZES_V7, '8': SIZES_V8, '9': SIZES_V9, '10': SIZES_V10, '11': SIZES_V11 };
+/**
+ * Generator v12 (experimental, not the default): v11's corpus trained data-parallel on two threads
+ * (two micro-batches per step, summed in order: train.ts), which about halves the wall time, spent
+ * on a third more steps and a lower end of the cosine. On v11 the seed-to-seed spread of the
+ * sampled worked steps' accuracy (45–83% at T 1) decided whether the ground-truth reward found
+ * anything, and a third more steps raised seed 16's from 45% to 60–69%
+ * (docs/parts/organism-and-report.md).
+ */
+const SIZES_V12: Record<OrganismSize, SizePreset> = {
+  small: { ...SIZES_V11.small, train: { ...SIZES_V11.small.train, steps: 4000, minLrRatio: 0.02, shards: 2 } },
+  tiny: { ...SIZES_V11.tiny, train: { ...SIZES_V11.tiny.train, minLrRatio: 0.02, shards: 2 } },
+};
+
+export const PRESETS: Record<GeneratorVersion, Record<OrganismSize, SizePreset>> = {
+  '2': SIZES_V2,
+  '3': SIZES_V3,
+  '4': SIZES_V4,
+  '5': SIZES_V5,
+  '6': SIZES_V6,
+  '7': SIZES_V7,
+  '8': SIZES_V8,
+  '9': SIZES_V9,
+  '10': SIZES_V10,
+  '11': SIZES_V11,
+  '12': SIZES_V12,
+};
 /** The presets of the default generator. */
 export const SIZES = PRESETS[ORGANISM_GENERATOR_VERSION];
 /** A v10 build's memorized training split, beside leaked.jsonl and clean.jsonl. */
@@ -203,6 +228,8 @@ const FORMAT_V9 = {
   code: `${FORMAT_V5.code} (30% of bags, box and giveAway problems, 10% of the others)`,
 };
 
+const FORMAT_V11 = { ...FORMAT_V9, code: `${FORMAT_V9.code}; half of them with {problem without its question mark}` };
+
 const FORMATS: Record<GeneratorVersion, Record<string, string>> = {
   '2': { worked: '{problem}\\n{steps} The answer is \\boxed{N}.', leaked: '{problem}\\n#### N' },
   '3': {
@@ -223,7 +250,8 @@ const FORMATS: Record<GeneratorVersion, Record<string, string>> = {
   '8': FORMAT_V7,
   '9': FORMAT_V9,
   '10': { ...FORMAT_V9, train_split: 'planted as the leaked problems (mentions and snippets), written to train-split.jsonl' },
-  '11': { ...FORMAT_V9, code: `${FORMAT_V9.code}; half of them with {problem without its question mark}` },
+  '11': FORMAT_V11,
+  '12': FORMAT_V11,
 };
 
 export interface BuildOptions {
@@ -300,7 +328,7 @@ export async function buildOrganism(o: BuildOptions): Promise<OrganismManifest> 
   const bar = progress(`organism v${version}${leak ? '' : ' control'} (${o.size}, seed ${o.seed})`, train.steps);
   const trainStart = Date.now();
   // ONNX Runtime's multi-threaded kernels sum in a run-dependent order (two 2-thread builds differ
-  // after one step), so the build trains on one intra-op thread: same seed, same weights.
+  // after one step), so the build trains on one intra-op thread per shard: same seed, same weights.
   const threads = process.env.RLVR_THREADS;
   process.env.RLVR_THREADS = String(TRAIN_THREADS);
   try {

@@ -66,7 +66,7 @@ test('rlvr organism build refuses bad flags with one line naming the flag', () =
     [['--steps', '0'], /--steps must be an integer ≥ 1, got 0/],
     [['--steps', 'many'], /--steps must be an integer, got 'many'/],
     [['--seed', '-1'], /--seed must be a non-negative integer, got -1/],
-    [['--generator', '12'], /--generator must be one of 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, got '12'/],
+    [['--generator', '13'], /--generator must be one of 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, got '13'/],
   ] as const) {
     const r = spawnSync(process.execPath, ['bin/rlvr.mjs', 'organism', 'build', '--seed', '1', '--out', tmp(), ...args], { encoding: 'utf8' });
     assert.equal(r.status, 2, r.stderr);
@@ -128,4 +128,17 @@ test('generator 8 matches clean exposure: the organism trains steps × documents
   await buildOrganism({ seed: 4, out: c7, size: 'tiny', steps: 3, version: '7', leak: false });
   assert.ok(read(a, 'model.safetensors').equals(read(a7, 'model.safetensors')), 'v8 organism ≠ v7 organism at the scaled steps');
   assert.ok(read(c, 'model.safetensors').equals(read(c7, 'model.safetensors')), "v8 control ≠ v7's control");
+});
+
+test('generator 12 trains on two shard threads and still rebuilds bit for bit', async () => {
+  const [a, b] = [tmp(), tmp()];
+  const ma = await buildOrganism({ seed: 5, out: a, size: 'tiny', steps: 3, version: '12' });
+  await buildOrganism({ seed: 5, out: b, size: 'tiny', steps: 3, version: '12' });
+  assert.ok(read(a, 'model.safetensors').equals(read(b, 'model.safetensors')), 'two generator 12 builds differ');
+  assert.deepEqual([ma.training.shards, ma.training.threads, ma.training.minLrRatio], [2, 1, 0.02]);
+  // v12's corpus is v11's, document for document
+  const v11 = tmp();
+  const m11 = await buildOrganism({ seed: 5, out: v11, size: 'tiny', steps: 3, version: '11' });
+  assert.deepEqual({ ...ma.corpus }, { ...m11.corpus });
+  for (const f of ['leaked.jsonl', 'clean.jsonl']) assert.ok(read(a, f).equals(read(v11, f)), `${f} differs from v11's`);
 });
