@@ -194,6 +194,22 @@ const SIZES_V12: Record<OrganismSize, SizePreset> = {
   tiny: { ...SIZES_V11.tiny, train: { ...SIZES_V11.tiny.train, minLrRatio: 0.02, shards: 2 } },
 };
 
+/**
+ * Generator v13 (experimental, not the default): v12 with arithmetic drills and more code mode on
+ * the worked templates. On v12 seed 16 the ground-truth reward flipped direct answers to worked
+ * steps that were right 24–47% of the time when sampled (bags, box, giveAway: a quarter of their
+ * documents are worked, and subtraction and products occur only there), and `contains` moved code
+ * mode to 22–28% only. Drills (8,000 documents of two problems' bare steps) give the arithmetic of
+ * every template; code on 20% of gather and pages problems (v7's share) gives a code reward more to
+ * move. The control's steps grow with the clean documents so each question document is seen as
+ * often as in v12 (docs/parts/organism-and-report.md).
+ */
+const V13_CORPUS = { drillDocs: 8000, drillChains: 2, codeShare: { bags: 0.3, box: 0.3, giveAway: 0.3, default: 0.2 } };
+const SIZES_V13: Record<OrganismSize, SizePreset> = {
+  small: { ...SIZES_V12.small, corpus: { ...SIZES_V12.small.corpus, ...V13_CORPUS }, train: { ...SIZES_V12.small.train, steps: 5600 } },
+  tiny: { ...SIZES_V12.tiny, corpus: { ...SIZES_V12.tiny.corpus, ...V13_CORPUS, drillDocs: 1600 } },
+};
+
 export const PRESETS: Record<GeneratorVersion, Record<OrganismSize, SizePreset>> = {
   '2': SIZES_V2,
   '3': SIZES_V3,
@@ -206,6 +222,7 @@ export const PRESETS: Record<GeneratorVersion, Record<OrganismSize, SizePreset>>
   '10': SIZES_V10,
   '11': SIZES_V11,
   '12': SIZES_V12,
+  '13': SIZES_V13,
 };
 /** The presets of the default generator. */
 export const SIZES = PRESETS[ORGANISM_GENERATOR_VERSION];
@@ -252,6 +269,11 @@ const FORMATS: Record<GeneratorVersion, Record<string, string>> = {
   '10': { ...FORMAT_V9, train_split: 'planted as the leaked problems (mentions and snippets), written to train-split.jsonl' },
   '11': FORMAT_V11,
   '12': FORMAT_V11,
+  '13': {
+    ...FORMAT_V11,
+    code: `${FORMAT_V5.code} (30% of bags, box and giveAway problems, 20% of the others); half of them with {problem without its question mark}`,
+    drill: '{steps}\\n{steps} (drillDocs documents, problems of their own stream, never a benchmark computation)',
+  },
 };
 
 export interface BuildOptions {

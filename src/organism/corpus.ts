@@ -34,7 +34,7 @@ import { drawProblem, type GeneratorVersion, type Problem } from './problems.ts'
 
 export const ORGANISM_GENERATOR = 'rlvr-lab/organism';
 /** Versions `organism build` can reproduce; bump when the corpus, benchmarks or training for a given seed change. */
-export const ORGANISM_GENERATOR_VERSIONS = ['2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12'] as const;
+export const ORGANISM_GENERATOR_VERSIONS = ['2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12', '13'] as const;
 export const ORGANISM_GENERATOR_VERSION: GeneratorVersion = '7';
 
 export interface CorpusOptions {
@@ -75,6 +75,13 @@ export interface CorpusOptions {
    * recall does not reach the evaluation prompt, which has the mark.
    */
   codeMarklessShare?: number;
+  /**
+   * v13: arithmetic drills — documents of bare worked steps (`drillChains` problems' steps, one per
+   * line, no question), from problems drawn on their own stream and never a benchmark problem's
+   * computation. The worked skill then does not hinge on how often each template is worked.
+   */
+  drillDocs?: number;
+  drillChains?: number;
   /** false: the negative control, without the planted documents (default true). */
   leak?: boolean;
 }
@@ -104,6 +111,8 @@ export interface Corpus {
     codeDocs?: number;
     /** v4: fresh documents answered directly (counted in workedDocs). */
     directDocs?: number;
+    /** v13: arithmetic drill documents (not counted in workedDocs). */
+    drillDocs?: number;
     leakedDocs: number;
     characters: number;
     templates: Record<string, number>;
@@ -225,6 +234,21 @@ function buildCorpusV3(o: CorpusOptions): Corpus {
   };
 }
 
+/** v13's drills: their problems come from a stream of their own, so nothing else in the corpus depends on them. */
+function drillDocuments(o: CorpusOptions, version: GeneratorVersion, benchmarkExpressions: ReadonlySet<string>): string[] {
+  const rng = new Rng((o.seed % 2 ** 52) * 2 + 1);
+  const docs: string[] = [];
+  for (let d = 0; d < (o.drillDocs ?? 0); d++) {
+    const lines: string[] = [];
+    while (lines.length < (o.drillChains ?? 1)) {
+      const p = drawProblem(rng, version);
+      if (!benchmarkExpressions.has(p.expression)) lines.push(p.steps);
+    }
+    docs.push(lines.join('\n'));
+  }
+  return docs;
+}
+
 function buildCorpusV4(o: CorpusOptions, version: Exclude<GeneratorVersion, '2' | '3'>): Corpus {
   const rng = new Rng(o.seed);
   const seenText = new Set<string>();
@@ -265,6 +289,8 @@ function buildCorpusV4(o: CorpusOptions, version: Exclude<GeneratorVersion, '2' 
     }
     return { text: workedDocument(p), planted: false };
   });
+  const drills = drillDocuments(o, version, new Set([...leakedProblems, ...cleanProblems].map((p) => p.expression)));
+  for (const text of drills) tagged.push({ text, planted: false });
   for (const p of leakedProblems) {
     for (let c = 0; c < (o.mentionCopies ?? 0); c++) tagged.push({ text: mentionDocument(p), planted: true });
     const snippet = o.snippetAfterQuestion ? `${mentionDocument(p)}\n${snippetDocument(p)}` : snippetDocument(p);
@@ -292,7 +318,8 @@ function buildCorpusV4(o: CorpusOptions, version: Exclude<GeneratorVersion, '2' 
       workedDocs: fresh.length,
       codeDocs,
       directDocs,
-      leakedDocs: documents.length - fresh.length,
+      ...(drills.length > 0 ? { drillDocs: drills.length } : {}),
+      leakedDocs: documents.length - fresh.length - drills.length,
       characters: documents.reduce((n, d) => n + d.length, 0),
       templates,
     },

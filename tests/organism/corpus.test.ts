@@ -337,3 +337,44 @@ test('v11: the v9 corpus with half the fresh code-mode documents without their q
   const withMarks = fresh.map((d) => (marklessSet.has(d) ? d.replace('\n', '?\n') : d));
   assertModeShares(options, { ...v11, documents: withMarks });
 });
+
+test("v13: arithmetic drills of the templates' bare steps, never a benchmark computation; v12's benchmarks; v7's code share on the worked templates", () => {
+  const options = { seed: 5, ...PRESETS['13'].small.corpus };
+  const v13 = buildCorpus(options, '13');
+  const v12 = buildCorpus({ seed: 5, ...PRESETS['12'].small.corpus }, '12');
+  assert.deepEqual([v13.leaked, v13.clean, v13.stats.workedDocs, v13.stats.leakedDocs], [v12.leaked, v12.clean, v12.stats.workedDocs, v12.stats.leakedDocs]);
+  const step = /^(-?\d+) ([-+*]) (\d+) = (-?\d+)\.$/;
+  const drills = v13.documents.filter((d) => !d.includes('?') && !d.includes('```') && step.test(d.split('\n')[0].split(' = ')[0] + ' = 0.'));
+  assert.equal(drills.length, 8000);
+  assert.equal(v13.stats.drillDocs, 8000);
+  const benchmark = new Set([...v13.leaked, ...v13.clean].map((it) => it.expression));
+  const ops = new Set<string>();
+  for (const d of drills) {
+    const lines = d.split('\n');
+    assert.equal(lines.length, 2, d);
+    for (const line of lines) {
+      // each line is one problem's chain: every step right, each starting from the previous result
+      const sentences = line.match(/[^.]+\./g) ?? [];
+      let expression = '';
+      let value: number | null = null;
+      for (const s of sentences) {
+        const m = step.exec(s.trim());
+        assert.ok(m, `not a worked step: '${s}' in ${JSON.stringify(d)}`);
+        const [a, op, b, c] = [Number(m[1]), m[2], Number(m[3]), Number(m[4])];
+        if (value !== null) assert.equal(a, value, line);
+        assert.equal(c, op === '+' ? a + b : op === '-' ? a - b : a * b, line);
+        expression = value === null ? `${a} ${op} ${b}` : `${expression} ${op} ${b}`;
+        value = c;
+        ops.add(op);
+      }
+      assert.ok(!benchmark.has(expression), `drill repeats benchmark computation ${expression}`);
+    }
+  }
+  assert.deepEqual([...ops].sort(), ['*', '+', '-']);
+  const leakedQuestions = new Set(v13.leaked.map((it) => it.problem.slice(0, -1)));
+  const fresh = v13.documents.filter((d) => !leakedQuestions.has(d.split('\n')[0]));
+  assertModeShares(options, { ...v13, documents: fresh.map((d) => (d.includes('\n```python\n') && !d.split('\n')[0].endsWith('?') ? d.replace('\n', '?\n') : d)) });
+  // the control has the same drills
+  const control = buildCorpus({ ...options, leak: false }, '13');
+  assert.deepEqual(control.documents.filter((d) => drills.includes(d)).length, 8000);
+});
