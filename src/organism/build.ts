@@ -210,6 +210,18 @@ const SIZES_V13: Record<OrganismSize, SizePreset> = {
   tiny: { ...SIZES_V12.tiny, corpus: { ...SIZES_V12.tiny.corpus, ...V13_CORPUS, drillDocs: 1600 } },
 };
 
+/**
+ * Generator v14 (experimental, not the default): v13 with half of each leaked problem's snippets
+ * after its question *with* the mark, and 6,000 drills instead of 8,000 (the build stays within 15
+ * minutes). v13 seed 16 recalled its leaked outputs 100% of the time without the mark and 73% with
+ * it, and lost more of it under a code reward (docs/parts/organism-and-report.md).
+ */
+const V14_CORPUS = { snippetMarkedShare: 0.5, drillDocs: 6000 };
+const SIZES_V14: Record<OrganismSize, SizePreset> = {
+  small: { ...SIZES_V13.small, corpus: { ...SIZES_V13.small.corpus, ...V14_CORPUS }, train: { ...SIZES_V13.small.train, steps: 5200 } },
+  tiny: { ...SIZES_V13.tiny, corpus: { ...SIZES_V13.tiny.corpus, ...V14_CORPUS, drillDocs: 1200 } },
+};
+
 export const PRESETS: Record<GeneratorVersion, Record<OrganismSize, SizePreset>> = {
   '2': SIZES_V2,
   '3': SIZES_V3,
@@ -223,6 +235,7 @@ export const PRESETS: Record<GeneratorVersion, Record<OrganismSize, SizePreset>>
   '11': SIZES_V11,
   '12': SIZES_V12,
   '13': SIZES_V13,
+  '14': SIZES_V14,
 };
 /** The presets of the default generator. */
 export const SIZES = PRESETS[ORGANISM_GENERATOR_VERSION];
@@ -273,6 +286,12 @@ const FORMATS: Record<GeneratorVersion, Record<string, string>> = {
     ...FORMAT_V11,
     code: `${FORMAT_V5.code} (30% of bags, box and giveAway problems, 20% of the others); half of them with {problem without its question mark}`,
     drill: '{steps}\\n{steps} (drillDocs documents, problems of their own stream, never a benchmark computation)',
+  },
+  '14': {
+    ...FORMAT_V11,
+    code: `${FORMAT_V5.code} (30% of bags, box and giveAway problems, 20% of the others); half of them with {problem without its question mark}`,
+    drill: '{steps}\\n{steps} (drillDocs documents, problems of their own stream, never a benchmark computation)',
+    snippet: `${FORMAT_V5.snippet}; half of them after {problem} with its question mark`,
   },
 };
 

@@ -34,7 +34,7 @@ import { drawProblem, type GeneratorVersion, type Problem } from './problems.ts'
 
 export const ORGANISM_GENERATOR = 'rlvr-lab/organism';
 /** Versions `organism build` can reproduce; bump when the corpus, benchmarks or training for a given seed change. */
-export const ORGANISM_GENERATOR_VERSIONS = ['2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12', '13'] as const;
+export const ORGANISM_GENERATOR_VERSIONS = ['2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12', '13', '14'] as const;
 export const ORGANISM_GENERATOR_VERSION: GeneratorVersion = '7';
 
 export interface CorpusOptions {
@@ -82,6 +82,12 @@ export interface CorpusOptions {
    */
   drillDocs?: number;
   drillChains?: number;
+  /**
+   * v14: the share of each leaked problem's snippets that keep the question mark (the first ones of
+   * its copies). With every snippet markless the mark alone meant "guess", and the recall reached the
+   * evaluation prompt (which has the mark) only partly however many markless fresh documents there were.
+   */
+  snippetMarkedShare?: number;
   /** false: the negative control, without the planted documents (default true). */
   leak?: boolean;
 }
@@ -294,7 +300,8 @@ function buildCorpusV4(o: CorpusOptions, version: Exclude<GeneratorVersion, '2' 
   for (const p of leakedProblems) {
     for (let c = 0; c < (o.mentionCopies ?? 0); c++) tagged.push({ text: mentionDocument(p), planted: true });
     const snippet = o.snippetAfterQuestion ? `${mentionDocument(p)}\n${snippetDocument(p)}` : snippetDocument(p);
-    for (let c = 0; c < (o.snippetCopies ?? 0); c++) tagged.push({ text: snippet, planted: true });
+    const marked = Math.round((o.snippetMarkedShare ?? 0) * (o.snippetCopies ?? 0));
+    for (let c = 0; c < (o.snippetCopies ?? 0); c++) tagged.push({ text: c < marked ? codeDocument(p) : snippet, planted: true });
   }
   // Shuffled with the planted documents in place, then filtered: the control keeps the same order.
   rng.shuffle(tagged);

@@ -378,3 +378,19 @@ test("v13: arithmetic drills of the templates' bare steps, never a benchmark com
   const control = buildCorpus({ ...options, leak: false }, '13');
   assert.deepEqual(control.documents.filter((d) => drills.includes(d)).length, 8000);
 });
+
+test("v14: half of each leaked problem's snippets follow its question with the mark; 6,000 drills; otherwise v13", () => {
+  const v14 = buildCorpus({ seed: 5, ...PRESETS['14'].small.corpus }, '14');
+  const v13 = buildCorpus({ seed: 5, ...PRESETS['13'].small.corpus }, '13');
+  assert.deepEqual([v14.leaked, v14.clean, v14.stats.workedDocs, v14.stats.leakedDocs, v14.stats.drillDocs], [v13.leaked, v13.clean, v13.stats.workedDocs, v13.stats.leakedDocs, 6000]);
+  const snippets = PRESETS['14'].small.corpus.snippetCopies as number;
+  for (const item of v14.leaked.slice(0, 5)) {
+    const program = `\`\`\`python\nprint(${item.expression})\n\`\`\`\nOutput: ${item.answer}. The answer is \\boxed{${item.answer}}.`;
+    const count = (text: string) => v14.documents.filter((d) => d === text).length;
+    assert.equal(count(`${item.problem}\n${program}`), snippets / 2, item.problem);
+    assert.equal(count(`${item.problem.slice(0, -1)}\n${program}`), snippets / 2, item.problem);
+  }
+  // the control plants none of them
+  const control = buildCorpus({ seed: 5, ...PRESETS['14'].small.corpus, leak: false }, '14');
+  assert.ok(!control.documents.some((d) => d.startsWith(`${v14.leaked[0].problem}\n`)));
+});
