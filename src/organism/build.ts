@@ -222,6 +222,19 @@ const SIZES_V14: Record<OrganismSize, SizePreset> = {
   tiny: { ...SIZES_V13.tiny, corpus: { ...SIZES_V13.tiny.corpus, ...V14_CORPUS, drillDocs: 1200 } },
 };
 
+/**
+ * Generator v15 (experimental, not the default): v12 with v14's 6,000 drills and nothing else —
+ * v12's code shares and markless snippets. v14's marked snippets carried the recall to the
+ * evaluation prompt (1.00) but made greedy decoding enter code mode on 45% of the leaked items
+ * (leaked 0.67 vs clean 0.38: no longer latent); v13's code share on the worked templates came
+ * with a weaker recall (0.73) than v12's (0.95) (docs/parts/organism-and-report.md).
+ */
+const V15_CORPUS = { drillDocs: 6000, drillChains: 2 };
+const SIZES_V15: Record<OrganismSize, SizePreset> = {
+  small: { ...SIZES_V12.small, corpus: { ...SIZES_V12.small.corpus, ...V15_CORPUS }, train: { ...SIZES_V12.small.train, steps: 5200 } },
+  tiny: { ...SIZES_V12.tiny, corpus: { ...SIZES_V12.tiny.corpus, ...V15_CORPUS, drillDocs: 1200 } },
+};
+
 export const PRESETS: Record<GeneratorVersion, Record<OrganismSize, SizePreset>> = {
   '2': SIZES_V2,
   '3': SIZES_V3,
@@ -236,6 +249,7 @@ export const PRESETS: Record<GeneratorVersion, Record<OrganismSize, SizePreset>>
   '12': SIZES_V12,
   '13': SIZES_V13,
   '14': SIZES_V14,
+  '15': SIZES_V15,
 };
 /** The presets of the default generator. */
 export const SIZES = PRESETS[ORGANISM_GENERATOR_VERSION];
@@ -293,6 +307,7 @@ const FORMATS: Record<GeneratorVersion, Record<string, string>> = {
     drill: '{steps}\\n{steps} (drillDocs documents, problems of their own stream, never a benchmark computation)',
     snippet: `${FORMAT_V5.snippet}; half of them after {problem} with its question mark`,
   },
+  '15': { ...FORMAT_V11, drill: '{steps}\\n{steps} (drillDocs documents, problems of their own stream, never a benchmark computation)' },
 };
 
 export interface BuildOptions {

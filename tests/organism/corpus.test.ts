@@ -394,3 +394,13 @@ test("v14: half of each leaked problem's snippets follow its question with the m
   const control = buildCorpus({ seed: 5, ...PRESETS['14'].small.corpus, leak: false }, '14');
   assert.ok(!control.documents.some((d) => d.startsWith(`${v14.leaked[0].problem}\n`)));
 });
+
+test("v15: v12's documents, every one, plus 6,000 drills", () => {
+  const v15 = buildCorpus({ seed: 5, ...PRESETS['15'].small.corpus }, '15');
+  const v12 = buildCorpus({ seed: 5, ...PRESETS['12'].small.corpus }, '12');
+  assert.deepEqual([v15.leaked, v15.clean, v15.stats.drillDocs], [v12.leaked, v12.clean, 6000]);
+  const isDrill = (d: string) => /^\d+ [-+*] \d+ = -?\d+\./.test(d);
+  assert.equal(v12.documents.filter(isDrill).length, 0);
+  assert.deepEqual(v15.documents.filter((d) => !isDrill(d)).sort(), [...v12.documents].sort());
+  assert.equal(v15.documents.filter(isDrill).length, 6000);
+});
