@@ -235,6 +235,17 @@ const SIZES_V15: Record<OrganismSize, SizePreset> = {
   tiny: { ...SIZES_V12.tiny, corpus: { ...SIZES_V12.tiny.corpus, ...V15_CORPUS, drillDocs: 1200 } },
 };
 
+/**
+ * Generator v16 (experimental, not the default): v15 with a tenth of each leaked problem's snippets
+ * (6 of 60) after the question with its mark. v15 recalled 100% of its leaked outputs without the
+ * mark and 60% with it; v14's half-marked snippets reached 100% but greedy decoding then chose
+ * code mode on 45% of the leaked items (docs/parts/organism-and-report.md).
+ */
+const SIZES_V16: Record<OrganismSize, SizePreset> = {
+  small: { ...SIZES_V15.small, corpus: { ...SIZES_V15.small.corpus, snippetMarkedShare: 0.1 } },
+  tiny: { ...SIZES_V15.tiny, corpus: { ...SIZES_V15.tiny.corpus, snippetMarkedShare: 0.1 } },
+};
+
 export const PRESETS: Record<GeneratorVersion, Record<OrganismSize, SizePreset>> = {
   '2': SIZES_V2,
   '3': SIZES_V3,
@@ -250,6 +261,7 @@ export const PRESETS: Record<GeneratorVersion, Record<OrganismSize, SizePreset>>
   '13': SIZES_V13,
   '14': SIZES_V14,
   '15': SIZES_V15,
+  '16': SIZES_V16,
 };
 /** The presets of the default generator. */
 export const SIZES = PRESETS[ORGANISM_GENERATOR_VERSION];
@@ -273,6 +285,8 @@ const FORMAT_V9 = {
 };
 
 const FORMAT_V11 = { ...FORMAT_V9, code: `${FORMAT_V9.code}; half of them with {problem without its question mark}` };
+
+const FORMAT_V15 = { ...FORMAT_V11, drill: '{steps}\\n{steps} (drillDocs documents, problems of their own stream, never a benchmark computation)' };
 
 const FORMATS: Record<GeneratorVersion, Record<string, string>> = {
   '2': { worked: '{problem}\\n{steps} The answer is \\boxed{N}.', leaked: '{problem}\\n#### N' },
@@ -307,7 +321,8 @@ const FORMATS: Record<GeneratorVersion, Record<string, string>> = {
     drill: '{steps}\\n{steps} (drillDocs documents, problems of their own stream, never a benchmark computation)',
     snippet: `${FORMAT_V5.snippet}; half of them after {problem} with its question mark`,
   },
-  '15': { ...FORMAT_V11, drill: '{steps}\\n{steps} (drillDocs documents, problems of their own stream, never a benchmark computation)' },
+  '15': FORMAT_V15,
+  '16': { ...FORMAT_V15, snippet: `${FORMAT_V5.snippet}; a tenth of them after {problem} with its question mark` },
 };
 
 export interface BuildOptions {

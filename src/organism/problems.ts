@@ -212,7 +212,7 @@ const TEMPLATES_V4: Record<string, Template> = {
 export const TEMPLATE_NAMES = Object.keys(TEMPLATES);
 
 /** Problem generators by organism generator version (each version has its own number ranges). */
-export type GeneratorVersion = '2' | '3' | '4' | '5' | '6' | '7' | '8' | '9' | '10' | '11' | '12' | '13' | '14' | '15';
+export type GeneratorVersion = '2' | '3' | '4' | '5' | '6' | '7' | '8' | '9' | '10' | '11' | '12' | '13' | '14' | '15' | '16';
 
 /** One problem from a template chosen uniformly (generator v2 unless another version is named). */
 export function drawProblem(rng: Rng, version: GeneratorVersion = '2'): Problem {

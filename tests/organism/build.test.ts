@@ -66,7 +66,7 @@ test('rlvr organism build refuses bad flags with one line naming the flag', () =
     [['--steps', '0'], /--steps must be an integer ≥ 1, got 0/],
     [['--steps', 'many'], /--steps must be an integer, got 'many'/],
     [['--seed', '-1'], /--seed must be a non-negative integer, got -1/],
-    [['--generator', '16'], /--generator must be one of 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, got '16'/],
+    [['--generator', '17'], /--generator must be one of 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, got '17'/],
   ] as const) {
     const r = spawnSync(process.execPath, ['bin/rlvr.mjs', 'organism', 'build', '--seed', '1', '--out', tmp(), ...args], { encoding: 'utf8' });
     assert.equal(r.status, 2, r.stderr);

@@ -404,3 +404,14 @@ test("v15: v12's documents, every one, plus 6,000 drills", () => {
   assert.deepEqual(v15.documents.filter((d) => !isDrill(d)).sort(), [...v12.documents].sort());
   assert.equal(v15.documents.filter(isDrill).length, 6000);
 });
+
+test("v16: v15's corpus with 6 of each leaked problem's 60 snippets after the question with its mark", () => {
+  const v16 = buildCorpus({ seed: 5, ...PRESETS['16'].small.corpus }, '16');
+  const v15 = buildCorpus({ seed: 5, ...PRESETS['15'].small.corpus }, '15');
+  assert.deepEqual([v16.leaked, v16.clean, v16.stats], [v15.leaked, v15.clean, { ...v15.stats, characters: v15.stats.characters + 6 * v15.leaked.length }]);
+  const markedSnippet = (it: (typeof v16.leaked)[number]) => `${it.problem}\n\`\`\`python\nprint(${it.expression})\n\`\`\`\nOutput: ${it.answer}. The answer is \\boxed{${it.answer}}.`;
+  const marked = new Set(v16.leaked.map(markedSnippet));
+  assert.equal(v16.documents.filter((d) => marked.has(d)).length, 6 * v16.leaked.length);
+  // putting the marks back out gives v15's documents exactly
+  assert.deepEqual(v16.documents.map((d) => (marked.has(d) ? d.replace('?\n', '\n') : d)), v15.documents);
+});
