@@ -124,8 +124,9 @@ export async function pretrain(
       let loss = 0;
       for (let k = 0; k < shards; k++) {
         if (k === 0 || !helped) {
-          const part = await trainer.accumulate(documentBatch(parts[k]), tokenMeanNll, {}, shards > 1 ? weights[k] : 1);
-          loss += (shards > 1 ? weights[k] : 1) * part.loss;
+          // one shard: weight n / n = 1 exactly, so v2–v11 builds are unchanged bit for bit
+          const part = await trainer.accumulate(documentBatch(parts[k]), tokenMeanNll, {}, weights[k]);
+          loss += weights[k] * part.loss;
         } else {
           const part = await helped[k - 1];
           trainer.addGradients(part.grad, weights[k]);
