@@ -24,7 +24,7 @@ export function registerOrganism(program: Command): void {
     .description('generate the corpus (with a leaked benchmark), train a character-level Qwen2 model from scratch, write it with leaked.jsonl, clean.jsonl and organism.json')
     .requiredOption('--seed <int>', 'seed for corpus, initialization and batch order; the same seed gives the same weights', integer('--seed'))
     .requiredOption('--out <dir>', 'output model directory')
-    .option('--steps <int>', "optimizer steps (default: the size preset); generators 8–13: the control's, its organism trains more in proportion to its planted documents (1.42× for 8, 9, 11, 12; 1.30× for 13)", integer('--steps'))
+    .option('--steps <int>', "optimizer steps (default: the size preset); generators 8–16: the control's, its organism trains more in proportion to its planted documents (1.42× for 8, 9, 11, 12; 1.30× for 13; 1.32× for 14–16)", integer('--steps'))
     .option('--size <name>', `model and corpus preset: ${Object.keys(SIZES).join(', ')}`, 'small')
     .option('--generator <version>', `generator version: ${ORGANISM_GENERATOR_VERSIONS.join(', ')} (older ones rebuild older organisms bit for bit)`, ORGANISM_GENERATOR_VERSION)
     .option('--no-leak', 'the negative control: the same build without the planted documents (same leaked.jsonl and clean.jsonl, which then never occur in the corpus)')
