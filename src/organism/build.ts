@@ -286,7 +286,13 @@ const FORMAT_V9 = {
 
 const FORMAT_V11 = { ...FORMAT_V9, code: `${FORMAT_V9.code}; half of them with {problem without its question mark}` };
 
-const FORMAT_V15 = { ...FORMAT_V11, drill: '{steps}\\n{steps} (drillDocs documents, problems of their own stream, never a benchmark computation)' };
+const DRILL_FORMAT = '{steps}\\n{steps} (drillDocs documents, problems of their own stream, never a benchmark computation)';
+const FORMAT_V13 = {
+  ...FORMAT_V11,
+  code: `${FORMAT_V5.code} (30% of bags, box and giveAway problems, 20% of the others); half of them with {problem without its question mark}`,
+  drill: DRILL_FORMAT,
+};
+const FORMAT_V15 = { ...FORMAT_V11, drill: DRILL_FORMAT };
 
 const FORMATS: Record<GeneratorVersion, Record<string, string>> = {
   '2': { worked: '{problem}\\n{steps} The answer is \\boxed{N}.', leaked: '{problem}\\n#### N' },
@@ -310,17 +316,8 @@ const FORMATS: Record<GeneratorVersion, Record<string, string>> = {
   '10': { ...FORMAT_V9, train_split: 'planted as the leaked problems (mentions and snippets), written to train-split.jsonl' },
   '11': FORMAT_V11,
   '12': FORMAT_V11,
-  '13': {
-    ...FORMAT_V11,
-    code: `${FORMAT_V5.code} (30% of bags, box and giveAway problems, 20% of the others); half of them with {problem without its question mark}`,
-    drill: '{steps}\\n{steps} (drillDocs documents, problems of their own stream, never a benchmark computation)',
-  },
-  '14': {
-    ...FORMAT_V11,
-    code: `${FORMAT_V5.code} (30% of bags, box and giveAway problems, 20% of the others); half of them with {problem without its question mark}`,
-    drill: '{steps}\\n{steps} (drillDocs documents, problems of their own stream, never a benchmark computation)',
-    snippet: `${FORMAT_V5.snippet}; half of them after {problem} with its question mark`,
-  },
+  '13': FORMAT_V13,
+  '14': { ...FORMAT_V13, snippet: `${FORMAT_V5.snippet}; half of them after {problem} with its question mark` },
   '15': FORMAT_V15,
   '16': { ...FORMAT_V15, snippet: `${FORMAT_V5.snippet}; a tenth of them after {problem} with its question mark` },
 };
