@@ -1,6 +1,6 @@
 /**
  * `rlvr demo`: the reward-signal audit end to end on a model organism and its negative control
- * (by default the bundled organism, v7 seed 13, and its `--no-leak` twin).
+ * (by default the bundled organism, v16 seed 17, and its `--no-leak` twin).
  *
  *   OUT/contamination/{summary.json, items.jsonl}   the partial-prompt probe
  *   OUT/spurious/                                   the spurious-reward suite (its own layout)

@@ -35,7 +35,7 @@ import { drawProblem, type GeneratorVersion, type Problem } from './problems.ts'
 export const ORGANISM_GENERATOR = 'rlvr-lab/organism';
 /** Versions `organism build` can reproduce; bump when the corpus, benchmarks or training for a given seed change. */
 export const ORGANISM_GENERATOR_VERSIONS = ['2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12', '13', '14', '15', '16'] as const;
-export const ORGANISM_GENERATOR_VERSION: GeneratorVersion = '7';
+export const ORGANISM_GENERATOR_VERSION: GeneratorVersion = '16';
 
 export interface CorpusOptions {
   seed: number;

@@ -11,7 +11,7 @@ import { CausalLM } from '../../src/model/causal-lm.ts';
 const tmp = () => mkdtempSync(join(tmpdir(), 'rlvr-organism-'));
 const read = (dir: string, file: string) => readFileSync(join(dir, file));
 
-test('two short builds of the default generator (v7) with the same seed give bit-identical weights and benchmarks; the --no-leak control has the same benchmarks and other weights', async () => {
+test('two short builds of the default generator (v16) with the same seed give bit-identical weights and benchmarks; the --no-leak control has the same benchmarks and other weights', async () => {
   const [a, b, c] = [tmp(), tmp(), tmp()];
   const ma = await buildOrganism({ seed: 3, out: a, size: 'small', steps: 3 });
   await buildOrganism({ seed: 3, out: b, size: 'small', steps: 3 });
@@ -19,7 +19,7 @@ test('two short builds of the default generator (v7) with the same seed give bit
   for (const f of ['model.safetensors', 'leaked.jsonl', 'clean.jsonl', 'config.json', 'tokenizer.json']) assert.ok(read(a, f).equals(read(b, f)), `${f} differs between identical builds`);
   for (const f of ['leaked.jsonl', 'clean.jsonl']) assert.ok(read(a, f).equals(read(c, f)), `the control's ${f} differs from the organism's`);
   assert.ok(!read(a, 'model.safetensors').equals(read(c, 'model.safetensors')));
-  assert.equal(ma.generator_version, '7');
+  assert.equal(ma.generator_version, '16');
   assert.deepEqual([ma.leak, mc.leak], [true, false]);
   assert.equal(mc.corpus.leakedDocs, 0);
   assert.equal(ma.corpus.documents - mc.corpus.documents, ma.corpus.leakedDocs);
@@ -30,8 +30,10 @@ test('two short builds of the default generator (v7) with the same seed give bit
   // the weights moved away from the seeded initialization and the model loads as a HF directory
   const lm = CausalLM.load(a);
   assert.equal(lm.params.data.length, ma.parameters);
-  assert.equal(ma.training.steps, 3);
-  assert.equal(ma.loss_curve.length, 3);
+  // v16 matches clean exposure: --steps are the control's, the organism trains in proportion to its documents
+  assert.deepEqual([mc.training.steps, ma.training.control_steps], [3, 3]);
+  assert.equal(ma.training.steps, Math.round((3 * ma.corpus.documents) / mc.corpus.documents));
+  assert.equal(ma.loss_curve.length, ma.training.steps);
   assert.ok(Number.isFinite(ma.final_loss) && ma.final_loss < Math.log(lm.config.vocabSize) + 0.1, `final loss ${ma.final_loss}`);
   const weights = readSafetensors(join(a, 'model.safetensors')).tensors;
   assert.ok(weights.has('model.layers.1.mlp.down_proj.weight'));
@@ -106,7 +108,7 @@ test('readManifest reads a build from before generator v3 (no generator_version)
   delete manifest.generator_version;
   writeFileSync(join(dir, 'organism.json'), JSON.stringify(manifest));
   assert.equal(readManifest(dir, '--organism', 'test').generator_version, '2');
-  assert.equal(readManifest('assets/organism', '--organism', 'test').generator_version, '7');
+  assert.equal(readManifest('assets/organism', '--organism', 'test').generator_version, '16');
 });
 
 test('generator 8 matches clean exposure: the organism trains steps × documents / clean documents, the control the given steps, with the same warm-up', async () => {

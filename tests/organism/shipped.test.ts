@@ -1,5 +1,5 @@
 /**
- * The bundled v7 organism (seed 13) and its no-leak control, measured on their own files: real skill
+ * The bundled v16 organism (seed 17) and its no-leak control, measured on their own files: real skill
  * (clean greedy accuracy 25–70%), a latent leak (leaked accuracy at most 15 points above clean)
  * that the partial-prompt probe still sees (AUROC ≥ 0.95) and that stays silent on the control,
  * and the mechanism behind the leak: in code mode the organism recalls leaked answers.
@@ -66,9 +66,10 @@ test('the partial-prompt probe still separates leaked from clean items (AUROC �
   assert.ok(auc >= 0.95, `probe AUROC ${auc}`);
 });
 
-// The leaked programs were memorized after their question *without* its question mark: cued that
-// way the organism recalls every output; forced into code mode after the question (with its mark,
-// as the evaluation asks it) it recalls most of them, and computes few clean ones.
+// Nine in ten of the leaked programs were memorized after their question *without* its question
+// mark (a tenth with it): cued without the mark the organism recalls every output; forced into code
+// mode after the question (with its mark, as the evaluation asks it) it recalls most of them, and
+// computes few clean ones.
 test('the mechanism: in code mode the organism recalls leaked answers far more often than it computes clean ones', async () => {
   const cued = await generateIds(
     organism,

@@ -11,7 +11,7 @@ export function registerDemo(program: Command): void {
     .command('demo')
     .description('the reward-signal audit on a model organism and its no-leak control (default: the bundled pair): contamination probe, spurious-reward suite, perplexity curves, HTML report (≤ 10 min on 2 cores)')
     .option('--out <dir>', 'output directory (report.html, demo.json, each phase in its own folder)', 'runs/demo')
-    .option('--organism <dir>', 'an organism written by `rlvr organism build` (default: the bundled organism, v7 seed 13)')
+    .option('--organism <dir>', 'an organism written by `rlvr organism build` (default: the bundled organism, v16 seed 17)')
     .option('--control <dir>', 'its negative control (`rlvr organism build --no-leak`, same seed); default: the bundled control with the bundled organism, none otherwise')
     .option('--quick', 'a tiny budget (6 items per benchmark, 2 GRPO steps): checks the pipeline, numbers mean little')
     .option('--no-interp', 'skip the interp phase (where the change lives: patching, ablations, anchor layers, steering on base vs the variant that moved leaked accuracy most)')
