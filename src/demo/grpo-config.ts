@@ -12,7 +12,7 @@ import type { DemoBudget } from './budget.ts';
 export const DEMO_SEED = 0;
 /**
  * Ground truth, the spurious rewards (random, format only, "mentions python" — the code mode the
- * v3–v7 organisms' leak hides behind) and the inverted control, which must lower accuracy.
+ * v3–v16 organisms' leak hides behind) and the inverted control, which must lower accuracy.
  */
 export const DEMO_VARIANTS: readonly Variant[] = ['ground_truth', 'random', 'format', 'contains', 'inverted'];
 export const EXTRACTORS = 'math';
