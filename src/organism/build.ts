@@ -236,10 +236,10 @@ const SIZES_V15: Record<OrganismSize, SizePreset> = {
 };
 
 /**
- * Generator v16 (experimental, not the default): v15 with a tenth of each leaked problem's snippets
- * (6 of 60) after the question with its mark. v15 recalled 100% of its leaked outputs without the
- * mark and 60% with it; v14's half-marked snippets reached 100% but greedy decoding then chose
- * code mode on 45% of the leaked items (docs/parts/organism-and-report.md).
+ * Generator v16 (the default and the bundled organism from round 12): v15 with a tenth of each
+ * leaked problem's snippets (6 of 60) after the question with its mark. v15 recalled 100% of its
+ * leaked outputs without the mark and 60% with it; v14's half-marked snippets reached 100% but
+ * greedy decoding then chose code mode on 45% of the leaked items (docs/parts/organism-and-report.md).
  */
 const SIZES_V16: Record<OrganismSize, SizePreset> = {
   small: { ...SIZES_V15.small, corpus: { ...SIZES_V15.small.corpus, snippetMarkedShare: 0.1 } },
