@@ -284,12 +284,13 @@ const FORMAT_V9 = {
   code: `${FORMAT_V5.code} (30% of bags, box and giveAway problems, 10% of the others)`,
 };
 
-const FORMAT_V11 = { ...FORMAT_V9, code: `${FORMAT_V9.code}; half of them with {problem without its question mark}` };
+const HALF_MARKLESS = '; half of them with {problem without its question mark}';
+const FORMAT_V11 = { ...FORMAT_V9, code: `${FORMAT_V9.code}${HALF_MARKLESS}` };
 
 const DRILL_FORMAT = '{steps}\\n{steps} (drillDocs documents, problems of their own stream, never a benchmark computation)';
 const FORMAT_V13 = {
   ...FORMAT_V11,
-  code: `${FORMAT_V5.code} (30% of bags, box and giveAway problems, 20% of the others); half of them with {problem without its question mark}`,
+  code: `${FORMAT_V5.code} (30% of bags, box and giveAway problems, 20% of the others)${HALF_MARKLESS}`,
   drill: DRILL_FORMAT,
 };
 const FORMAT_V15 = { ...FORMAT_V11, drill: DRILL_FORMAT };
