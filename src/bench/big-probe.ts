@@ -18,8 +18,6 @@ export interface BigProbeOptions {
   dir: string;
   /** Weights of the inference graphs (training needs fp32). */
   weights?: WeightFormat;
-  /** Fused inference kernels (default: the model's, by its size). */
-  fusedKernels?: boolean;
   /** Generation rows: prompt length, new tokens, batches to time (0 skips). */
   promptLen: number;
   newTokens: number;
@@ -28,8 +26,6 @@ export interface BigProbeOptions {
   prompts?: string[];
   /** After the fp32 generation rows, the same rows with int8 weights (`int8_*` fields: speed, greedy agreement, logprob deltas). */
   compareInt8?: boolean;
-  /** Rounds of batch-1 greedy decoding alternated between the fused and the unfused inference graphs (`fusion_b1`; 0 skips). */
-  fusionRounds?: number;
   /** Scoring rows × tokens (0 skips). */
   scoreRows: number;
   scoreLen: number;
@@ -78,41 +74,6 @@ async function int8Accuracy(lm: CausalLM, fp32: { prompts: number[][]; completio
   return { greedy_agreement: agree / total, logprob_abs_delta_mean: sum / n, logprob_abs_delta_max: max };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-/** Decode-step tokens/s of one batch-1 greedy generation. */
-async function decodeStepRate(lm: CausalLM, prompts: number[][], newTokens: number): Promise<number> {
-  const stepTimes: number[] = [];
-  const params = { ...defaultSampling, maxNewTokens: newTokens, temperature: 0, seed: 1 };
-  await generateIds(lm, prompts, params, { ignoreEos: true, maxBatch: 1, onStep: () => void stepTimes.push(performance.now()) });
-  return (stepTimes.length - 1) / (((stepTimes.at(-1) as number) - stepTimes[0]) / 1000);
-}
-
-/**
- * The fused inference kernels against the unfused graphs on the same weights, alternated round by
- * round so that both see the same drift of the machine's memory bandwidth.
- */
-async function fusionAb(lm: CausalLM, prompts: number[][], newTokens: number, rounds: number): Promise<Record<string, unknown>> {
-  if (!lm.fusedKernels) return { note: 'this model runs unfused graphs (at most FUSED_KERNELS_MIN_PARAMETERS parameters): nothing to compare' };
-  const unfused = new CausalLM(lm.config, lm.rawConfig, lm.params, lm.tokenizer, lm.source);
-  unfused.useFusedKernels(false);
-  await generateIds(unfused, prompts, { ...defaultSampling, maxNewTokens: newTokens, temperature: 0, seed: 1 }, { ignoreEos: true, maxBatch: 1 });
-  const fused: number[] = [];
-  const plain: number[] = [];
-  for (let r = 0; r < rounds; r++) {
-    fused.push(await decodeStepRate(lm, prompts, newTokens));
-    plain.push(await decodeStepRate(unfused, prompts, newTokens));
-  }
-  await T.sessionCache().clear();
-  return {
-    rounds,
-    fused_decode_steps_tokens_per_s: median(fused),
-    unfused_decode_steps_tokens_per_s: median(plain),
-    speedup: median(fused) / median(plain),
-    rounds_fused_faster: fused.filter((f, i) => f > plain[i]).length,
-  };
-}
-
 export async function bigProbe(o: BigProbeOptions): Promise<Record<string, unknown>> {
   // scoring and training rows are a 32-token prompt plus a completion
   if ((o.scoreRows > 0 && o.scoreLen <= 32) || (o.trainSteps > 0 && o.trainLen <= 32)) throw new Error(`big probe: scoreLen and trainLen must exceed the 32-token prompt (got ${o.scoreLen}, ${o.trainLen})`);
@@ -125,7 +86,7 @@ export async function bigProbe(o: BigProbeOptions): Promise<Record<string, unkno
     process.stderr.write(`big: ${name} ${((performance.now() - t0) / 1000).toFixed(1)} s, rss ${rssGb()} GB, peak ${peakGb()} GB\n`);
     return r;
   };
-  const lm = await phase('load', () => CausalLM.load(o.dir, { weights: o.weights ?? 'fp32', fusedKernels: o.fusedKernels }));
+  const lm = await phase('load', () => CausalLM.load(o.dir, { weights: o.weights ?? 'fp32' }));
   out.weights = lm.weights;
   out.parameters = lm.params.data.length;
   const rng = new Rng(7);
@@ -162,8 +123,6 @@ export async function bigProbe(o: BigProbeOptions): Promise<Record<string, unkno
     out.read_bandwidth_gb_per_s_readings = readings;
     out.read_bandwidth_gb_per_s = Math.max(...readings);
   }
-  const fusionPrompts = generated.get(1)?.prompts;
-  if ((o.fusionRounds ?? 0) > 0 && fusionPrompts) out.fusion_b1 = await phase('fusion_ab', () => fusionAb(lm, fusionPrompts, o.newTokens, o.fusionRounds as number));
   if (o.compareInt8) {
     await phase('int8_quantize', () => lm.useWeights('int8'));
     await T.sessionCache().clear();

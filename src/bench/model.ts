@@ -126,7 +126,7 @@ function runBigProbe(o: BigProbeOptions): Record<string, unknown> {
 }
 
 export async function runBench(args: string[]): Promise<object> {
-  const opt = numericArgs(args, { newTokens: 128, promptLen: 16, runs: 3, big: 1, bigNewTokens: 128, bigTrainSteps: 3, bigTrainRows: 4, bigTrainLen: 256, bigInt8: 1, bigFusionRounds: 3 });
+  const opt = numericArgs(args, { newTokens: 128, promptLen: 16, runs: 3, big: 1, bigNewTokens: 128, bigTrainSteps: 3, bigTrainRows: 4, bigTrainLen: 256, bigInt8: 1 });
   const lm = CausalLM.load(benchModelDir('standard-tiny', { ...STANDARD_TINY, max_position_embeddings: 2048 }, 'F32'));
   const rng = new Rng(1);
   const prompt = (n: number) => Array.from({ length: n }, () => 5 + rng.int(90));
@@ -171,7 +171,6 @@ export async function runBench(args: string[]): Promise<object> {
       trainRows: opt.bigTrainRows,
       trainLen: opt.bigTrainLen,
       compareInt8: opt.bigInt8 === 1,
-      fusionRounds: opt.bigFusionRounds,
     });
     const gemm = await gemmGflopsPerS();
     const bigResult: Record<string, unknown> = { dir, dtype_on_disk: 'BF16', weights: 'fp32', ...big };

@@ -64,30 +64,13 @@ export interface GraphIO {
   param(name: string): T.Tensor;
   /** Declares (once) and returns a non-parameter graph input. */
   input(name: string, dtype: T.DType, shape: readonly number[]): T.Tensor;
-  /**
-   * The transformer forward on this graph, with the hook plan applied. A graph that will be
-   * differentiated says so (`differentiable`): the model's fused inference kernels have no gradient.
-   */
-  forward(inp: Omit<ForwardInputs, 'fusedKernels'>, opts?: { differentiable?: boolean }): ForwardOutputs & { hooked: Record<string, T.Tensor> };
-}
-
-/**
- * Models with more parameters than this run their inference graphs with fused kernels
- * (`ForwardInputs.fusedKernels`). Every smaller model — the organisms, the tiny models, the tests'
- * fixtures — keeps the graphs it had, so its generations and scores reproduce bit for bit.
- */
-export const FUSED_KERNELS_MIN_PARAMETERS = T.LARGE_TENSOR_ELEMENTS;
-
-export interface LoadOptions {
-  weights?: WeightFormat;
-  /** Fused inference kernels; default: above FUSED_KERNELS_MIN_PARAMETERS parameters. */
-  fusedKernels?: boolean;
+  /** The transformer forward on this graph, with the hook plan applied. */
+  forward(inp: Omit<ForwardInputs, 'hookPlan'>): ForwardOutputs & { hooked: Record<string, T.Tensor> };
 }
 
 export class CausalLM {
   private readonly graphs = new Map<string, Promise<T.CompiledGraph>>();
   private int8: Map<string, Int8Weight> | null = null;
-  private fused: boolean;
 
   constructor(
     readonly config: ModelConfig,
@@ -100,28 +83,14 @@ export class CausalLM {
     if (tokenizer.vocabSize > config.vocabSize) {
       throw new UserError(`${source}: the tokenizer has ${tokenizer.vocabSize} token ids but vocab_size is ${config.vocabSize}`);
     }
-    this.fused = params.data.length > FUSED_KERNELS_MIN_PARAMETERS;
   }
 
-  static load(dir: string, opts: LoadOptions = {}): CausalLM {
+  static load(dir: string, opts: { weights?: WeightFormat } = {}): CausalLM {
     const { config, params } = loadModelParams(dir);
     const rawConfig = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
     const lm = new CausalLM(config, rawConfig, params, Tokenizer.fromDir(dir), dir);
     lm.useWeights(opts.weights ?? 'fp32');
-    if (opts.fusedKernels !== undefined) lm.useFusedKernels(opts.fusedKernels);
     return lm;
-  }
-
-  /** Whether inference graphs use the fused kernels (training graphs never do). */
-  get fusedKernels(): boolean {
-    return this.fused;
-  }
-
-  /** Switches the fused inference kernels for every graph traced from now on. */
-  useFusedKernels(on: boolean): void {
-    if (on === this.fused) return;
-    this.graphs.clear();
-    this.fused = on;
   }
 
   get weights(): WeightFormat {
@@ -208,13 +177,12 @@ export class CausalLM {
         }
         return t;
       },
-      forward: (inp, opts = {}) => {
+      forward: (inp) => {
         const hooked: Record<string, T.Tensor> = {};
         const hook = compileHooks(hooks, io, hooked);
         const int8 = this.int8;
         const project: LinearFn | undefined = int8 ? (x, weight) => linearInt8(x, int8.get(weight) as Int8Weight) : undefined;
-        const fusedKernels = this.fused && opts.differentiable !== true;
-        return { ...traceTransformer(this.config, io.param, { ...inp, fusedKernels }, hook, project), hooked };
+        return { ...traceTransformer(this.config, io.param, inp, hook, project), hooked };
       },
     };
     const outputs = build(io);

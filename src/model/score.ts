@@ -14,20 +14,12 @@ const LENGTH_BUCKET = 16;
  * Per target position (t predicts token t+1) log-probabilities, entropies and self-certainty of a
  * right-padded batch. Self-certainty (INTUITOR) is logsumexp(z) − mean(z) − log|V| = −mean(log p) − log|V|.
  */
-export function traceTokenScores(
-  io: GraphIO,
-  b: number,
-  t: number,
-  opts: { differentiable?: boolean } = {},
-): { logprobs: T.Tensor; entropy: T.Tensor; selfCertainty: T.Tensor } {
-  const { logits } = io.forward(
-    {
-      inputIds: io.input('input_ids', 'int64', [b, t]),
-      positions: io.input('positions', 'int64', [b, t]),
-      attnBias: io.input('attn_bias', 'float32', [b, 1, 1, t, t]),
-    },
-    opts,
-  );
+export function traceTokenScores(io: GraphIO, b: number, t: number): { logprobs: T.Tensor; entropy: T.Tensor; selfCertainty: T.Tensor } {
+  const { logits } = io.forward({
+    inputIds: io.input('input_ids', 'int64', [b, t]),
+    positions: io.input('positions', 'int64', [b, t]),
+    attnBias: io.input('attn_bias', 'float32', [b, 1, 1, t, t]),
+  });
   const picked = T.targetLogprobs(logits, io.input('targets', 'int64', [b, t]));
   // only entropy and self-certainty read the full log-probabilities (pruned from graphs that do not output them)
   const logp = T.logSoftmax(logits, -1);

@@ -100,7 +100,7 @@ export class Trainable {
     const scalarNames = Object.keys(inputs.scalar ?? {}).sort();
     const graphKey = `train:${loss.key}:${b}x${t}:${this.frozenKey}`;
     const graph = await this.lm.compiled(graphKey, undefined, (io) => {
-      const scores = traceTokenScores(io, b, t, { differentiable: true });
+      const scores = traceTokenScores(io, b, t);
       const ctx: LossContext = {
         b,
         t,

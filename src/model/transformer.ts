@@ -3,7 +3,6 @@
  * engine. Parameter names and layouts are those of `transformers` (Linear weights [out, in]).
  */
 import type { Tensor } from '../tensor/index.ts';
-import { fusedRmsNorm, fusedRotary } from '../tensor/fused.ts';
 import * as op from '../tensor/ops.ts';
 import type { ModelConfig } from './config.ts';
 
@@ -21,12 +20,6 @@ export interface ForwardInputs {
   past?: Array<{ k: Tensor; v: Tensor }>;
   /** Compute logits for the last position only ([B, 1, V]): all that sampling the next token needs. */
   lastOnly?: boolean;
-  /**
-   * RMSNorm and rotary embedding as ONNX Runtime's fused kernels (src/tensor/fused.ts): fewer nodes
-   * per layer, values equal up to float32 rounding, no gradient. float32 inference graphs only.
-   * Position ids must be below P + T (P cached positions), as the callers' positions are.
-   */
-  fusedKernels?: boolean;
 }
 
 export interface ForwardOutputs {
@@ -50,23 +43,6 @@ function rotaryTables(c: ModelConfig, positions: Tensor, dtype: 'float32' | 'flo
   const angles = op.mul(op.unsqueeze(op.cast(positions, dtype), -1), g.constant(invFreq, dtype, [half]));
   const full = op.reshape(op.concat([angles, angles], -1), [b, 1, 1, t, c.headDim]);
   return { cos: op.cos(full), sin: op.sin(full) };
-}
-
-/** cos and sin of the rotary angles for positions 0 … count − 1, [count, headDim / 2] each (the fused kernel repeats the halves). */
-function rotaryCaches(c: ModelConfig, count: number): { cos: Float32Array; sin: Float32Array } {
-  const half = c.headDim / 2;
-  const cos = new Float32Array(count * half);
-  const sin = new Float32Array(count * half);
-  for (let i = 0; i < half; i++) {
-    // the angle rounded as the traced tables compute it: float32 position × float32 inverse frequency
-    const invFreq = Math.fround(1 / c.ropeTheta ** ((2 * i) / c.headDim));
-    for (let pos = 0; pos < count; pos++) {
-      const angle = Math.fround(pos * invFreq);
-      cos[pos * half + i] = Math.cos(angle);
-      sin[pos * half + i] = Math.sin(angle);
-    }
-  }
-  return { cos, sin };
 }
 
 function applyRotary(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
@@ -96,16 +72,7 @@ export function traceTransformer(
   const dh = c.headDim;
   const embed = param('model.embed_tokens.weight');
   const dtype = embed.dtype === 'float64' ? 'float64' : 'float32';
-  const fused = inp.fusedKernels === true;
-  const g = inp.inputIds.graph;
-  const norm = (x: Tensor, weight: Tensor) => (fused ? fusedRmsNorm(x, weight, c.rmsNormEps) : rmsNorm(x, weight, c.rmsNormEps));
-  // unfused: traced cos/sin tables, applied to q and k after the head reshapes; fused: constant
-  // tables indexed by the kernel, applied to the [B, T, heads · headDim] projections
-  const { cos, sin } = fused ? { cos: null, sin: null } : rotaryTables(c, inp.positions, dtype);
-  const caches = fused ? rotaryCaches(c, t + (inp.past?.[0]?.k.shape[2] ?? 0)) : null;
-  const cosCache = caches && g.constant(caches.cos, 'float32', [caches.cos.length / (dh / 2), dh / 2]);
-  const sinCache = caches && g.constant(caches.sin, 'float32', [caches.sin.length / (dh / 2), dh / 2]);
-  const rotated = (y: Tensor, heads: number) => (cosCache && sinCache ? fusedRotary(y, inp.positions, cosCache, sinCache, heads) : y);
+  const { cos, sin } = rotaryTables(c, inp.positions, dtype);
   const scale = 1 / Math.sqrt(dh);
   const maybeBias = (name: string) => (c.qkvBias ? param(name) : undefined);
   const withBias = (y: Tensor, bias?: Tensor) => (bias ? op.add(y, bias) : y);
@@ -115,26 +82,26 @@ export function traceTransformer(
   for (let i = 0; i < c.numLayers; i++) {
     const p = `model.layers.${i}`;
     resid = hook(`blocks.${i}.hook_resid_pre`, resid);
-    const x = norm(resid, param(`${p}.input_layernorm.weight`));
+    const x = rmsNorm(resid, param(`${p}.input_layernorm.weight`), c.rmsNormEps);
     // q as [B, KVH, rep, T, dh] so grouped heads share k/v by broadcasting instead of copying them
     const q = op.transpose(
-      op.reshape(rotated(withBias(project(x, `${p}.self_attn.q_proj.weight`), maybeBias(`${p}.self_attn.q_proj.bias`)), c.numHeads), [b, t, kvh, rep, dh]),
+      op.reshape(withBias(project(x, `${p}.self_attn.q_proj.weight`), maybeBias(`${p}.self_attn.q_proj.bias`)), [b, t, kvh, rep, dh]),
       [0, 2, 3, 1, 4],
     );
     const kNew = op.transpose(
-      op.reshape(rotated(withBias(project(x, `${p}.self_attn.k_proj.weight`), maybeBias(`${p}.self_attn.k_proj.bias`)), kvh), [b, t, kvh, dh]),
+      op.reshape(withBias(project(x, `${p}.self_attn.k_proj.weight`), maybeBias(`${p}.self_attn.k_proj.bias`)), [b, t, kvh, dh]),
       [0, 2, 1, 3],
     );
     const vNew = op.transpose(
       op.reshape(withBias(project(x, `${p}.self_attn.v_proj.weight`), maybeBias(`${p}.self_attn.v_proj.bias`)), [b, t, kvh, dh]),
       [0, 2, 1, 3],
     );
-    const kRot = cos && sin ? op.reshape(applyRotary(op.unsqueeze(kNew, 2), cos, sin), [b, kvh, t, dh]) : kNew;
+    const kRot = op.reshape(applyRotary(op.unsqueeze(kNew, 2), cos, sin), [b, kvh, t, dh]);
     const past = inp.past?.[i];
     const k = past ? op.concat([past.k, kRot], 2) : kRot;
     const v = past ? op.concat([past.v, vNew], 2) : vNew;
     newKv.push({ k: kRot, v: vNew });
-    const qRot = op.mul(cos && sin ? applyRotary(q, cos, sin) : q, scale);
+    const qRot = op.mul(applyRotary(q, cos, sin), scale);
     const scores = op.add(op.matmul(qRot, op.transpose(op.unsqueeze(k, 2), [0, 1, 2, 4, 3])), inp.attnBias);
     const attn = op.matmul(op.softmax(scores, -1), op.unsqueeze(v, 2));
     // per-head outputs [B, T, H, dh] (head h = kvHead·rep + r, the order of q_proj's output, as in transformers)
@@ -143,7 +110,7 @@ export function traceTransformer(
     const oBias = c.oBias ? param(`${p}.self_attn.o_proj.bias`) : undefined;
     const attnOut = hook(`blocks.${i}.hook_attn_out`, withBias(project(merged, `${p}.self_attn.o_proj.weight`), oBias));
     resid = hook(`blocks.${i}.hook_resid_mid`, op.add(resid, attnOut));
-    const h = norm(resid, param(`${p}.post_attention_layernorm.weight`));
+    const h = rmsNorm(resid, param(`${p}.post_attention_layernorm.weight`), c.rmsNormEps);
     const gate = hook(`blocks.${i}.mlp.hook_pre`, project(h, `${p}.mlp.gate_proj.weight`));
     const up = hook(`blocks.${i}.mlp.hook_pre_linear`, project(h, `${p}.mlp.up_proj.weight`));
     const keys = hook(`blocks.${i}.mlp.hook_post`, op.swiglu(gate, up));
@@ -151,7 +118,7 @@ export function traceTransformer(
     resid = hook(`blocks.${i}.hook_resid_post`, op.add(resid, mlpOut));
   }
   const last = inp.lastOnly ? op.slice(resid, [t - 1], [t], [1]) : resid;
-  const normed = hook('ln_final.hook_normalized', norm(last, param('model.norm.weight')));
+  const normed = hook('ln_final.hook_normalized', rmsNorm(last, param('model.norm.weight'), c.rmsNormEps));
   return { logits: project(normed, headWeightName(c)), newKv };
 }
 

@@ -2,7 +2,6 @@ export * from './dtype.ts';
 export { ShapeError, NoGradientError } from './errors.ts';
 export { Graph, Tensor, type Node } from './graph.ts';
 export * from './ops.ts';
-export { fusedRmsNorm, fusedRotary } from './fused.ts';
 export { grad, unbroadcast } from './grad.ts';
 export { compile, compileCount, defaultThreads, engineRunMs, sessionCache, CompiledGraph, type CompileOptions, type Feeds, type Results } from './session.ts';
 export { sizeOf, type Shape } from './shape.ts';

@@ -18,15 +18,3 @@ test('the big-model probe runs end to end on a tiny model: decode-step rates, th
   assert.ok(steps.every((s) => Number.isFinite(s.loss) && s.optimizer_s >= 0 && s.peak_rss_gb > 0));
   assert.ok(steps[1].loss < steps[0].loss, `the NLL falls over a step on the same batch: ${steps[0].loss} → ${steps[1].loss}`);
 });
-
-test('the probe alternates fused and unfused batch-1 decoding on the same weights, and says so when the model has no fused graphs', async () => {
-  const base = { promptLen: 8, newTokens: 6, genBatches: [1], scoreRows: 0, scoreLen: 0, trainSteps: 0, trainRows: 0, trainLen: 0, fusionRounds: 2 };
-  const out = await bigProbe({ dir: fixtureModelDir('qwen2-tiny'), fusedKernels: true, ...base });
-  const ab = out.fusion_b1 as Record<string, number>;
-  assert.equal(ab.rounds, 2);
-  for (const key of ['fused_decode_steps_tokens_per_s', 'unfused_decode_steps_tokens_per_s']) assert.ok(Number.isFinite(ab[key]) && ab[key] > 0, `${key}: ${ab[key]}`);
-  assert.equal(ab.speedup, ab.fused_decode_steps_tokens_per_s / ab.unfused_decode_steps_tokens_per_s);
-  assert.ok(ab.rounds_fused_faster >= 0 && ab.rounds_fused_faster <= 2);
-  const small = await bigProbe({ dir: fixtureModelDir('qwen2-tiny'), ...base });
-  assert.match((small.fusion_b1 as { note: string }).note, /runs unfused graphs/);
-});
