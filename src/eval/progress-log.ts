@@ -45,7 +45,7 @@ export class ProgressLog {
     if (existsSync(configPath)) {
       const previous = readSettings(configPath);
       for (const key of new Set([...Object.keys(previous), ...Object.keys(settings)])) {
-        const [was, now] = [JSON.stringify(previous[key]), JSON.stringify(settings[key])];
+        const [was, now] = [JSON.stringify(previous[key]) ?? '(unset)', JSON.stringify(settings[key]) ?? '(unset)'];
         if (was !== now) {
           throw new UserError(
             `${outDir} holds an evaluation made with ${key} = ${was}, not ${now}; use another --out directory, or delete ${this.path} and ${configPath} to start over`,

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import type { ChatMessage, Completion, Policy, SamplingParams } from '../backends/policy.ts';
+import type { WeightFormat } from '../model/causal-lm.ts';
 import { loadDataset, resolveDataset, type FieldMapping } from '../data/load.ts';
 import { getTemplate } from '../data/templates.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
@@ -47,6 +48,12 @@ export interface EvalOptions {
   policy: Policy;
   /** The model's identity for resume checks (an embedded model's directory, a server's model name). */
   model: string;
+  /**
+   * An embedded model's projection weights. int8 is recorded with the settings (fp32, the default,
+   * is not, so earlier fp32 runs still resume), so a resume cannot mix fp32 and int8 samples and
+   * results.json says which weights produced it.
+   */
+  weights?: WeightFormat;
   /**
    * Also identify the model by its greedy answer to a fixed probe prompt, recorded with the
    * settings: a server's model name alone cannot tell two checkpoints served under one name apart.
@@ -135,6 +142,7 @@ export async function runEvaluation(opts: EvalOptions): Promise<EvalResults> {
   };
   const settings = {
     model: opts.model,
+    ...(opts.weights !== undefined && opts.weights !== 'fp32' ? { weights: opts.weights } : {}),
     dataset: resolve(dataset.path),
     fields: c.fields ?? null,
     template: c.template,

@@ -11,7 +11,7 @@ import { OpenAIPolicy } from '../backends/openai.ts';
 import type { Policy } from '../backends/policy.ts';
 import { auditSubcommands } from '../cli/commands/audit.ts';
 import { runEvaluation } from '../eval/run.ts';
-import { CausalLM } from '../model/causal-lm.ts';
+import { CausalLM, WEIGHT_FORMATS, type WeightFormat } from '../model/causal-lm.ts';
 import { parseTrainConfig, type TrainConfig } from '../rl/config.ts';
 import { runGrpo } from '../rl/grpo.ts';
 import { checkRejectionJob, describeRejection, rejectionJobSchema, runRejectionJob, type RejectionJob } from '../rl/rejection-run.ts';
@@ -46,6 +46,8 @@ export const outputsOf = (kind: string): readonly string[] => OUTPUTS[kind] ?? [
 
 const evalSchema = z.strictObject({
   model: z.string().min(1).optional(),
+  /** The embedded model's projection weights (docs/parts/performance.md); not with base_url. */
+  weights: z.enum(WEIGHT_FORMATS as [WeightFormat, ...WeightFormat[]]).optional(),
   base_url: z.string().url().optional(),
   model_name: z.string().min(1).optional(),
   api_key: z.string().optional(),
@@ -132,6 +134,7 @@ export function validateStage(kind: string, body: Record<string, unknown>, sourc
     const e = parsed.data;
     if ((e.model === undefined) === (e.base_url === undefined)) return { problems: ['model / base_url: give exactly one (a model directory, or a server URL with model_name)'] };
     if (e.base_url !== undefined && !e.model_name) return { problems: ['model_name: required with base_url'] };
+    if (e.base_url !== undefined && e.weights !== undefined) return { problems: ['weights: applies to an embedded model (model); a server decides its own weights'] };
     return { settings: { kind, eval: e } };
   }
   if (kind === 'merge-data') {
@@ -195,7 +198,7 @@ export async function runStage(settings: StageSettings, dir: string, opts: { qui
       let policy: Policy;
       let model: string;
       if (e.model !== undefined) {
-        policy = new BatchedEmbeddedPolicy(CausalLM.load(e.model), { maxBatch: e.concurrency });
+        policy = new BatchedEmbeddedPolicy(CausalLM.load(e.model, { weights: e.weights }), { maxBatch: e.concurrency });
         model = resolve(e.model);
       } else {
         policy = new OpenAIPolicy({ baseURL: e.base_url!, model: e.model_name!, apiKey: e.api_key, api: e.api, concurrency: e.concurrency, cachePath: join(dir, 'cache.jsonl') });
@@ -207,6 +210,7 @@ export async function runStage(settings: StageSettings, dir: string, opts: { qui
         const results = await runEvaluation({
           policy,
           model,
+          weights: e.weights,
           outDir: dir,
           concurrency: e.concurrency,
           dynamics: e.reflective_phrases ? { phrases: e.reflective_phrases } : undefined,

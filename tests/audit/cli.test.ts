@@ -71,6 +71,7 @@ test('rlvr audit contamination writes summary.json and one items.jsonl line per 
   assert.deepEqual([...new Set(lines.map((l) => l.id))], ['p1', 'p2', 'p3']);
   const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
   assert.equal(summary.config.split, 'tokens');
+  assert.equal(summary.config.weights, 'fp32');
   assert.deepEqual(summary.config.ratios, [0.5, 0.7]);
   assert.deepEqual(summary.counts, { items: 3, labeled: true, leaked: 1, skipped: 0 });
   for (const s of summary.ratios) {
@@ -132,6 +133,10 @@ test('bad input through the CLI: exit code 2, one line, no stack trace', () => {
     [
       [...c, '--dataset', bench, '--out', out],
       /^rlvr: error: give exactly one of --model DIR or --base-url URL/,
+    ],
+    [
+      [...c, '--dataset', bench, '--base-url', 'http://127.0.0.1:1/v1', '--model-name', 'm', '--weights', 'int8', '--out', out],
+      /^rlvr: error: --weights int8 applies to the embedded engine \(--model\)/,
     ],
   ];
   for (const [args, message] of cases) {

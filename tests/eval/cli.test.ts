@@ -147,3 +147,18 @@ test('rlvr eval reports bad input in one line without a stack trace', async () =
     assert.doesNotMatch(r.stderr, /\n\s+at /);
   }
 });
+
+test('rlvr eval --weights int8 is recorded with the settings: results.json says int8, an fp32 resume into the same directory is refused, a server refuses it', async () => {
+  const organism = new URL('../../assets/organism/', import.meta.url).pathname;
+  const out = join(tempDir('eval-int8'), 'out');
+  const args = (weights: string) => [rlvr, 'eval', '--dataset', join(organism, 'clean.jsonl'), '--model', organism, '--weights', weights, '--limit', '2', '--template', 'none', '--max-new-tokens', '8', '--verify-threads', '1', '--out', out];
+  const first = await runCli(args('int8'));
+  assert.equal(first.status, 0, first.stderr);
+  assert.equal((readResults(out).config as { weights?: string }).weights, 'int8');
+  const again = await runCli(args('fp32'));
+  assert.equal(again.status, 2, again.stderr);
+  assert.match(again.stderr, /made with weights = "int8", not \(unset\)/);
+  const served = await runCli([rlvr, 'eval', '--dataset', join(organism, 'clean.jsonl'), '--base-url', server.url, '--model-name', 'tiny', '--weights', 'int8', '--out', join(tempDir('eval-int8-served'), 'out')]);
+  assert.equal(served.status, 2, served.stderr);
+  assert.match(served.stderr, /--weights int8 applies to the embedded engine/);
+});

@@ -92,6 +92,8 @@ test('stage settings are validated with their keys: train configs, filters, audi
       { name: 'rs2', kind: 'rejection-sample', model, base_url: 'http://127.0.0.1:1/v1', dataset: 'x' },
       { name: 'audit', kind: 'audit-contamination', args: { modle: model, out: 'x' } },
       { name: 'ev', kind: 'eval', model: join(work, 'no-model'), dataset: 'x', temperature: -1 },
+      { name: 'ev2', kind: 'eval', base_url: 'http://127.0.0.1:1/v1', model_name: 'm', dataset: 'x', weights: 'int8' },
+      { name: 'ev3', kind: 'eval', model, dataset: 'x', weights: 'bf16' },
       { name: 'sft', kind: 'sft', config: grpo(join(work, 'no-model')), extra: 1 },
     ],
   });
@@ -104,6 +106,8 @@ test('stage settings are validated with their keys: train configs, filters, audi
     "r.yaml: stage 'audit' key args.modle: 'rlvr audit contamination' has no option --modle; options: --dataset, --model, --weights, --base-url, --model-name, --api-key, --ratios, --limit, --token-level, --margin, --answer-tokens, --seed, --threads",
     "r.yaml: stage 'audit' key args.out: the pipeline sets the output directory (the stage's dir)",
     "r.yaml: stage 'ev' key temperature: Too small: expected number to be >=0",
+    "r.yaml: stage 'ev2' key weights: applies to an embedded model (model); a server decides its own weights",
+    'r.yaml: stage \'ev3\' key weights: Invalid option: expected one of "fp32"|"int8"',
     "r.yaml: stage 'sft' key extra: unknown key (a sft stage has 'config', an rlvr train config)",
   ]);
   const missing = problems({ stages: [{ name: 'rl', kind: 'grpo', config: grpo(join(work, 'no-model')) }] });

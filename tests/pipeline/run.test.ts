@@ -109,7 +109,7 @@ test('a pipeline killed mid-stage resumes and ends with the same files as an uni
   assert.deepEqual(finalFiles(killed), finalFiles(straight));
 });
 
-test('audit-* and merge-data stages run: an audit of the trained run, a shuffled, deduplicated merge', async () => {
+test('audit-*, merge-data and int8 eval stages run: an audit of the trained run, a shuffled, deduplicated merge, an evaluation with int8 weights', async () => {
   const { writeFileSync } = await import('node:fs');
   const a = join(work, 'a.jsonl');
   const b = join(work, 'b.jsonl');
@@ -121,14 +121,18 @@ test('audit-* and merge-data stages run: an audit of the trained run, a shuffled
       stages: [
         { name: 'merge', kind: 'merge-data', inputs: [a, b], dedup: true, shuffle_seed: 1 },
         { name: 'ppl', kind: 'audit-perplexity', args: { run: join(straight, 'rl'), dataset: 'assets/organism/clean.jsonl', limit: 3 } },
+        { name: 'ev', kind: 'eval', model: 'assets/organism', weights: 'int8', dataset: 'assets/organism/clean.jsonl', template: 'none', limit: 2, max_new_tokens: 8 },
       ],
     },
     'misc.yaml',
     out,
   );
   const report = await runPipeline(plan, out, { resume: false, quiet: true, log: () => {} });
-  assert.deepEqual(report.stages.map((s) => s.status), ['ran', 'ran']);
+  assert.deepEqual(report.stages.map((s) => s.status), ['ran', 'ran', 'ran']);
   const merged = readFileSync(join(out, 'merge', 'data.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).prompt);
   assert.deepEqual([...merged].sort(), ['p1', 'p2', 'p3']);
   assert.ok(existsSync(join(out, 'ppl', 'out', 'perplexity.json')));
+  const results = JSON.parse(readFileSync(join(out, 'ev', 'results.json'), 'utf8')) as { config: { weights?: string }; counts: { items: number } };
+  assert.equal(results.config.weights, 'int8');
+  assert.equal(results.counts.items, 2);
 });

@@ -116,6 +116,9 @@ function registerContamination(audit: Command): void {
         throw new UserError('--base-url needs --model-name (the served model name)');
       if (f.tokenLevel && f.model === undefined)
         throw new UserError("--token-level needs --model DIR (a server's tokenizer is not available)");
+      const weights = parseWeightFormat(f.weights, '--weights');
+      if (f.model === undefined && weights !== 'fp32')
+        throw new UserError(`--weights ${weights} applies to the embedded engine (--model); a server decides its own weights`);
       const limit =
         f.limit === undefined ? undefined : parseNumber('limit', f.limit, isPosInt, 'a positive integer');
       const margin = parseNumber('margin', f.margin, (n) => n > 0, 'a number > 0');
@@ -136,7 +139,7 @@ function registerContamination(audit: Command): void {
       let tokenizer: SplitTokenizer | undefined;
       let close = () => {};
       if (f.model !== undefined) {
-        const embedded = EmbeddedPolicy.load(f.model, { weights: parseWeightFormat(f.weights, '--weights') });
+        const embedded = EmbeddedPolicy.load(f.model, { weights });
         [policy, tokenizer] = [embedded, embedded.lm.tokenizer];
       } else {
         const http = new OpenAIPolicy({
@@ -172,6 +175,7 @@ function registerContamination(audit: Command): void {
           dataset_path: path,
           policy: policy.id,
           config: {
+            ...(f.model !== undefined ? { weights } : {}),
             ratios,
             split: f.tokenLevel ? 'tokens' : 'characters',
             margin,

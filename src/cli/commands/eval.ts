@@ -5,7 +5,7 @@ import type { Policy } from '../../backends/policy.ts';
 import type { FieldMapping } from '../../data/load.ts';
 import { runEvaluation } from '../../eval/run.ts';
 import type { ExplorationReport } from '../../exploration/report.ts';
-import { CausalLM, parseWeightFormat, WEIGHTS_OPTION_HELP } from '../../model/causal-lm.ts';
+import { CausalLM, parseWeightFormat, type WeightFormat, WEIGHTS_OPTION_HELP } from '../../model/causal-lm.ts';
 import { BatchedEmbeddedPolicy } from '../../server/batched-policy.ts';
 import { UserError } from '../../util/errors.ts';
 import { checkOutputDir } from '../../util/output-path.ts';
@@ -106,7 +106,7 @@ export function registerEval(program: Command): void {
       checkExportFormat(f.export);
       const concurrency = parseNumber('concurrency', f.concurrency, isPosInt, 'a positive integer');
       checkOutputDir(f.out, '--out');
-      const { policy, model } = openPolicy(f, concurrency);
+      const { policy, model, weights } = openPolicy(f, concurrency);
       const fields: FieldMapping = {};
       if (f.problemField) fields.problemField = f.problemField;
       if (f.answerField) fields.answerField = f.answerField;
@@ -117,6 +117,7 @@ export function registerEval(program: Command): void {
         const results = await runEvaluation({
           policy,
           model,
+          weights,
           probeModel: f.baseUrl !== undefined,
           outDir: f.out,
           concurrency,
@@ -154,7 +155,7 @@ export function registerEval(program: Command): void {
     });
 }
 
-function openPolicy(f: EvalFlags, concurrency: number): { policy: Policy; model: string } {
+function openPolicy(f: EvalFlags, concurrency: number): { policy: Policy; model: string; weights?: WeightFormat } {
   if ((f.model === undefined) === (f.baseUrl === undefined))
     throw new UserError(
       'give either --model DIR (embedded engine) or --base-url URL with --model-name NAME (a server)',
@@ -164,8 +165,10 @@ function openPolicy(f: EvalFlags, concurrency: number): { policy: Policy; model:
     return {
       policy: new BatchedEmbeddedPolicy(CausalLM.load(f.model, { weights }), { maxBatch: concurrency }),
       model: resolve(f.model),
+      weights,
     };
   }
+  if (f.weights !== 'fp32') throw new UserError(`--weights ${f.weights} applies to the embedded engine (--model); a server decides its own weights`);
   if (!f.modelName)
     throw new UserError('--base-url needs --model-name (the name the server serves; see its /v1/models)');
   if (!['auto', 'completions', 'chat'].includes(f.api))
