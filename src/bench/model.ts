@@ -20,6 +20,7 @@ import { generateIds } from '../model/generate.ts';
 import { initModelDir } from '../model/init.ts';
 import { scoreIds } from '../model/score.ts';
 import { defaultThreads } from '../tensor/index.ts';
+import { ALLOCATOR_ENV } from '../util/allocator.ts';
 import { Rng } from '../util/rng.ts';
 import { parseModelConfig } from '../model/config.ts';
 import type { BigProbeOptions } from './big-probe.ts';
@@ -118,7 +119,8 @@ function runBigProbe(o: BigProbeOptions): Record<string, unknown> {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
     // int8 sessions hold their pre-packed weights (~0.6 GB each at 0.5B): room for a prefill and a decode graph of both batch sizes
-    env: { ...process.env, RLVR_SESSION_CACHE_MB: process.env.RLVR_SESSION_CACHE_MB ?? '4096' },
+    // the allocator settings the CLI starts with, also when the bench itself was started without them
+    env: { ...process.env, ...ALLOCATOR_ENV, RLVR_SESSION_CACHE_MB: process.env.RLVR_SESSION_CACHE_MB ?? '4096' },
     maxBuffer: 1 << 24,
   });
   if (run.status !== 0) return { error: `0.5B probe failed (exit ${run.status ?? run.signal}); see its progress lines above` };

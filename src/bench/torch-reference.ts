@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { withoutAllocatorEnv } from '../util/allocator.ts';
 
 const PYTHON = '/usr/bin/python3';
 const SCRIPT = new URL('../../scripts/torch_reference/bench.py', import.meta.url).pathname;
@@ -12,7 +13,8 @@ export function torchReference(mode: string, args: string[] = []): { result: Rec
   if (!existsSync(PYTHON)) return { result: null, note: `${PYTHON} not found` };
   const probe = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
   if (probe.status !== 0) return { result: null, note: 'torch is not importable by /usr/bin/python3 (apt-get install python3-torch libopenblas0-pthread)' };
-  const run = spawnSync(PYTHON, [SCRIPT, mode, ...args], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  // PyTorch as its users run it: glibc's default allocator, not the CLI's settings
+  const run = spawnSync(PYTHON, [SCRIPT, mode, ...args], { encoding: 'utf8', maxBuffer: 1 << 24, env: withoutAllocatorEnv(process.env) });
   if (run.status !== 0) return { result: null, note: `reference failed: ${run.stderr.trim().split('\n').slice(-3).join(' | ')}` };
   const lastLine = run.stdout.trim().split('\n').pop() ?? '';
   return { result: JSON.parse(lastLine) as Record<string, unknown>, note: 'ok' };
