@@ -29,6 +29,11 @@ export function parseWeightFormat(value: string, what = 'weights'): WeightFormat
 /** The --weights option of the commands that generate with the embedded engine. */
 export const WEIGHTS_OPTION_HELP = 'projection weights for inference: fp32, or int8 (weight-only, block-quantized; ~3.5x fewer bytes read per token; docs/parts/performance.md)';
 
+/** --weights with a model behind a server (which decides its own weights): anything but fp32 is refused. */
+export function refuseServerWeights(weights: string): void {
+  if (weights !== 'fp32') throw new UserError(`--weights ${weights} applies to the embedded engine (--model); a server decides its own weights`);
+}
+
 const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'generation_config.json', 'special_tokens_map.json'];
 
 /** Token ids laid out for one forward pass: [B, T] ids and rotary positions, [B, 1, 1, T, T] attention bias. */

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { join } from 'node:path';
 import { EmbeddedPolicy } from '../../backends/embedded.ts';
-import { parseWeightFormat, WEIGHTS_OPTION_HELP } from '../../model/causal-lm.ts';
+import { parseWeightFormat, refuseServerWeights, WEIGHTS_OPTION_HELP } from '../../model/causal-lm.ts';
 import { OpenAIPolicy } from '../../backends/openai.ts';
 import type { Policy } from '../../backends/policy.ts';
 import { modelList, type ModelRef, runCheckpoints } from '../../audit/checkpoints.ts';
@@ -117,8 +117,7 @@ function registerContamination(audit: Command): void {
       if (f.tokenLevel && f.model === undefined)
         throw new UserError("--token-level needs --model DIR (a server's tokenizer is not available)");
       const weights = parseWeightFormat(f.weights, '--weights');
-      if (f.model === undefined && weights !== 'fp32')
-        throw new UserError(`--weights ${weights} applies to the embedded engine (--model); a server decides its own weights`);
+      if (f.model === undefined) refuseServerWeights(weights);
       const limit =
         f.limit === undefined ? undefined : parseNumber('limit', f.limit, isPosInt, 'a positive integer');
       const margin = parseNumber('margin', f.margin, (n) => n > 0, 'a number > 0');

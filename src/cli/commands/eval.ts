@@ -5,7 +5,7 @@ import type { Policy } from '../../backends/policy.ts';
 import type { FieldMapping } from '../../data/load.ts';
 import { runEvaluation } from '../../eval/run.ts';
 import type { ExplorationReport } from '../../exploration/report.ts';
-import { CausalLM, parseWeightFormat, type WeightFormat, WEIGHTS_OPTION_HELP } from '../../model/causal-lm.ts';
+import { CausalLM, parseWeightFormat, refuseServerWeights, type WeightFormat, WEIGHTS_OPTION_HELP } from '../../model/causal-lm.ts';
 import { BatchedEmbeddedPolicy } from '../../server/batched-policy.ts';
 import { UserError } from '../../util/errors.ts';
 import { checkOutputDir } from '../../util/output-path.ts';
@@ -168,7 +168,7 @@ function openPolicy(f: EvalFlags, concurrency: number): { policy: Policy; model:
       weights,
     };
   }
-  if (f.weights !== 'fp32') throw new UserError(`--weights ${f.weights} applies to the embedded engine (--model); a server decides its own weights`);
+  refuseServerWeights(f.weights);
   if (!f.modelName)
     throw new UserError('--base-url needs --model-name (the name the server serves; see its /v1/models)');
   if (!['auto', 'completions', 'chat'].includes(f.api))
